@@ -1,0 +1,38 @@
+# Desktop Assistant — the two commands are `make run` and `make test`; each sets itself up.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: run test setup sysdeps sysdeps-test bench package clean
+
+run: sysdeps $(STAMP)
+	$(BIN)/desktop-assistant
+
+test: sysdeps-test $(STAMP)
+	scripts/test-env.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+setup: sysdeps $(STAMP)
+
+sysdeps:
+	@scripts/sysdeps.sh app
+
+sysdeps-test:
+	@scripts/sysdeps.sh test
+
+# The virtualenv with the project and its pinned dependencies; rebuilt only when these change.
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Python 3.11 or newer is needed (found: $$($(PYTHON) --version))"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || \
+		{ echo "Cannot create a virtualenv: install python3-venv (sudo apt-get install python3-venv)"; exit 1; }
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,packaging]"
+	@touch $(STAMP)
+
+bench: sysdeps-test $(STAMP)
+	scripts/test-env.sh sh -c 'for b in bench/*.py; do $(BIN)/python $$b || exit 1; done'
+
+clean:
+	rm -rf build dist .pytest_cache $(VENV)

@@ -1,0 +1,96 @@
+"""Command line: `desktop-assistant [flags] [command …]`.
+
+With no command it opens the GUI. Each command lives in `commands/<name>.py`
+with `register(subparsers)`; its handler gets the `App` and the parsed args
+and returns an exit code. A `UserFacingError` becomes one line on stderr:
+exit 2 for bad input or settings, 1 for anything else the user met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from desktop_assistant import __version__
+from desktop_assistant.errors import ConfigError, UserFacingError
+
+log = logging.getLogger(__name__)
+
+COMMANDS = ("check", "transcribe", "record", "ask", "say", "talk", "history", "screenshot")
+
+# CLI flag -> setting name (the top layer of the configuration)
+GLOBAL_FLAGS = {
+    "debug": ("--debug", {"action": "store_const", "const": True, "help": "debug logging (like DEBUG=1)"}),
+    "stt_model": ("--stt-model", {"metavar": "NAME", "help": "Whisper model size or directory (STT_MODEL)"}),
+    "stt_compute_type": ("--compute-type", {"metavar": "TYPE", "help": "CTranslate2 compute type (STT_COMPUTE_TYPE)"}),
+    "llm_model": ("--llm-model", {"metavar": "NAME", "help": "Groq model (LLM_MODEL)"}),
+    "llm_temperature": ("--temperature", {"metavar": "T", "help": "LLM temperature 0–2 (LLM_TEMPERATURE)"}),
+    "tts_engine": ("--tts-engine", {"metavar": "ENGINE", "help": "gtts, espeak or none (TTS_ENGINE)"}),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="desktop-assistant",
+        description="A push-to-talk voice assistant. With no command, opens the window.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--smoke-test", action="store_true",
+                        help="check the installed app end to end and exit (used by packaging)")
+    for dest, (flag, kwargs) in GLOBAL_FLAGS.items():
+        parser.add_argument(flag, dest=dest, **kwargs)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"desktop_assistant.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"desktop_assistant.commands.{name}":
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def flags_from(args: argparse.Namespace) -> dict[str, object]:
+    names = [*GLOBAL_FLAGS, "agent"]
+    return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "func", None)
+    if args.smoke_test:
+        from desktop_assistant.commands.smoke import run_smoke_test
+
+        handler = run_smoke_test
+    elif handler is None:
+        from desktop_assistant.commands.gui import run_gui
+
+        handler = run_gui
+    from desktop_assistant.app import App
+
+    try:
+        app = App.create(flags_from(args), console_log=not getattr(args, "json", False))
+    except ConfigError as exc:
+        _print_error(exc)
+        return 2
+    try:
+        return int(handler(app, args) or 0)
+    except UserFacingError as exc:
+        log.info("stopped: %s", exc)
+        _print_error(exc)
+        return 2 if isinstance(exc, ConfigError) or exc.kind == "input" else 1
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        app.close()
+
+
+def _print_error(exc: UserFacingError) -> None:
+    stream = sys.stderr or sys.__stderr__
+    if stream is not None:
+        print(f"desktop-assistant: {exc}", file=stream)

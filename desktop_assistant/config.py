@@ -1,0 +1,218 @@
+"""Typed settings, from four layers.
+
+Precedence, lowest first: built-in defaults < the settings file
+(`<config dir>/settings.json`) < environment variables < CLI flags.
+Each field knows its environment name and its allowed values, so a bad value
+becomes one `ConfigError` line naming the variable and the range.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from desktop_assistant.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+COMPUTE_TYPES = ("int8", "int8_float32", "int16", "float32", "float16", "int8_float16", "auto", "default")
+TTS_ENGINES = ("gtts", "espeak", "none")
+PTT_MODES = ("hold", "toggle")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+@dataclass(frozen=True)
+class Field:
+    """How one setting is named, parsed and checked."""
+
+    env: str
+    parse: Callable[[Any, str], Any]
+    allowed: str
+    secret: bool = False
+
+
+def _str(value: Any, name: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError
+    return value.strip()
+
+
+def _opt_str(value: Any, name: str) -> str | None:
+    if value is None:
+        return None
+    text = _str(value, name)
+    return text or None
+
+
+def _bool(value: Any, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError
+
+
+def _number(kind: type, lo: float, hi: float) -> Callable[[Any, str], Any]:
+    def parse(value: Any, name: str) -> Any:
+        if isinstance(value, bool):
+            raise ValueError
+        number = kind(value.strip() if isinstance(value, str) else value)
+        if isinstance(number, float) and not math.isfinite(number):
+            raise ValueError
+        if not lo <= number <= hi:
+            raise ValueError
+        return number
+
+    return parse
+
+
+def _choice(choices: tuple[str, ...]) -> Callable[[Any, str], str]:
+    def parse(value: Any, name: str) -> str:
+        text = _str(value, name).lower()
+        if text not in choices:
+            raise ValueError
+        return text
+
+    return parse
+
+
+def _device(value: Any, name: str) -> str | int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = _str(value, name)
+    return int(text) if text.isdigit() else text
+
+
+@dataclass(frozen=True)
+class Settings:
+    groq_api_key: str | None = None
+    groq_base_url: str | None = None
+    stt_model: str = "base"
+    stt_compute_type: str = "int8"
+    llm_model: str = "llama-3.1-8b-instant"
+    llm_temperature: float = 0.7
+    max_conversation_history: int = 20
+    session_timeout: float = 3600.0
+    debug: bool = False
+    tts_engine: str = "gtts"
+    tts_speed: float = 1.0
+    input_device: str | int | None = None
+    output_device: str | int | None = None
+    max_recording_s: float = 120.0
+    ptt_key: str = "Space"
+    ptt_mode: str = "hold"
+    agent: str = "assistant"
+    audio_cues: bool = True
+    speech_muted: bool = False
+
+    def redacted(self) -> dict[str, Any]:
+        """The settings as a dict with secrets replaced (safe to log or print)."""
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = ("***" if value else None) if SPEC[f.name].secret else value
+        return out
+
+    def with_values(self, **values: Any) -> Settings:
+        """A copy with `values` validated and applied (used by Settings dialog and CLI flags)."""
+        return replace(self, **_validate(values, source="flag"))
+
+
+SPEC: dict[str, Field] = {
+    "groq_api_key": Field("GROQ_API_KEY", _opt_str, "your Groq API key (gsk_…)", secret=True),
+    "groq_base_url": Field("GROQ_BASE_URL", _opt_str, "an http(s) URL"),
+    "stt_model": Field("STT_MODEL", _str, "a Whisper size (tiny.en, base, small, …) or a model directory"),
+    "stt_compute_type": Field("STT_COMPUTE_TYPE", _choice(COMPUTE_TYPES), "one of " + ", ".join(COMPUTE_TYPES)),
+    "llm_model": Field("LLM_MODEL", _str, "a Groq model name"),
+    "llm_temperature": Field("LLM_TEMPERATURE", _number(float, 0.0, 2.0), "a number from 0 to 2"),
+    "max_conversation_history": Field(
+        "MAX_CONVERSATION_HISTORY", _number(int, 0, 1000), "a whole number from 0 to 1000"
+    ),
+    "session_timeout": Field("SESSION_TIMEOUT", _number(float, 0, 30 * 86400), "seconds, from 0 to 2592000"),
+    "debug": Field("DEBUG", _bool, "1/0, true/false, yes/no or on/off"),
+    "tts_engine": Field("TTS_ENGINE", _choice(TTS_ENGINES), "one of " + ", ".join(TTS_ENGINES)),
+    "tts_speed": Field("TTS_SPEED", _number(float, 0.5, 2.0), "a number from 0.5 to 2"),
+    "input_device": Field("INPUT_DEVICE", _device, "a device name or index"),
+    "output_device": Field("OUTPUT_DEVICE", _device, "a device name or index"),
+    "max_recording_s": Field("MAX_RECORDING_SECONDS", _number(float, 1, 3600), "seconds, from 1 to 3600"),
+    "ptt_key": Field("PTT_KEY", _str, "a key name such as Space or F9"),
+    "ptt_mode": Field("PTT_MODE", _choice(PTT_MODES), "hold or toggle"),
+    "agent": Field("AGENT", _str, "an agent name from agents/"),
+    "audio_cues": Field("AUDIO_CUES", _bool, "1/0, true/false, yes/no or on/off"),
+    "speech_muted": Field("SPEECH_MUTED", _bool, "1/0, true/false, yes/no or on/off"),
+}
+
+
+def _validate(values: Mapping[str, Any], *, source: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, raw in values.items():
+        spec = SPEC.get(name)
+        if spec is None:
+            raise ConfigError(f"Unknown setting '{name}' in {source}")
+        try:
+            out[name] = spec.parse(raw, name)
+        except (ValueError, TypeError):
+            label = spec.env if source == "environment" else name
+            shown = "***" if spec.secret else repr(raw)
+            raise ConfigError(f"{label}={shown} is not valid: expected {spec.allowed} ({source})") from None
+    return out
+
+
+def read_settings_file(path: Path) -> dict[str, Any]:
+    """The raw values stored in the settings file; {} when there is none."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"Cannot read settings file {path}: {exc.strerror}") from None
+    try:
+        data = json.loads(text) if text.strip() else {}
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"Settings file {path} is not valid JSON (line {exc.lineno}): {exc.msg}",
+            "fix or delete the file",
+        ) from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"Settings file {path} must hold a JSON object", "fix or delete the file")
+    return data
+
+
+def write_settings_file(path: Path, values: Mapping[str, Any]) -> None:
+    """Store `values` (validated, secrets excluded) atomically in the settings file."""
+    clean = _validate({k: v for k, v in values.items() if not SPEC[k].secret}, source=str(path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(clean, indent=2, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def env_values(env: Mapping[str, str]) -> dict[str, str]:
+    return {name: env[spec.env] for name, spec in SPEC.items() if spec.env in env}
+
+
+def load_settings(
+    settings_file: Path | None,
+    env: Mapping[str, str] | None = None,
+    flags: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build the settings from defaults < file < environment < flags."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    if settings_file is not None:
+        values.update(_validate(read_settings_file(settings_file), source=f"settings file {settings_file}"))
+    values.update(_validate(env_values(env), source="environment"))
+    values.update(_validate({k: v for k, v in (flags or {}).items() if v is not None}, source="command line"))
+    return Settings(**values)

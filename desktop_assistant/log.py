@@ -1,0 +1,90 @@
+"""Logging: console + rotating `app.log`, with secrets redacted everywhere.
+
+Redaction happens in the formatter, on the final text (message, arguments and
+traceback together), so no handler can write a key even when a library logs
+request headers. Registered secrets (the configured Groq key) are replaced
+verbatim; `Authorization:` header values and anything shaped like a Groq key
+are replaced by pattern.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import re
+import sys
+import threading
+from pathlib import Path
+
+REDACTED = "[REDACTED]"
+_PATTERNS = (
+    re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)(bearer\s+)?[^\s'\",}]+"),
+    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._\-]{8,}"),
+    re.compile(r"()gsk_[A-Za-z0-9]{8,}"),
+)
+_FORMAT = "%(asctime)s %(levelname)-7s %(threadName)s %(name)s: %(message)s"
+
+
+class Redactor:
+    """Replaces known secrets and secret-shaped text in strings."""
+
+    def __init__(self) -> None:
+        self._secrets: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add_secret(self, secret: str | None) -> None:
+        if secret and len(secret) >= 4:
+            with self._lock:
+                self._secrets.add(secret)
+
+    def __call__(self, text: str) -> str:
+        with self._lock:
+            secrets = sorted(self._secrets, key=len, reverse=True)
+        for secret in secrets:
+            text = text.replace(secret, REDACTED)
+        for pattern in _PATTERNS:
+            text = pattern.sub(lambda m: (m.group(1) or "") + REDACTED, text)
+        return text
+
+
+class RedactingFormatter(logging.Formatter):
+    def __init__(self, redactor: Redactor, fmt: str = _FORMAT) -> None:
+        super().__init__(fmt)
+        self._redact = redactor
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self._redact(super().format(record))
+
+
+_OURS = "_desktop_assistant_handler"
+
+
+def setup_logging(log_file: Path | None, *, debug: bool = False, console: bool = True,
+                  redactor: Redactor | None = None) -> Redactor:
+    """Configure the root logger; safe to call again (replaces our handlers)."""
+    redactor = redactor or Redactor()
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, _OURS, False)]:
+        root.removeHandler(handler)
+        handler.close()
+    root.setLevel(logging.DEBUG if debug else logging.INFO)
+    formatter = RedactingFormatter(redactor)
+    handlers: list[logging.Handler] = []
+    if log_file is not None:
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.handlers.RotatingFileHandler(
+            log_file, maxBytes=2_000_000, backupCount=3, encoding="utf-8"))
+    # In a windowed frozen app sys.stderr is None: no console handler then.
+    if console and sys.stderr is not None:
+        stream = logging.StreamHandler(sys.stderr)
+        stream.setLevel(logging.DEBUG if debug else logging.WARNING)
+        handlers.append(stream)
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        setattr(handler, _OURS, True)
+        root.addHandler(handler)
+    # Chatty libraries stay at INFO unless debugging.
+    for noisy in ("httpcore", "httpx", "urllib3", "faster_whisper", "hpack"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if debug else logging.WARNING)
+    logging.captureWarnings(True)
+    return redactor
