@@ -90,7 +90,7 @@ def _key_lines(node: yaml.Node | None) -> dict[str, tuple[int, yaml.Node]]:
 
 def _check(path: str, name: str, value: Any, rule: tuple, line: int | None) -> Any:
     types, ok, allowed = rule
-    if value is None and name in ("language", "initial_prompt", "model", "temperature", "engine"):
+    if value is None and name.rpartition(".")[2] in ("language", "initial_prompt", "model", "temperature", "engine"):
         return None
     if isinstance(value, bool) or not isinstance(value, types) or (ok is not None and not ok(value)):
         raise AgentError(path, f"expected {allowed}, got {value!r}", line=line, field=name)
