@@ -27,11 +27,16 @@ def qt_application() -> QApplication:
     return qapp
 
 
-def run(app: Any) -> int:
+def build_main_window(app: Any) -> Any:
+    """The main window wired to the app (used by `run` and by the smoke test)."""
     from desktop_assistant.ui.main_window import MainWindow
 
+    return MainWindow(app)
+
+
+def run(app: Any) -> int:
     qapp = qt_application()
-    window = MainWindow(app)
+    window = build_main_window(app)
     window.show()
     log.info("main window shown")
     return qapp.exec()
