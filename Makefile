@@ -5,13 +5,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test setup sysdeps sysdeps-test bench package clean
+.PHONY: run test setup sysdeps sysdeps-test bench package smoke install-desktop clean
 
 run: sysdeps $(STAMP)
 	$(BIN)/desktop-assistant
 
 test: sysdeps-test $(STAMP)
 	scripts/test-env.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory smoke
 
 setup: sysdeps $(STAMP)
 
@@ -30,6 +31,20 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,packaging]"
 	@touch $(STAMP)
+
+# The PyInstaller onedir bundle, rebuilt when the code, data or pins change.
+FROZEN  := dist/desktop-assistant/desktop-assistant
+SOURCES := $(shell find desktop_assistant agents resources -type f -not -name '*.pyc' 2>/dev/null)
+package: sysdeps $(FROZEN)
+$(FROZEN): $(STAMP) build.spec constraints.txt $(SOURCES)
+	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build build.spec
+	@du -sh dist/desktop-assistant | sed 's/^/bundle size: /'
+
+smoke: $(FROZEN)
+	scripts/smoke-frozen.sh $(FROZEN)
+
+install-desktop: package
+	scripts/install-desktop.sh "$(CURDIR)/dist/desktop-assistant"
 
 bench: sysdeps-test $(STAMP)
 	scripts/test-env.sh sh -c 'for b in bench/*.py; do $(BIN)/python $$b || exit 1; done'
