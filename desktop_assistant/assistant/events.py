@@ -1,0 +1,110 @@
+"""Typed events a turn emits, in this order for a spoken turn:
+
+RecordingStarted → RecordingStopped → TranscriptReady → UserMessageStored → ReplyStarted →
+ReplyDelta… → SpeakingStarted (first audio) → FragmentSpoken… → TurnFinished | TurnFailed.
+`Notice` can come at any time (e.g. the offline voice took over). Listeners are called
+on the engine's threads: the GUI re-emits them as Qt signals, the CLI prints them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from desktop_assistant.errors import UserFacingError
+
+
+@dataclass(frozen=True)
+class TurnTimings:
+    stt_ms: float | None = None
+    llm_first_token_ms: float | None = None
+    first_audio_ms: float | None = None  # release (or send) → first sample played
+    total_ms: float | None = None
+
+    def as_dict(self) -> dict[str, float | None]:
+        return {"stt_ms": self.stt_ms, "llm_first_token_ms": self.llm_first_token_ms,
+                "first_audio_ms": self.first_audio_ms, "total_ms": self.total_ms}
+
+
+@dataclass(frozen=True)
+class Event:
+    turn_id: int
+
+
+@dataclass(frozen=True)
+class RecordingStarted(Event):
+    pass
+
+
+@dataclass(frozen=True)
+class RecordingStopped(Event):
+    duration_s: float
+
+
+@dataclass(frozen=True)
+class TranscriptReady(Event):
+    text: str
+    stt_ms: float
+    language: str | None = None
+
+
+@dataclass(frozen=True)
+class UserMessageStored(Event):
+    conversation_id: int
+    message_id: int
+    text: str
+    new_conversation: bool = False
+
+
+@dataclass(frozen=True)
+class ReplyStarted(Event):
+    conversation_id: int
+    message_id: int
+    agent: str
+
+
+@dataclass(frozen=True)
+class ReplyDelta(Event):
+    text: str  # the new piece
+    reply: str  # everything so far
+
+
+@dataclass(frozen=True)
+class SpeakingStarted(Event):
+    first_audio_ms: float
+
+
+@dataclass(frozen=True)
+class FragmentSpoken(Event):
+    index: int  # playback of this fragment started
+    text: str
+
+
+@dataclass(frozen=True)
+class Notice(Event):
+    kind: str  # "offline_voice" | "no_voice" | "no_output" | …
+    message: str
+
+
+@dataclass(frozen=True)
+class TurnFinished(Event):
+    conversation_id: int
+    message_id: int
+    reply: str  # the whole reply (what was shown)
+    status: str  # "complete" | "interrupted"
+    spoken: str  # the part that was spoken (played at least in part)
+    timings: TurnTimings
+
+
+@dataclass(frozen=True)
+class TurnFailed(Event):
+    error: UserFacingError
+    conversation_id: int | None = None
+    message_id: int | None = None
+    reply: str = ""
+    timings: TurnTimings = TurnTimings()
+
+
+@dataclass(frozen=True)
+class ConversationChanged(Event):
+    conversation_id: int | None  # None: the next turn starts a new one
+    agent: str

@@ -1,0 +1,33 @@
+"""What a turn needs from the history: the `TurnStore` protocol.
+
+`history.store.HistoryStore` implements it; unit tests pass small in-memory fakes.
+A turn stores the user message before the LLM call, then the assistant message as
+`streaming`, and updates it to `complete`, `interrupted` or `failed` with timings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol, runtime_checkable
+
+
+class StoredMessage(Protocol):
+    id: int
+    role: str
+    text: str
+    status: str
+
+
+@runtime_checkable
+class TurnStore(Protocol):
+    def conversation_for_turn(self, agent: str, session_timeout: float, *, new: bool = False) -> int: ...
+
+    def add_message(self, conversation_id: int, role: str, text: str, *, status: str = "complete",
+                    source: str = "typed", error: str | None = None, stt_model: str | None = None,
+                    llm_model: str | None = None) -> int: ...
+
+    def update_message(self, message_id: int, *, text: str | None = None, status: str | None = None,
+                       error: str | None = None,
+                       timings: Mapping[str, float | None] | None = None) -> None: ...
+
+    def recent_messages(self, conversation_id: int, limit: int) -> Sequence[StoredMessage]: ...

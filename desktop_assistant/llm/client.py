@@ -1,0 +1,222 @@
+"""Streaming chat completions from Groq, with bounded retries and errors the user understands.
+
+`ChatClient.stream(messages, …)` returns a `ReplyStream`: iterate it for text deltas,
+`close()` it from any thread to cancel. The SDK's own retries are off; this module
+retries (before the first token only) honouring `retry-after`, and never waits more
+than `retry_budget_s` in total. Every SDK/HTTP failure becomes a `UserFacingError`
+with a `kind` of: no_key, auth, rate_limit, server, timeout, offline, cut, llm.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import groq
+import httpx
+
+from desktop_assistant.errors import UserFacingError
+
+log = logging.getLogger(__name__)
+
+NO_KEY_ACTION = "add your Groq API key in Settings or GROQ_API_KEY"
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: str  # "system" | "user" | "assistant"
+    content: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"role": self.role, "content": self.content}
+
+
+@dataclass(frozen=True)
+class ChatOptions:
+    model: str
+    temperature: float = 0.7
+    max_tokens: int = 512
+
+
+class ReplyStream:
+    """An open streamed reply: iterate for text deltas; `close()` cancels (thread-safe)."""
+
+    def __init__(self, sdk_stream: Any) -> None:
+        self._sdk_stream = sdk_stream
+        self._closed = threading.Event()
+        self.finish_reason: str | None = None
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
+
+    def close(self) -> None:
+        if self._closed.is_set():
+            return
+        self._closed.set()
+        try:
+            self._sdk_stream.response.close()
+        except Exception:  # noqa: BLE001 - closing a dying socket may fail; we are cancelling anyway
+            log.debug("closing the reply stream failed", exc_info=True)
+
+    def __iter__(self) -> Iterator[str]:
+        try:
+            for chunk in self._sdk_stream:
+                if self._closed.is_set():
+                    return
+                for choice in chunk.choices or ():
+                    if choice.finish_reason:
+                        self.finish_reason = choice.finish_reason
+                    text = choice.delta.content if choice.delta else None
+                    if text:
+                        yield text
+        except (groq.APIError, httpx.HTTPError) as exc:
+            if self._closed.is_set():
+                return
+            raise _stream_error(exc) from None
+        except Exception:
+            if self._closed.is_set():  # reading a socket closed under us
+                return
+            raise
+        finally:
+            self.close()
+        if self.finish_reason is None:
+            raise UserFacingError("The reply from Groq was cut off", "try again", kind="cut")
+
+
+def _stream_error(exc: Exception) -> UserFacingError:
+    if isinstance(exc, httpx.TimeoutException):
+        return UserFacingError("Groq stopped answering mid-reply", "try again", kind="timeout")
+    if isinstance(exc, groq.APIError) and not isinstance(exc, groq.APIConnectionError):
+        return UserFacingError(f"Groq reported an error mid-reply: {exc.message}", "try again", kind="server")
+    return UserFacingError("The reply from Groq was cut off", "try again", kind="cut")
+
+
+def _retry_after(headers: Mapping[str, str] | None) -> float | None:
+    if not headers:
+        return None
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            seconds = float(value) * scale
+        except ValueError:
+            continue
+        if math.isfinite(seconds) and seconds >= 0:
+            return seconds
+    return None
+
+
+def map_error(exc: Exception) -> UserFacingError:
+    """Translate a groq/httpx exception into what the user is told."""
+    if isinstance(exc, UserFacingError):
+        return exc
+    if isinstance(exc, groq.APITimeoutError):
+        return UserFacingError("Groq did not answer in time", "check your connection and try again", kind="timeout")
+    if isinstance(exc, groq.APIConnectionError):
+        return UserFacingError("Cannot reach Groq", "check your internet connection", kind="offline")
+    if isinstance(exc, groq.AuthenticationError):
+        return UserFacingError("The Groq API key was rejected (401)",
+                               "check your Groq API key in Settings or GROQ_API_KEY", kind="auth")
+    if isinstance(exc, groq.RateLimitError):
+        wait = _retry_after(exc.response.headers)
+        action = f"retry in {max(1, math.ceil(wait))} s" if wait is not None else "wait a moment and retry"
+        return UserFacingError("Groq rate limit reached", action, kind="rate_limit")
+    if isinstance(exc, groq.APIStatusError):
+        if exc.status_code >= 500:
+            return UserFacingError(f"Groq had a server problem ({exc.status_code})",
+                                   "try again in a moment", kind="server")
+        return UserFacingError(f"Groq refused the request ({exc.status_code}): {exc.message}",
+                               "check the model name in Settings", kind="llm")
+    if isinstance(exc, groq.APIError):
+        return UserFacingError(f"Groq error: {exc.message}", "try again", kind="server")
+    raise exc
+
+
+class ChatClient:
+    """Groq chat completions, streamed.
+
+    `client_factory(api_key, base_url)` builds the SDK client (tests may swap it);
+    `sleep(seconds, cancel)` waits between retries and returns early when cancelled.
+    """
+
+    def __init__(self, api_key: str | None, base_url: str | None = None, *,
+                 connect_timeout: float = 5.0, read_timeout: float = 20.0,
+                 retry_budget_s: float = 10.0, max_attempts: int = 4,
+                 client_factory: Callable[..., Any] | None = None) -> None:
+        self._api_key = api_key
+        self._base_url = base_url or None
+        self._timeout = httpx.Timeout(connect=connect_timeout, read=read_timeout, write=10.0, pool=5.0)
+        self._retry_budget_s = retry_budget_s
+        self._max_attempts = max_attempts
+        self._factory = client_factory or self._default_factory
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Any, **kwargs: Any) -> ChatClient:
+        return cls(settings.groq_api_key, settings.groq_base_url, **kwargs)
+
+    def _default_factory(self, api_key: str, base_url: str | None) -> groq.Groq:
+        return groq.Groq(api_key=api_key, base_url=base_url, timeout=self._timeout, max_retries=0)
+
+    def _sdk(self) -> Any:
+        if not self._api_key:
+            raise UserFacingError("No Groq API key", NO_KEY_ACTION, kind="no_key")
+        with self._lock:
+            if self._client is None:
+                self._client = self._factory(self._api_key, self._base_url)
+            return self._client
+
+    def close(self) -> None:
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None and hasattr(client, "close"):
+            client.close()
+
+    def stream(self, messages: Sequence[ChatMessage], options: ChatOptions,
+               cancel: threading.Event | None = None) -> ReplyStream:
+        """Open a streamed reply (retrying transient failures); raises UserFacingError."""
+        sdk = self._sdk()
+        cancel = cancel or threading.Event()
+        deadline = time.monotonic() + self._retry_budget_s
+        payload = [m.as_dict() for m in messages]
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                sdk_stream = sdk.chat.completions.create(
+                    model=options.model, messages=payload, temperature=options.temperature,
+                    max_tokens=options.max_tokens, stream=True,
+                )
+                return ReplyStream(sdk_stream)
+            except (groq.APIError, httpx.HTTPError) as exc:
+                error = map_error(exc) if isinstance(exc, groq.APIError) else UserFacingError(
+                    "Cannot reach Groq", "check your internet connection", kind="offline")
+                wait = self._retry_wait(exc, error, attempt)
+                remaining = deadline - time.monotonic()
+                if wait is None or attempt >= self._max_attempts or wait > remaining:
+                    log.info("LLM request failed (attempt %d): %s", attempt, error)
+                    raise error from None
+                log.info("LLM request failed (%s); retrying in %.2f s", error.kind, wait)
+                if cancel.wait(wait):
+                    raise UserFacingError("Cancelled", kind="cancelled") from None
+
+    @staticmethod
+    def _retry_wait(exc: Exception, error: UserFacingError, attempt: int) -> float | None:
+        """Seconds to wait before the next attempt, or None when retrying is pointless."""
+        if error.kind == "rate_limit":
+            wait = _retry_after(getattr(getattr(exc, "response", None), "headers", None))
+            return 1.0 if wait is None else wait
+        if error.kind == "server":
+            wait = _retry_after(getattr(getattr(exc, "response", None), "headers", None))
+            return wait if wait is not None else 0.5 * 2 ** (attempt - 1)
+        if error.kind == "offline":
+            return 0.3 if attempt == 1 else None
+        return None
