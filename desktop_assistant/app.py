@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from desktop_assistant import __version__
 from desktop_assistant.agents import Agent, AgentSet, load_agents
-from desktop_assistant.config import Settings, load_settings
+from desktop_assistant.config import SPEC, Settings, load_settings
+from desktop_assistant.keystore import KeyStore
 from desktop_assistant.log import Redactor, setup_logging
 from desktop_assistant.paths import Paths, bundled_agents_dir
 
@@ -30,6 +31,7 @@ class App:
     agents: AgentSet
     _closers: list[Callable[[], None]] = field(default_factory=list)
     _parts: dict[str, Any] = field(default_factory=dict)
+    _settings_listeners: list[Callable[[Settings, Settings], None]] = field(default_factory=list)
 
     @classmethod
     def create(cls, flags: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None,
@@ -37,6 +39,9 @@ class App:
         env = os.environ if env is None else env
         paths = Paths.from_env(env).ensure()
         settings = load_settings(paths.settings_file, env, flags)
+        if settings.groq_api_key is None and SPEC["groq_api_key"].env not in env:
+            # The key store is the layer under the environment (the settings file never holds it).
+            settings = replace(settings, groq_api_key=KeyStore.for_paths(paths, env).get())
         redactor = setup_logging(paths.log_file, debug=settings.debug, console=console_log)
         redactor.add_secret(settings.groq_api_key)
         log.info("Desktop Assistant %s starting; data in %s", __version__, paths.data_dir)
@@ -46,6 +51,28 @@ class App:
     @property
     def agent(self) -> Agent:
         return self.agents.get(self.settings.agent)
+
+    @property
+    def keystore(self) -> KeyStore:
+        return self.part("keystore", lambda: KeyStore.for_paths(self.paths))
+
+    def on_settings_changed(self, listener: Callable[[Settings, Settings], None]) -> None:
+        """Call `listener(old, new)` after `apply_settings()` (on the caller's thread)."""
+        self._settings_listeners.append(listener)
+
+    def apply_settings(self, new: Settings) -> None:
+        """Use `new` from now on, without a restart: listeners rebuild what depends on it."""
+        old, self.settings = self.settings, new
+        self.redactor.add_secret(new.groq_api_key)
+        if old.debug != new.debug:
+            logging.getLogger().setLevel(logging.DEBUG if new.debug else logging.INFO)
+        changed = [f.name for f in fields(Settings) if getattr(old, f.name) != getattr(new, f.name)]
+        log.info("settings changed: %s", ", ".join(changed) or "nothing")
+        for listener in list(self._settings_listeners):
+            try:
+                listener(old, new)
+            except Exception:  # noqa: BLE001 - one bad listener must not stop the others
+                log.exception("a settings listener failed")
 
     def part(self, name: str, build: Callable[[], Any], close: Callable[[Any], None] | None = None) -> Any:
         """Build a component once (lazily) and register how to close it."""

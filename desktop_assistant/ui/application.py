@@ -1,4 +1,9 @@
-"""Start Qt, show the main window, run the event loop."""
+"""Start Qt, build the main window around the engine, run the event loop.
+
+This is the GUI's composition: one `EngineBridge` (engine events → Qt signals),
+one `EngineController` (commands → engine, built off the GUI thread after the
+window shows), the `MainWindow`, the tray, and signal handling for a clean close.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,8 @@ import logging
 import sys
 from typing import Any
 
-from PySide6.QtGui import QIcon
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
 from desktop_assistant import APP_NAME, APP_TITLE, __version__
@@ -14,6 +20,13 @@ from desktop_assistant.paths import resource_path
 from desktop_assistant.ui.qt_log import route_qt_messages
 
 log = logging.getLogger(__name__)
+
+
+def _stylesheet() -> str:
+    try:
+        return resource_path("styles", "app.qss").read_text(encoding="utf-8")
+    except OSError:
+        return ""
 
 
 def qt_application() -> QApplication:
@@ -24,19 +37,41 @@ def qt_application() -> QApplication:
     qapp.setApplicationVersion(__version__)
     qapp.setDesktopFileName(APP_NAME)
     qapp.setWindowIcon(QIcon(str(resource_path("icons", "desktop-assistant.svg"))))
+    if not qapp.property("da_styled"):
+        qapp.setProperty("da_styled", True)
+        sheet = _stylesheet()
+        qapp.setStyleSheet(sheet)
+        # The style sheet uses palette() colours: re-apply it when the system switches light/dark.
+        QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _scheme: qapp.setStyleSheet(sheet))
     return qapp
 
 
-def build_main_window(app: Any) -> Any:
-    """The main window wired to the app (used by `run` and by the smoke test)."""
+def build_main_window(app: Any, build: Any = None) -> Any:
+    """The main window wired to the app and the engine (used by `run`, the smoke test, tests)."""
+    from desktop_assistant.ui.bridge import EngineBridge
+    from desktop_assistant.ui.engine import EngineController
     from desktop_assistant.ui.main_window import MainWindow
+    from desktop_assistant.ui.tray import install_tray
 
-    return MainWindow(app)
+    bridge = EngineBridge()
+    engine = EngineController(app, bridge, build)
+    window = MainWindow(app, engine, bridge)
+    bridge.setParent(window)
+    window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+    window.tray = install_tray(window)
+    return window
 
 
 def run(app: Any) -> int:
+    from desktop_assistant.ui.signals import SignalCloser
+
     qapp = qt_application()
     window = build_main_window(app)
+    closer = SignalCloser(window.close)
     window.show()
     log.info("main window shown")
-    return qapp.exec()
+    try:
+        return qapp.exec()
+    finally:
+        window.shutdown()
+        closer.uninstall()

@@ -1,0 +1,130 @@
+"""Where the Groq API key is kept: the OS keyring when a real one is available,
+otherwise a file in the config dir that only the user can read (mode 0600).
+
+The key is never logged; callers register it with the log `Redactor`.
+`App.create()` reads it as the layer under the environment (GROQ_API_KEY wins).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Protocol
+
+from desktop_assistant.paths import HOME_ENV, Paths
+
+log = logging.getLogger(__name__)
+
+SERVICE = "desktop-assistant"
+USERNAME = "groq_api_key"
+KEY_FILE = "groq_api_key"
+
+
+class KeyringLike(Protocol):
+    def get_password(self, service: str, username: str) -> str | None: ...
+    def set_password(self, service: str, username: str, password: str) -> None: ...
+    def delete_password(self, service: str, username: str) -> None: ...
+
+
+def system_keyring() -> KeyringLike | None:
+    """The OS keyring backend, or None when only keyring's 'fail'/null backends exist."""
+    try:
+        import keyring
+        from keyring.backends import fail
+
+        backend = keyring.get_keyring()
+    except Exception:  # noqa: BLE001 - a broken keyring install means "no keyring"
+        log.debug("no usable keyring", exc_info=True)
+        return None
+    if isinstance(backend, fail.Keyring) or getattr(backend, "priority", 0) <= 0:
+        return None
+    if type(backend).__module__.startswith("keyring.backends.null"):
+        return None
+    return backend
+
+
+class KeyStore:
+    """Get / set / clear the Groq API key."""
+
+    def __init__(self, config_dir: Path, backend: KeyringLike | None | str = "auto") -> None:
+        self.file = Path(config_dir) / KEY_FILE
+        self._backend: KeyringLike | None = system_keyring() if backend == "auto" else backend  # type: ignore[assignment]
+
+    @classmethod
+    def for_paths(cls, paths: Paths, env: Mapping[str, str] | None = None) -> KeyStore:
+        """The store for these paths. An isolated home (DESKTOP_ASSISTANT_HOME, as in tests and
+        portable installs) keeps the key in its own file, never in the user's keyring."""
+        env = os.environ if env is None else env
+        isolated = bool(env.get(HOME_ENV, "").strip())
+        return cls(paths.config_dir, None if isolated else "auto")
+
+    @property
+    def location(self) -> str:
+        """Where the key is stored, in words for the Settings dialog."""
+        if self._backend is not None:
+            return f"the system keyring ({type(self._backend).__name__})"
+        return f"a private file ({self.file})"
+
+    def get(self) -> str | None:
+        if self._backend is not None:
+            try:
+                value = self._backend.get_password(SERVICE, USERNAME)
+                if value:
+                    return value.strip() or None
+            except Exception:  # noqa: BLE001 - locked/unavailable keyring: fall back to the file
+                log.warning("could not read the key from the keyring; trying the key file")
+        return self._read_file()
+
+    def set(self, key: str | None) -> None:
+        """Store `key`; None or blank removes it."""
+        key = (key or "").strip() or None
+        if self._backend is not None:
+            try:
+                if key is None:
+                    self._delete_backend()
+                else:
+                    self._backend.set_password(SERVICE, USERNAME, key)
+                self._remove_file()
+                return
+            except Exception:  # noqa: BLE001 - keyring refused: keep the key in the private file
+                log.warning("could not store the key in the keyring; using a private file")
+        if key is None:
+            self._remove_file()
+        else:
+            self._write_file(key)
+
+    def _delete_backend(self) -> None:
+        assert self._backend is not None
+        try:
+            self._backend.delete_password(SERVICE, USERNAME)
+        except Exception as exc:  # noqa: BLE001 - "not found" is fine
+            if "not found" not in str(exc).lower() and type(exc).__name__ != "PasswordDeleteError":
+                raise
+
+    def _read_file(self) -> str | None:
+        try:
+            text = self.file.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            log.warning("cannot read the key file %s: %s", self.file, exc.strerror)
+            return None
+        return text or None
+
+    def _write_file(self, key: str) -> None:
+        self.file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.file.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(key)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, self.file)
+
+    def _remove_file(self) -> None:
+        try:
+            self.file.unlink()
+        except FileNotFoundError:
+            pass
+

@@ -1,0 +1,77 @@
+"""A non-modal message strip: the cause of a problem and the action that fixes it.
+
+Problems are shown here, never in dialogs. `Banner.show_problem()` replaces the
+current message; the close button (or `clear()`) hides it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
+
+
+class Banner(QFrame):
+    action_triggered = Signal(str)  # the action's key, e.g. "settings"
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("banner")
+        self.setAccessibleName("Message")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 4, 4)
+        self._text = QLabel(self)
+        self._text.setWordWrap(True)
+        self._text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._action = QPushButton(self)
+        self._action.setAccessibleName("Fix")
+        self._close = QToolButton(self)
+        self._close.setText("✕")
+        self._close.setAccessibleName("Dismiss message")
+        self._close.setAutoRaise(True)
+        layout.addWidget(self._text, 1)
+        layout.addWidget(self._action)
+        layout.addWidget(self._close)
+        self._action_key = ""
+        self._callback: Callable[[], None] | None = None
+        self.kind = ""
+        self._action.clicked.connect(self._on_action)
+        self._close.clicked.connect(self.clear)
+        self.hide()
+
+    @property
+    def text(self) -> str:
+        return self._text.text()
+
+    @property
+    def action_text(self) -> str:
+        return self._action.text() if not self._action.isHidden() else ""
+
+    def show_problem(self, message: str, action_text: str | None = None, action_key: str = "",
+                     *, severity: str = "error", kind: str = "",
+                     callback: Callable[[], None] | None = None) -> None:
+        self.kind = kind
+        self._text.setText(message)
+        self._action_key = action_key
+        self._callback = callback
+        self._action.setText(action_text or "")
+        self._action.setVisible(bool(action_text))
+        self.setProperty("severity", severity)
+        self.style().unpolish(self)
+        self.style().polish(self)
+        self.setAccessibleDescription(message)
+        self.show()
+
+    def clear(self, kind: str | None = None) -> None:
+        """Hide the banner (only if it shows `kind`, when given)."""
+        if kind is not None and kind != self.kind:
+            return
+        self.kind = ""
+        self.hide()
+
+    def _on_action(self) -> None:
+        if self._callback is not None:
+            self._callback()
+        self.action_triggered.emit(self._action_key)

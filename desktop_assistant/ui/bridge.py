@@ -1,0 +1,142 @@
+"""The one place where engine events become Qt signals on the GUI thread.
+
+Engine listeners run on worker and audio threads. They call `post(event)`,
+`post_level(dbfs)` or `post_model_status(status)` — all thread-safe and cheap —
+and the bridge re-emits each as a typed signal on the thread that owns the
+bridge (the GUI thread), in the order they were posted. Level updates are
+coalesced (latest value wins) and delivered at most ~30 times a second.
+No widget talks to the engine's threads any other way.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+
+log = logging.getLogger(__name__)
+
+LEVEL_INTERVAL_MS = 33
+
+
+def signal_name(event: object) -> str:
+    """`TranscriptReady` → `transcript_ready`."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(event).__name__).lower()
+
+
+class EngineBridge(QObject):
+    # Worker threads → GUI thread (always queued, so ordering is kept even from the GUI thread).
+    _incoming = Signal(object)
+
+    # One signal per engine event type (assistant/events.py); the argument is the event itself.
+    recording_started = Signal(object)
+    recording_stopped = Signal(object)
+    transcript_ready = Signal(object)
+    user_message_stored = Signal(object)
+    reply_started = Signal(object)
+    reply_delta = Signal(object)
+    speaking_started = Signal(object)
+    fragment_spoken = Signal(object)
+    notice = Signal(object)
+    turn_finished = Signal(object)
+    turn_failed = Signal(object)
+    conversation_changed = Signal(object)
+    # Not turn events:
+    model_status = Signal(object)  # speech.stt.ModelStatus
+    level = Signal(float)  # dBFS, coalesced
+    engine_ready = Signal(object)  # the built engine (assistant)
+    engine_failed = Signal(object)  # UserFacingError (or another exception) from building it
+    command_failed = Signal(object)  # UserFacingError raised by a command (e.g. no microphone)
+    any_event = Signal(object)  # every engine event, after its typed signal
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._closed = threading.Event()
+        self._level_lock = threading.Lock()
+        self._level: float | None = None
+        self._incoming.connect(self._dispatch, Qt.ConnectionType.QueuedConnection)
+        self._level_timer = QTimer(self)
+        self._level_timer.setInterval(LEVEL_INTERVAL_MS)
+        self._level_timer.timeout.connect(self._flush_level)
+        self._level_timer.start()
+        self.delivered = 0
+
+    # ------------------------------------------------------------ any thread
+
+    def post(self, event: object) -> None:
+        """Hand an engine event to the GUI thread (non-blocking; dropped after close)."""
+        if self._closed.is_set():
+            return
+        try:
+            self._incoming.emit(event)
+        except RuntimeError:  # the bridge was deleted while a worker was finishing
+            self._closed.set()
+
+    def post_level(self, dbfs: float) -> None:
+        with self._level_lock:
+            self._level = float(dbfs)
+
+    def post_model_status(self, status: object) -> None:
+        self.post(_Wrapped("model_status", status))
+
+    def post_engine_ready(self, engine: object) -> None:
+        self.post(_Wrapped("engine_ready", engine))
+
+    def post_engine_failed(self, error: BaseException) -> None:
+        self.post(_Wrapped("engine_failed", error))
+
+    def post_call(self, fn: Any, *args: Any) -> None:
+        """Run `fn(*args)` on the GUI thread (for results of GUI-side worker jobs)."""
+        self.post(_Wrapped("call", (fn, args)))
+
+    def post_command_failed(self, error: BaseException) -> None:
+        self.post(_Wrapped("command_failed", error))
+
+    def close(self) -> None:
+        self._closed.set()
+        self._level_timer.stop()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
+
+    # ------------------------------------------------------------ GUI thread
+
+    def _dispatch(self, event: Any) -> None:
+        if self._closed.is_set():
+            return
+        if isinstance(event, _Wrapped):
+            if event.signal == "call":
+                fn, args = event.payload
+                try:
+                    fn(*args)
+                except Exception:  # noqa: BLE001 - a slot bug must not stop event delivery
+                    log.exception("GUI callback failed")
+            else:
+                getattr(self, event.signal).emit(event.payload)
+            return
+        name = signal_name(event)
+        signal = getattr(type(self), name, None)
+        self.delivered += 1
+        if isinstance(signal, Signal):
+            getattr(self, name).emit(event)
+        else:
+            log.debug("engine event without a signal: %s", type(event).__name__)
+        self.any_event.emit(event)
+
+    def _flush_level(self) -> None:
+        with self._level_lock:
+            value, self._level = self._level, None
+        if value is not None and not self._closed.is_set():
+            self.level.emit(value)
+
+
+class _Wrapped:
+    __slots__ = ("signal", "payload")
+
+    def __init__(self, signal: str, payload: object) -> None:
+        self.signal = signal
+        self.payload = payload

@@ -1,0 +1,200 @@
+"""The live conversation: one bubble per message, the reply growing as it streams,
+and under each reply its latency ("0.9 s", the stage breakdown on hover).
+
+Text is plain (never interpreted as HTML), selectable with mouse and keyboard,
+and copyable. Interrupted and failed replies are marked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
+
+STYLE = """
+QFrame#userBubble { background: palette(alternate-base); border: 1px solid palette(mid); border-radius: 10px; }
+QFrame#assistantBubble { background: palette(base); border: 1px solid palette(midlight); border-radius: 10px; }
+QLabel#turnMeta { color: palette(placeholder-text); font-size: 11px; }
+"""
+STAGES = (("stt_ms", "Speech to text"), ("llm_first_token_ms", "First word from the model"),
+          ("first_audio_ms", "First sound"), ("total_ms", "Whole turn"))
+
+
+def headline_ms(timings: Mapping[str, float | None]) -> float | None:
+    """The one number a user cares about: time until the answer starts to be heard (or read)."""
+    for key in ("first_audio_ms", "llm_first_token_ms", "total_ms"):
+        value = timings.get(key)
+        if value is not None:
+            return float(value)
+    return None
+
+
+def format_seconds(ms: float) -> str:
+    return f"{ms / 1000:.1f} s" if ms < 10_000 else f"{ms / 1000:.0f} s"
+
+
+def breakdown(timings: Mapping[str, float | None]) -> str:
+    lines = [f"{label}: {format_seconds(float(timings[key]))}" for key, label in STAGES
+             if timings.get(key) is not None]
+    return "\n".join(lines)
+
+
+class MessageBubble(QFrame):
+    def __init__(self, role: str, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.role = role
+        self.status = "complete"
+        self.setObjectName("userBubble" if role == "user" else "assistantBubble")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 6)
+        layout.setSpacing(2)
+        self.body = QLabel(self)
+        self.body.setTextFormat(Qt.TextFormat.PlainText)
+        self.body.setWordWrap(True)
+        self.body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                          | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self.body.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        self.body.setAccessibleName("You said" if role == "user" else "Assistant said")
+        self.meta = QLabel(self)
+        self.meta.setObjectName("turnMeta")
+        self.meta.setAccessibleName("Turn latency")
+        self.meta.hide()
+        layout.addWidget(self.body)
+        layout.addWidget(self.meta)
+        self._text = text
+        self.body.setText(text)
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    def set_text(self, text: str) -> None:
+        self._text = text
+        self.body.setText(text)
+
+    def append(self, delta: str) -> None:
+        self.set_text(self._text + delta)
+
+    def finish(self, status: str, timings: Mapping[str, float | None] | None = None,
+               error: str | None = None) -> None:
+        self.status = status
+        parts: list[str] = []
+        ms = headline_ms(timings or {})
+        if ms is not None:
+            parts.append(format_seconds(ms))
+        if status == "interrupted":
+            parts.append("⏹ interrupted")
+        elif status == "failed":
+            parts.append("⚠ failed" + (f": {error}" if error else ""))
+        if not parts:
+            self.meta.hide()
+            return
+        self.meta.setText("  ·  ".join(parts))
+        self.meta.setToolTip(breakdown(timings or {}))
+        self.meta.show()
+
+
+class ChatView(QScrollArea):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("chatView")
+        self.setAccessibleName("Conversation")
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._inner = QWidget(self)
+        self._column = QVBoxLayout(self._inner)
+        self._column.setContentsMargins(8, 8, 8, 8)
+        self._column.setSpacing(8)
+        self._column.addStretch(1)
+        self.setWidget(self._inner)
+        self._inner.setStyleSheet(STYLE)
+        self._bubbles: list[MessageBubble] = []
+        self._reply: MessageBubble | None = None
+        self._placeholder = QLabel("Hold the button (or Space) and speak, or type below.", self._inner)
+        self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._placeholder.setEnabled(False)
+        self._column.insertWidget(0, self._placeholder)
+
+    @property
+    def bubbles(self) -> list[MessageBubble]:
+        return list(self._bubbles)
+
+    @property
+    def reply(self) -> MessageBubble | None:
+        """The reply being streamed, if any."""
+        return self._reply
+
+    def messages(self) -> list[tuple[str, str, str]]:
+        return [(b.role, b.text, b.status) for b in self._bubbles]
+
+    def add_message(self, role: str, text: str, *, status: str = "complete",
+                    timings: Mapping[str, float | None] | None = None, error: str | None = None) -> MessageBubble:
+        bubble = MessageBubble(role, text, self._inner)
+        row = QHBoxLayout()
+        if role == "user":
+            row.addStretch(1)
+            row.addWidget(bubble, 4)
+        else:
+            row.addWidget(bubble, 4)
+            row.addStretch(1)
+        self._column.insertLayout(self._column.count() - 1, row)
+        self._bubbles.append(bubble)
+        self._placeholder.hide()
+        if role != "user" and (status != "complete" or timings):
+            bubble.finish(status, timings, error)
+        self._scroll_to_end()
+        return bubble
+
+    def begin_reply(self) -> MessageBubble:
+        if self._reply is None:
+            self._reply = self.add_message("assistant", "", status="streaming")
+            self._reply.status = "streaming"
+        return self._reply
+
+    def append_reply(self, delta: str) -> None:
+        self.begin_reply().append(delta)
+        self._scroll_to_end()
+
+    def finish_reply(self, status: str, timings: Mapping[str, float | None] | None = None,
+                     error: str | None = None) -> MessageBubble | None:
+        bubble = self._reply
+        if bubble is None and status != "complete":
+            bubble = self.add_message("assistant", "", status="streaming")
+        self._reply = None
+        if bubble is not None:
+            if not bubble.text and status == "failed":
+                bubble.set_text("(no reply)")
+            bubble.finish(status, timings, error)
+        return bubble
+
+    def clear(self) -> None:
+        self._reply = None
+        self._bubbles.clear()
+        while self._column.count() > 1:
+            item = self._column.takeAt(0)
+            if item.widget() is self._placeholder:
+                continue
+            _delete_layout_item(item)
+        self._column.insertWidget(0, self._placeholder)
+        self._placeholder.show()
+
+    def _scroll_to_end(self) -> None:
+        QTimer.singleShot(0, self, self._to_end)
+
+    def _to_end(self) -> None:
+        bar = self.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+
+def _delete_layout_item(item: object) -> None:
+    layout = item.layout() if hasattr(item, "layout") else None
+    widget = item.widget() if hasattr(item, "widget") else None
+    if layout is not None:
+        while layout.count():
+            _delete_layout_item(layout.takeAt(0))
+        layout.deleteLater()
+    if widget is not None:
+        widget.deleteLater()

@@ -1,0 +1,150 @@
+"""The GUI's handle on the engine: builds it off the GUI thread and forwards the
+window's commands to it on a command thread, so no click ever waits on audio,
+the model or the network. Everything the engine says comes back through the
+`EngineBridge`.
+
+Not a widget: it imports the engine lazily (after the window is shown).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from desktop_assistant.errors import UserFacingError
+
+log = logging.getLogger(__name__)
+
+Builder = Callable[[Any, Any], Any]  # (app, bridge) -> assistant
+
+
+def build_engine(app: Any, bridge: Any) -> Any:
+    """The real engine (assistant/wiring.py), its events and levels routed into the bridge."""
+    from desktop_assistant.assistant.wiring import build_assistant
+
+    return build_assistant(app, on_event=bridge.post, on_level=bridge.post_level,
+                           on_model_status=bridge.post_model_status)
+
+
+class EngineController:
+    def __init__(self, app: Any, bridge: Any, build: Builder | None = None) -> None:
+        self.app = app
+        self.bridge = bridge
+        self._build = build or build_engine
+        self._commands = ThreadPoolExecutor(1, thread_name_prefix="gui-engine-cmd")
+        self._stopper = ThreadPoolExecutor(1, thread_name_prefix="gui-engine-stop")
+        self._ready = threading.Event()
+        self._closed = False
+        self.assistant: Any = None
+        self.error: BaseException | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set() and self.assistant is not None
+
+    def start(self) -> Future[Any]:
+        return self._commands.submit(self._start)
+
+    def _start(self) -> Any:
+        try:
+            self.assistant = self._build(self.app, self.bridge)
+        except Exception as exc:  # noqa: BLE001 - becomes a banner, not a crash
+            if not isinstance(exc, UserFacingError):
+                log.exception("the engine could not be built")
+            self.error = exc
+            self.bridge.post_engine_failed(exc)
+            return None
+        finally:
+            self._ready.set()
+        self.bridge.post_engine_ready(self.assistant)
+        return self.assistant
+
+    def wait_ready(self, timeout: float) -> bool:
+        return self._ready.wait(timeout) and self.assistant is not None
+
+    # ------------------------------------------------------------ commands (GUI thread → command thread)
+
+    def press(self) -> None:
+        self._call("push_to_talk_pressed")
+
+    def release(self) -> None:
+        self._call("push_to_talk_released")
+
+    def send_text(self, text: str) -> None:
+        self._call("send_text", text)
+
+    def new_conversation(self) -> None:
+        self._call("new_conversation")
+
+    def set_agent(self, agent_id: str) -> None:
+        self._call("set_agent", agent_id)
+
+    def set_muted(self, muted: bool) -> None:
+        self._call("set_muted", muted)
+
+    def cancel_download(self) -> None:
+        self._call("cancel_download")
+
+    def stop(self) -> None:
+        """Barge-in: runs on its own thread so it never queues behind a slow command."""
+        if not self._closed:
+            self._stopper.submit(self._invoke, "stop", ())
+
+    def _call(self, name: str, *args: Any) -> None:
+        if not self._closed:
+            self._commands.submit(self._invoke, name, args)
+
+    def _invoke(self, name: str, args: tuple[Any, ...]) -> None:
+        assistant = self.assistant
+        if assistant is None:
+            if name not in ("stop", "push_to_talk_released", "cancel_download"):
+                self.bridge.post_command_failed(self.error if isinstance(self.error, UserFacingError) else
+                                                UserFacingError("The assistant is still starting",
+                                                                "try again in a moment", kind="starting"))
+            return
+        method = getattr(assistant, name, None)
+        if method is None:
+            log.debug("engine has no %s()", name)
+            return
+        try:
+            method(*args)
+        except UserFacingError as exc:
+            log.info("%s: %s", name, exc)
+            self.bridge.post_command_failed(exc)
+        except Exception as exc:  # noqa: BLE001 - a bug, reported and survived
+            log.exception("engine command %s failed", name)
+            self.bridge.post_command_failed(UserFacingError(f"Something went wrong: {exc}",
+                                                            "see the log for details"))
+
+    # ------------------------------------------------------------ shutdown
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        """Cancel the turn, stop the engine's workers (bounded), stop the command threads."""
+        if self._closed:
+            return
+        self._closed = True
+        self._ready.wait(timeout)  # a build in progress must finish before closing its parts
+        assistant = self.assistant
+        if assistant is not None:
+            for name in ("stop", "close"):
+                method = getattr(assistant, name, None)
+                if method is None:
+                    continue
+                done = threading.Event()
+
+                def run(m: Callable[[], Any] = method, d: threading.Event = done) -> None:
+                    try:
+                        m()
+                    except Exception:  # noqa: BLE001 - shutdown goes on
+                        log.exception("engine shutdown step failed")
+                    finally:
+                        d.set()
+
+                threading.Thread(target=run, name=f"gui-engine-{name}", daemon=True).start()
+                if not done.wait(timeout):
+                    log.warning("engine %s() did not finish within %.1f s", name, timeout)
+        self._commands.shutdown(wait=False, cancel_futures=True)
+        self._stopper.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,30 @@
+"""What the banner says for a problem: the cause, and the action that fixes it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from desktop_assistant.errors import UserFacingError
+
+# error kind → (banner text when the error has none, button text, action key, severity)
+_ACTIONS: dict[str, tuple[str, str | None, str, str]] = {
+    "no_key": ("No Groq API key", "Open Settings", "settings", "warning"),
+    "auth": ("Groq rejected the API key", "Open Settings", "settings", "error"),
+    "audio": ("Microphone unavailable — choose another in Settings", "Open Settings", "settings", "error"),
+    "config": ("A setting is not valid", "Open Settings", "settings", "error"),
+    "model": ("The speech model could not be loaded", "Open Settings", "settings", "error"),
+    "offline": ("Offline — Groq cannot be reached", None, "", "warning"),
+    "rate_limit": ("Groq is busy (rate limit)", None, "", "warning"),
+}
+
+
+def describe_problem(error: Any) -> tuple[str, str | None, str, str, str]:
+    """(message, button text or None, action key, kind, severity) for an error."""
+    if isinstance(error, UserFacingError):
+        kind = error.kind
+        default, button, key, severity = _ACTIONS.get(kind, ("", None, "", "error"))
+        message = error.message or default
+        if error.action:
+            message = f"{message} — {error.action}"
+        return message, button, key, kind, severity
+    return f"Something went wrong: {error}", None, "", "bug", "error"

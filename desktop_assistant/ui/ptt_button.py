@@ -1,0 +1,174 @@
+"""The push-to-talk control: a big button (hold, or click-to-toggle) and the
+push-to-talk key, both reduced to two signals: `talk_started` / `talk_ended`.
+
+`PushToTalkKey` is an application event filter: while a widget of the main
+window has focus and that widget is not a text field, holding the configured
+key (default Space) talks. Auto-repeat is swallowed, so one hold is one turn.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QKeySequenceEdit,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QTextEdit,
+    QWidget,
+)
+
+_LABELS = {
+    ("hold", False): "Hold to talk",
+    ("hold", True): "Listening…\nrelease to send",
+    ("toggle", False): "Click to talk",
+    ("toggle", True): "Listening…\nclick to send",
+}
+
+
+class PushToTalkButton(QPushButton):
+    talk_started = Signal()
+    talk_ended = Signal()
+
+    def __init__(self, mode: str = "hold", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("pushToTalk")
+        self.setAccessibleName("Push to talk")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMinimumSize(140, 140)
+        self._mode = "hold"
+        self._active = False
+        self.pressed.connect(self._on_pressed)
+        self.released.connect(self._on_released)
+        self.set_mode(mode)
+
+    @property
+    def mode(self) -> str:
+        return self._mode
+
+    @property
+    def active(self) -> bool:
+        return self._active
+
+    def set_mode(self, mode: str) -> None:
+        if self._active:
+            self.end()
+        self._mode = "toggle" if mode == "toggle" else "hold"
+        self.setAccessibleDescription(
+            "Press and hold to speak; release to send" if self._mode == "hold" else "Click to start, click again to send")
+        self._refresh()
+
+    # Mouse (and Space on the focused button, which QPushButton maps to pressed/released).
+    def _on_pressed(self) -> None:
+        if self._mode == "hold":
+            self.begin()
+        elif self._active:
+            self.end()
+        else:
+            self.begin()
+
+    def _on_released(self) -> None:
+        if self._mode == "hold":
+            self.end()
+
+    # The key filter and tests drive these.
+    def begin(self) -> None:
+        if self._active or not self.isEnabled():
+            return
+        self._active = True
+        self._refresh()
+        self.talk_started.emit()
+
+    def end(self) -> None:
+        if not self._active:
+            return
+        self._active = False
+        self._refresh()
+        self.talk_ended.emit()
+
+    def key_pressed(self) -> None:
+        if self._mode == "hold" or not self._active:
+            self.begin()
+        else:
+            self.end()
+
+    def key_released(self) -> None:
+        if self._mode == "hold":
+            self.end()
+
+    def set_listening(self, listening: bool) -> None:
+        """Reflect the engine's state (e.g. the recorder stopped at its time limit)."""
+        if not listening and self._active:
+            self._active = False
+        self._refresh(listening or self._active)
+
+    def _refresh(self, listening: bool | None = None) -> None:
+        on = self._active if listening is None else listening
+        self.setText(_LABELS[(self._mode, on)])
+        self.setProperty("listening", "true" if on else "false")
+        self.style().unpolish(self)
+        self.style().polish(self)
+
+
+def parse_key(name: str) -> Qt.Key:
+    """'Space', 'F9', 'Ctrl+Space'… → the Qt key (modifiers ignored); Space when unknown."""
+    seq = QKeySequence.fromString(name or "Space", QKeySequence.SequenceFormat.PortableText)
+    if seq.count() == 0:
+        return Qt.Key.Key_Space
+    key = seq[0].key()
+    return key if key != Qt.Key.Key_unknown else Qt.Key.Key_Space
+
+
+_TEXT_FIELDS = (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox, QKeySequenceEdit)
+
+
+class PushToTalkKey(QObject):
+    """Application-wide filter: the push-to-talk key drives `button` while `window` has focus."""
+
+    def __init__(self, window: QWidget, button: PushToTalkButton, key_name: str = "Space") -> None:
+        super().__init__(window)
+        self._window = window
+        self._button = button
+        self.key = parse_key(key_name)
+        self._held = False
+        QApplication.instance().installEventFilter(self)
+
+    def set_key(self, key_name: str) -> None:
+        if self._held:
+            self._held = False
+            self._button.key_released()
+        self.key = parse_key(key_name)
+
+    def detach(self) -> None:
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
+
+    def _applies(self, receiver: QObject) -> bool:
+        if not isinstance(receiver, QWidget) or receiver.window() is not self._window:
+            return False
+        focus = QApplication.focusWidget() or receiver
+        if isinstance(focus, _TEXT_FIELDS):
+            return False
+        return not (isinstance(focus, QComboBox) and focus.isEditable())
+
+    def eventFilter(self, receiver: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt naming
+        kind = event.type()
+        if kind not in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            return False
+        assert isinstance(event, QKeyEvent)
+        if event.key() != self.key or not self._applies(receiver):
+            return False
+        if event.isAutoRepeat():
+            return True
+        if kind == QEvent.Type.KeyPress and not self._held:
+            self._held = True
+            self._button.key_pressed()
+        elif kind == QEvent.Type.KeyRelease and self._held:
+            self._held = False
+            self._button.key_released()
+        return True

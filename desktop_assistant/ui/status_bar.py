@@ -1,0 +1,75 @@
+"""The status bar: speech model and its source (with a download progress bar and
+Cancel), the input device, and whether Groq is reachable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QToolButton, QWidget
+
+
+def describe_model(status: Any) -> str:
+    """ModelStatus → 'tiny.en, embedded' / 'base, downloading 42 %' / 'small, loading…'."""
+    name = getattr(status, "name", "") or "model"
+    state = getattr(status, "state", "")
+    source = getattr(status, "source", "") or ""
+    progress = getattr(status, "progress", None)
+    if state == "ready":
+        return f"{name}, {source}" if source else name
+    if state == "downloading":
+        return f"{name}, downloading {progress * 100:.0f} %" if progress is not None else f"{name}, downloading…"
+    if state == "loading":
+        return f"{name}, loading…"
+    if state == "error":
+        return f"{name}: {getattr(status, 'message', '') or 'failed to load'}"
+    return name
+
+
+class StatusBar(QStatusBar):
+    cancel_download = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = QLabel("Speech model: starting…", self)
+        self.model.setAccessibleName("Speech model")
+        self.progress = QProgressBar(self)
+        self.progress.setRange(0, 100)
+        self.progress.setMaximumWidth(140)
+        self.progress.setAccessibleName("Model download progress")
+        self.cancel = QToolButton(self)
+        self.cancel.setText("Cancel")
+        self.cancel.setAccessibleName("Cancel model download")
+        self.cancel.clicked.connect(self.cancel_download)
+        self.device = QLabel(self)
+        self.device.setAccessibleName("Input device")
+        self.network = QLabel(self)
+        self.network.setAccessibleName("Connection")
+        self.addWidget(self.model)
+        self.addWidget(self.progress)
+        self.addWidget(self.cancel)
+        self.addPermanentWidget(self.device)
+        self.addPermanentWidget(self.network)
+        self.progress.hide()
+        self.cancel.hide()
+
+    def show_model(self, status: Any) -> None:
+        self.model.setText(f"Speech: {describe_model(status)}")
+        downloading = getattr(status, "state", "") == "downloading"
+        self.progress.setVisible(downloading)
+        self.cancel.setVisible(downloading)
+        progress = getattr(status, "progress", None)
+        if downloading:
+            if progress is None:
+                self.progress.setRange(0, 0)
+            else:
+                self.progress.setRange(0, 100)
+                self.progress.setValue(int(progress * 100))
+
+    def show_device(self, device: object) -> None:
+        self.device.setText(f"Mic: {device}" if device not in (None, "") else "Mic: default")
+
+    def show_network(self, state: str) -> None:
+        """state: 'online' | 'offline' | 'no key' | 'unknown'."""
+        self.network.setText({"online": "Groq: online", "offline": "Groq: offline",
+                              "no key": "Groq: no API key"}.get(state, "Groq: ready"))
