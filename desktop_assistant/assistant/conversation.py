@@ -1,0 +1,230 @@
+"""`Assistant`: what the GUI and the CLI drive — push-to-talk, typed text, Stop.
+
+One turn runs at a time. Pressing push-to-talk (or Stop, or sending text) during a
+turn barges in: the running turn is cancelled (audio silent within the player's
+50 ms), and the new one starts. Events go to the listeners on engine threads.
+Sessions: a turn continues the newest conversation unless it is older than
+`session_timeout`, belongs to another agent, or `new_conversation()` was asked for.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from desktop_assistant.assistant.events import (
+    ConversationChanged, Event, Notice, RecordingStarted, RecordingStopped, TurnFailed,
+)
+from desktop_assistant.assistant.persistence import TurnStore
+from desktop_assistant.assistant.speaking import SpeechRun
+from desktop_assistant.assistant.turn import Turn, TurnSetup
+from desktop_assistant.errors import UserFacingError
+from desktop_assistant.llm.client import ChatOptions
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[Event], None]
+NO_OUTPUT_NOTICE = "No sound output device — replies are shown as text"
+
+
+class Assistant:
+    """The conversation engine. Hardware and network parts are injected.
+
+    `synthesizer_for(agent)` returns a Synthesizer for that agent's voice (or None);
+    `player` is an `audio.player.Player` (opened on first use) or None for text only.
+    """
+
+    def __init__(self, settings: Any, agents: Any, store: TurnStore, chat: Any, *,
+                 transcriber: Any = None, recorder: Any = None, player: Any = None,
+                 synthesizer_for: Callable[[Any], Any] | None = None, speak: bool = True,
+                 listener: Listener | None = None) -> None:
+        self.settings = settings
+        self._agents = agents
+        self.agent = agents.get(settings.agent)
+        self.store = store
+        self.chat = chat
+        self.transcriber = transcriber
+        self.recorder = recorder
+        self.player = player
+        self._synthesizer_for = synthesizer_for
+        self._synthesizers: dict[str, Any] = {}
+        self.speak = speak and not getattr(settings, "speech_muted", False)
+        self._listeners: list[Listener] = [listener] if listener else []
+        self._ids = itertools.count(1)
+        self._lock = threading.RLock()
+        self._turn: Turn | None = None
+        self._speech: SpeechRun | None = None
+        self._new_conversation = False
+        self._player_state: str | None = None  # None (untried) | "open" | "failed"
+        self._recording_turn_id: int | None = None
+        self._closed = False
+
+    # -- listeners --------------------------------------------------------------------------------
+    def add_listener(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def emit(self, event: Event) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # noqa: BLE001 - a listener bug must not break the engine
+                log.exception("event listener failed on %s", type(event).__name__)
+
+    def on_player_event(self, event: Any) -> None:
+        """Give this to the Player as `on_event` (audio thread: cheap)."""
+        speech = self._speech
+        if speech is not None:
+            speech.on_player_event(event)
+
+    # -- the controls -----------------------------------------------------------------------------
+    @property
+    def current_turn(self) -> Turn | None:
+        return self._turn
+
+    @property
+    def is_recording(self) -> bool:
+        return self._recording_turn_id is not None
+
+    def push_to_talk_pressed(self) -> None:
+        """Start recording; barges in on a running turn."""
+        if self.recorder is None:
+            raise UserFacingError("No microphone is available", kind="audio")
+        with self._lock:
+            self._cancel_turn()
+            if self._recording_turn_id is not None:
+                return
+            turn_id = next(self._ids)
+            try:
+                self.recorder.start()
+            except UserFacingError as exc:
+                self.emit(TurnFailed(turn_id, exc))
+                return
+            self._recording_turn_id = turn_id
+        self.emit(RecordingStarted(turn_id))
+
+    def push_to_talk_released(self) -> Turn | None:
+        """Stop recording and run the turn on what was said."""
+        released = time.monotonic()
+        with self._lock:
+            turn_id, self._recording_turn_id = self._recording_turn_id, None
+            if turn_id is None or self.recorder is None:
+                return None
+            try:
+                clip = self.recorder.stop()
+            except UserFacingError as exc:
+                self.emit(TurnFailed(turn_id, exc))
+                return None
+            self.emit(RecordingStopped(turn_id, clip.duration_s))
+            return self._start(turn_id, clip=clip, started_at=released)
+
+    def send_clip(self, clip: Any, *, released_at: float | None = None) -> Turn:
+        """Run a voice turn on a clip recorded elsewhere (talk command, benchmarks)."""
+        with self._lock:
+            self._cancel_turn()
+            return self._start(next(self._ids), clip=clip, started_at=released_at)
+
+    def send_text(self, text: str) -> Turn:
+        """Run a typed turn (no speech recognition)."""
+        with self._lock:
+            self._cancel_turn()
+            return self._start(next(self._ids), text=text)
+
+    def stop(self) -> None:
+        """Stop: cancel recording and the running turn; audio goes silent at once."""
+        with self._lock:
+            if self._recording_turn_id is not None and self.recorder is not None:
+                self._recording_turn_id = None
+                self.recorder.cancel()
+            self._cancel_turn()
+
+    def new_conversation(self) -> None:
+        with self._lock:
+            self._new_conversation = True
+        self.emit(ConversationChanged(0, None, self.agent.id))
+
+    def set_agent(self, agent_id: str) -> None:
+        with self._lock:
+            agent = self._agents.get(agent_id)
+            if agent.id == self.agent.id:
+                return
+            self.agent = agent
+        self.emit(ConversationChanged(0, None, agent.id))
+
+    def close(self, timeout: float = 5.0) -> None:
+        with self._lock:
+            self._closed = True
+            if self._recording_turn_id is not None and self.recorder is not None:
+                self._recording_turn_id = None
+                self.recorder.cancel()
+            turn = self._turn
+            self._cancel_turn()
+        if turn is not None:
+            turn.join(timeout)
+
+    # -- internals --------------------------------------------------------------------------------
+    def _cancel_turn(self) -> None:
+        turn = self._turn
+        if turn is not None and not turn.done:
+            turn.cancel()
+
+    def _start(self, turn_id: int, *, text: str | None = None, clip: Any = None,
+               started_at: float | None = None) -> Turn:
+        if self._closed:
+            raise UserFacingError("The assistant is shutting down", kind="closed")
+        agent = self.agent
+        llm = agent.llm
+        options = ChatOptions(
+            model=llm.model or self.settings.llm_model,
+            temperature=self.settings.llm_temperature if llm.temperature is None else llm.temperature,
+            max_tokens=llm.max_tokens,
+        )
+        synthesizer = self._synthesizer(agent)
+        player = self.player if synthesizer is not None and self._player_ready(turn_id) else None
+        new = self._new_conversation
+        self._new_conversation = False
+        setup = TurnSetup(
+            turn_id=turn_id, agent=agent, options=options,
+            max_history=agent.max_history if agent.max_history is not None
+            else self.settings.max_conversation_history,
+            session_timeout=self.settings.session_timeout, new_conversation=new,
+            store=self.store, chat=self.chat, emit=self.emit, transcriber=self.transcriber,
+            synthesizer=synthesizer if player is not None else None, player=player,
+            on_speech_run=self._set_speech,
+        )
+        turn = Turn(setup, text=text, clip=clip, started_at=started_at, previous=self._turn)
+        self._turn = turn
+        return turn.start()
+
+    def _set_speech(self, speech: SpeechRun | None) -> None:
+        if speech is None:
+            return  # keep routing events of the last run until the next one replaces it
+        self._speech = speech
+
+    def _synthesizer(self, agent: Any) -> Any:
+        if not self.speak or self._synthesizer_for is None:
+            return None
+        if agent.id not in self._synthesizers:
+            self._synthesizers[agent.id] = self._synthesizer_for(agent)
+        return self._synthesizers[agent.id]
+
+    def _player_ready(self, turn_id: int) -> bool:
+        if self.player is None:
+            return False
+        if self._player_state is None:
+            try:
+                self.player.open()
+                self._player_state = "open"
+            except UserFacingError as exc:
+                log.warning("no sound output: %s", exc)
+                self._player_state = "failed"
+                self.emit(Notice(turn_id, "no_output", f"{NO_OUTPUT_NOTICE} ({exc.message})"))
+        return self._player_state == "open"
+
+    def tts_notice(self, kind: str, message: str) -> None:
+        """Give this to Synthesizers as `on_notice`."""
+        turn = self._turn
+        self.emit(Notice(turn.id if turn else 0, kind, message))

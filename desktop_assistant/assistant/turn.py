@@ -1,0 +1,264 @@
+"""One turn: (AudioClip → Transcript →) user message stored → streamed reply → speech.
+
+A `Turn` runs on its own worker thread and reports only through events: every
+failure becomes `TurnFailed(UserFacingError)`, nothing crosses threads as an
+exception. `cancel()` (barge-in or Stop) silences the player at once, closes the
+LLM stream and drops pending speech; the assistant message is then stored as
+`interrupted` with the text that was actually spoken.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from desktop_assistant.assistant.events import (
+    Event, FragmentSpoken, ReplyDelta, ReplyStarted, SpeakingStarted, TranscriptReady, TurnFailed,
+    TurnFinished, TurnTimings, UserMessageStored,
+)
+from desktop_assistant.assistant.persistence import TurnStore
+from desktop_assistant.assistant.sentences import SentenceSplitter
+from desktop_assistant.assistant.speaking import SpeechRun
+from desktop_assistant.errors import UserFacingError
+from desktop_assistant.llm.client import ChatOptions
+from desktop_assistant.llm.context import build_messages
+
+log = logging.getLogger(__name__)
+
+CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class TurnSetup:
+    """Everything one turn needs, fixed when it starts."""
+
+    turn_id: int
+    agent: Any  # agents.Agent
+    options: ChatOptions
+    max_history: int
+    session_timeout: float
+    new_conversation: bool
+    store: TurnStore
+    chat: Any  # llm.client.ChatClient
+    emit: Callable[[Event], None]
+    transcriber: Any = None
+    synthesizer: Any = None  # None: do not speak
+    player: Any = None
+    on_speech_run: Callable[[SpeechRun | None], None] | None = None
+    stt_timeout: float = 60.0
+    speech_timeout: float = 120.0
+
+
+class Turn:
+    def __init__(self, setup: TurnSetup, *, text: str | None = None, clip: Any = None,
+                 started_at: float | None = None, previous: Turn | None = None) -> None:
+        if (text is None) == (clip is None):
+            raise ValueError("a turn needs either text or a clip")
+        self.setup = setup
+        self.id = setup.turn_id
+        self._text = text
+        self._clip = clip
+        self.started_at = time.monotonic() if started_at is None else started_at
+        self._previous = previous
+        self._cancel = threading.Event()
+        self._lock = threading.Lock()
+        self._stream: Any = None
+        self._speech: SpeechRun | None = None
+        self._done = threading.Event()
+        self.result: TurnFinished | TurnFailed | None = None
+        self.conversation_id: int | None = None
+        self._thread = threading.Thread(target=self._run, name=f"turn-{self.id}", daemon=True)
+
+    # -- control (any thread) ---------------------------------------------------------------------
+    def start(self) -> Turn:
+        self._thread.start()
+        return self
+
+    def cancel(self) -> None:
+        """Barge-in/Stop: silence now, stop the stream and pending speech."""
+        self._cancel.set()
+        with self._lock:
+            speech, stream = self._speech, self._stream
+        if speech is not None:
+            speech.cancel()
+        if stream is not None:
+            stream.close()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def wait(self, timeout: float | None = None) -> TurnFinished | TurnFailed | None:
+        self._done.wait(timeout)
+        return self.result
+
+    def join(self, timeout: float | None = None) -> bool:
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    # -- the work (turn thread) -------------------------------------------------------------------
+    def _run(self) -> None:
+        state = _State()
+        try:
+            self._work(state)
+        except UserFacingError as exc:
+            self._fail(state, exc)
+        except Exception as exc:  # noqa: BLE001 - a bug: log it, tell the user in one line
+            log.exception("turn %d failed", self.id)
+            self._fail(state, UserFacingError(f"Something went wrong: {exc}", "see the log for details",
+                                              kind="bug"))
+        finally:
+            speech = self._speech
+            if speech is not None:
+                speech.close()
+                if self.setup.on_speech_run is not None:
+                    self.setup.on_speech_run(None)
+            self._done.set()
+
+    def _work(self, state: _State) -> None:
+        s = self.setup
+        if self._previous is not None:
+            self._previous.join(timeout=3.0)  # let a barged-in turn store its `interrupted` message
+        text, source, stt_model = self._input(state)
+        self._check_cancel()
+        conversation = s.store.conversation_for_turn(s.agent.id, s.session_timeout, new=s.new_conversation)
+        self.conversation_id = state.conversation_id = conversation
+        user_id = s.store.add_message(conversation, "user", text, source=source, stt_model=stt_model)
+        s.emit(UserMessageStored(self.id, conversation, user_id, text, s.new_conversation))
+        history = s.store.recent_messages(conversation, s.max_history + 1)
+        messages = build_messages(s.agent.system_prompt, history, max_history=max(1, s.max_history + 1))
+        state.message_id = s.store.add_message(conversation, "assistant", "", status="streaming",
+                                               source=source, llm_model=s.options.model)
+        s.emit(ReplyStarted(self.id, conversation, state.message_id, s.agent.id))
+        self._check_cancel()
+        speech = self._start_speech(state)
+        splitter = SentenceSplitter()
+        llm_started = time.monotonic()
+        stream = s.chat.stream(messages, s.options, cancel=self._cancel)
+        with self._lock:
+            self._stream = stream
+        if self._cancel.is_set():
+            stream.close()
+        for delta in stream:
+            if state.first_token_at is None:
+                state.first_token_at = time.monotonic()
+                state.llm_first_token_ms = (state.first_token_at - llm_started) * 1000
+            state.reply += delta
+            s.emit(ReplyDelta(self.id, delta, state.reply))
+            if speech is not None:
+                for sentence in splitter.feed(delta):
+                    speech.submit(sentence)
+            if self._cancel.is_set():
+                break
+        if self._cancel.is_set():
+            self._finish(state, "interrupted")
+            return
+        if not state.reply.strip():
+            raise UserFacingError("The assistant sent an empty reply", "try asking again", kind="empty")
+        if speech is not None:
+            for sentence in splitter.flush():
+                speech.submit(sentence)
+            speech.finish()
+            speech.wait(s.speech_timeout, self._cancel)
+        self._finish(state, "interrupted" if self._cancel.is_set() else "complete")
+
+    def _input(self, state: _State) -> tuple[str, str, str | None]:
+        s = self.setup
+        if self._clip is None:
+            text = (self._text or "").strip()
+            if not text:
+                raise UserFacingError("Nothing to send", "type a message first", kind="input")
+            return text, "typed", None
+        if s.transcriber is None:
+            raise UserFacingError("Speech recognition is not available", kind="stt")
+        prefs = s.agent.stt
+        transcript = s.transcriber.transcribe(self._clip, language=prefs.language,
+                                              initial_prompt=prefs.initial_prompt, timeout=s.stt_timeout)
+        state.stt_ms = float(transcript.stt_ms)
+        self._check_cancel()
+        text = transcript.text.strip()
+        if transcript.no_speech or not text:
+            raise UserFacingError("I didn't hear anything", "hold the button while you speak", kind="no_speech")
+        s.emit(TranscriptReady(self.id, text, state.stt_ms, transcript.language))
+        model = getattr(transcript, "model", "") or None
+        return text, "voice", model
+
+    def _start_speech(self, state: _State) -> SpeechRun | None:
+        s = self.setup
+        if s.synthesizer is None or s.player is None:
+            return None
+
+        def first_audio(at: float) -> None:
+            s.emit(SpeakingStarted(self.id, (at - self.started_at) * 1000))
+
+        def fragment(index: int, text: str) -> None:
+            s.emit(FragmentSpoken(self.id, index, text))
+
+        speech = SpeechRun(self.id, s.synthesizer, s.player, on_first_audio=first_audio, on_fragment=fragment)
+        if s.on_speech_run is not None:
+            s.on_speech_run(speech)
+        with self._lock:
+            self._speech = speech
+        if self._cancel.is_set():
+            speech.cancel()
+        return speech
+
+    def _check_cancel(self) -> None:
+        if self._cancel.is_set():
+            raise UserFacingError("Stopped", kind=CANCELLED)
+
+    def _timings(self, state: _State) -> TurnTimings:
+        speech = self._speech
+        first_audio = speech.first_audio_at if speech is not None else None
+        return TurnTimings(
+            stt_ms=state.stt_ms,
+            llm_first_token_ms=state.llm_first_token_ms,
+            first_audio_ms=(first_audio - self.started_at) * 1000 if first_audio is not None else None,
+            total_ms=(time.monotonic() - self.started_at) * 1000,
+        )
+
+    def _finish(self, state: _State, status: str) -> None:
+        s = self.setup
+        speech = self._speech
+        spoken = speech.spoken_text if speech is not None else state.reply.strip()
+        stored = spoken if status == "interrupted" and speech is not None else state.reply
+        timings = self._timings(state)
+        s.store.update_message(state.message_id, text=stored, status=status, timings=timings.as_dict())
+        self.result = TurnFinished(self.id, state.conversation_id, state.message_id, state.reply, status,
+                                   spoken, timings)
+        s.emit(self.result)
+
+    def _fail(self, state: _State, error: UserFacingError) -> None:
+        speech = self._speech
+        if speech is not None:
+            speech.cancel()
+        timings = self._timings(state)
+        if state.message_id is not None:
+            status = "interrupted" if error.kind == CANCELLED else "failed"
+            try:
+                self.setup.store.update_message(state.message_id, text=state.reply, status=status,
+                                                error=None if error.kind == CANCELLED else str(error),
+                                                timings=timings.as_dict())
+            except Exception:  # noqa: BLE001 - the failure we report matters more
+                log.exception("could not store the failed turn %d", self.id)
+        self.result = TurnFailed(self.id, error, state.conversation_id, state.message_id, state.reply, timings)
+        self.setup.emit(self.result)
+
+
+@dataclass
+class _State:
+    conversation_id: int | None = None
+    message_id: int | None = None
+    reply: str = ""
+    stt_ms: float | None = None
+    llm_first_token_ms: float | None = None
+    first_token_at: float | None = None
