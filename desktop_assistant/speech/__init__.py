@@ -1,0 +1,1 @@
+"""Speech: Whisper model resolution (`models`), speech to text (`stt`), text to speech (`tts`)."""

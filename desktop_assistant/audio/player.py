@@ -1,0 +1,211 @@
+"""Playback through one explicit `sounddevice.OutputStream` fed from a queue of PCM chunks.
+
+Chunks play back to back with no gap (the callback fills each block from as many
+chunks as it needs). `stop()` clears the queue and aborts the stream, which drops
+what the device had buffered, so output is silent within a few milliseconds (barge-in);
+the stream is then restarted for the next chunk. Events are delivered from the audio
+thread: `ChunkStarted(tag, at)` when a chunk's first sample is handed to the device
+and `Drained(at)` when the queue has run dry. Listeners must be cheap.
+
+Playback and recording use separate explicit streams (never `sd.play`/`sd.stop`,
+which share one global stream), so playing while recording cuts neither.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from desktop_assistant.audio.decode import resample
+from desktop_assistant.audio.devices import load_sounddevice, pick
+from desktop_assistant.audio.streams import close_stream, open_at_rates
+from desktop_assistant.errors import AudioError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ChunkStarted:
+    tag: Any
+    at: float  # time.monotonic()
+
+
+@dataclass(frozen=True)
+class Drained:
+    at: float
+
+
+@dataclass(frozen=True)
+class PlaybackFailed:
+    at: float
+    error: AudioError
+
+
+PlayerEvent = ChunkStarted | Drained | PlaybackFailed
+
+
+class Player:
+    def __init__(self, device: str | int | None = None, sample_rate: int = 24000,
+                 on_event: Callable[[PlayerEvent], None] | None = None,
+                 stream_factory: Callable[..., Any] | None = None, *, block_s: float = 0.02) -> None:
+        self.device = device
+        self.sample_rate = int(sample_rate)
+        self.on_event = on_event
+        self._factory = stream_factory
+        self._block_s = block_s
+        self._lock = threading.Lock()
+        self._queue: collections.deque[tuple[np.ndarray, Any]] = collections.deque()
+        self._current: np.ndarray | None = None
+        self._pos = 0
+        self._drained = threading.Event()
+        self._drained.set()
+        self._stream: Any = None
+        self._stream_rate = self.sample_rate
+        self._closing = False
+
+    # -- lifecycle ----------------------------------------------------------------------
+    def open(self) -> None:
+        if self._stream is not None:
+            return
+        sd = load_sounddevice()
+        factory = self._factory or sd.OutputStream
+        if self._factory is None:
+            dev = pick(self.device, "output")
+            device_arg: Any = dev.index
+            native = int(dev.default_samplerate)
+        else:
+            device_arg, native = self.device, 48000
+        self._closing = False
+
+        def make(samplerate: int, **kw: Any) -> Any:
+            return factory(samplerate=samplerate, blocksize=max(1, int(samplerate * self._block_s)), **kw)
+
+        stream, rate = open_at_rates(make, [self.sample_rate, native, 48000, 44100], "audio output",
+                                     channels=1, dtype="float32", device=device_arg, latency="low",
+                                     callback=self._callback, finished_callback=self._finished)
+        self._stream_rate = rate
+        try:
+            stream.start()
+        except Exception as exc:  # noqa: BLE001
+            close_stream(stream, abort=True)
+            raise AudioError(f"Cannot start audio output: {exc}") from None
+        self._stream = stream
+        log.info("audio output open at %d Hz (chunks at %d Hz)", rate, self.sample_rate)
+
+    def close(self) -> None:
+        self._closing = True
+        with self._lock:
+            self._queue.clear()
+            self._current = None
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            close_stream(stream, abort=True)
+        self._drained.set()
+
+    # -- feeding ------------------------------------------------------------------------
+    def enqueue(self, pcm: np.ndarray, tag: Any = None) -> None:
+        """Queue float32 mono PCM at `sample_rate`; it plays right after what is queued."""
+        samples = np.ascontiguousarray(pcm, dtype=np.float32).reshape(-1)
+        if self._stream is None:
+            self.open()
+        if self._stream_rate != self.sample_rate:
+            samples = resample(samples, self.sample_rate, self._stream_rate)
+        if samples.size == 0:
+            return
+        with self._lock:
+            self._queue.append((samples, tag))
+            self._drained.clear()
+
+    def stop(self) -> None:
+        """Silence now (within a block or two) and forget everything queued."""
+        with self._lock:
+            had_audio = self._current is not None or bool(self._queue)
+            self._queue.clear()
+            self._current = None
+            self._pos = 0
+            self._drained.set()  # under the lock: no Drained event for a stop
+        if had_audio and self._stream is not None:
+            self._restart_stream()
+
+    def _restart_stream(self) -> None:
+        """Abort (drops the device's buffered audio) and start again."""
+        stream = self._stream
+        try:
+            stream.abort()
+            stream.start()
+        except Exception as exc:  # noqa: BLE001 - reopen from scratch
+            log.info("restarting audio output after stop: %s", exc)
+            self._stream = None
+            close_stream(stream, abort=True)
+
+    def wait_drained(self, timeout: float) -> bool:
+        return self._drained.wait(timeout)
+
+    @property
+    def is_playing(self) -> bool:
+        return not self._drained.is_set()
+
+    # -- audio thread -------------------------------------------------------------------
+    def _callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
+        out = outdata[:, 0] if outdata.ndim == 2 else outdata
+        events: list[PlayerEvent] = []
+        filled = 0
+        with self._lock:
+            while filled < frames:
+                if self._current is None:
+                    if not self._queue:
+                        break
+                    self._current, tag = self._queue.popleft()
+                    self._pos = 0
+                    events.append(ChunkStarted(tag, time.monotonic()))
+                n = min(frames - filled, len(self._current) - self._pos)
+                out[filled:filled + n] = self._current[self._pos:self._pos + n]
+                filled += n
+                self._pos += n
+                if self._pos >= len(self._current):
+                    self._current = None
+            if filled < frames:
+                out[filled:] = 0.0
+            if self._current is None and not self._queue and not self._drained.is_set():
+                self._drained.set()
+                events.append(Drained(time.monotonic()))
+        if outdata.ndim == 2 and outdata.shape[1] > 1:
+            outdata[:, 1:] = outdata[:, :1]
+        for event in events:
+            self._emit(event)
+
+    def _finished(self) -> None:
+        """The stream ended: after stop() it is restarted at once; a dead one stays inactive."""
+        stream = self._stream
+        if stream is None or self._closing:
+            return
+        timer = threading.Timer(0.2, self._confirm_dead, args=(stream,))
+        timer.daemon = True
+        timer.start()
+
+    def _confirm_dead(self, stream: Any) -> None:
+        if self._closing or stream is not self._stream or getattr(stream, "active", True):
+            return
+        error = AudioError("The audio output stopped working", "check the output device, then try again")
+        log.warning("%s", error)
+        with self._lock:
+            self._queue.clear()
+            self._current = None
+        self._stream = None
+        self._drained.set()
+        self._emit(PlaybackFailed(time.monotonic(), error))
+
+    def _emit(self, event: PlayerEvent) -> None:
+        if self.on_event is None:
+            return
+        try:
+            self.on_event(event)
+        except Exception:  # noqa: BLE001 - a listener must not kill the audio thread
+            log.exception("player listener failed")

@@ -1,0 +1,213 @@
+"""Push-to-talk recording with one explicit `sounddevice.InputStream`.
+
+The audio callback only copies each block into a bounded list and publishes a
+level (RMS, dBFS) about 20 times a second. `stop()` joins the blocks, resamples
+to 16 kHz when the device could not open at 16 kHz, and returns an `AudioClip`.
+Reaching `max_seconds` stops capturing and emits `RecordingLimitReached`; a
+device that dies mid-recording emits `RecordingFailed` and `stop()` raises its
+`AudioError`. Either way the recorder is ready for the next `start()`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from desktop_assistant.audio.clip import SAMPLE_RATE, AudioClip, rms_dbfs
+from desktop_assistant.audio.decode import resample
+from desktop_assistant.audio.devices import load_sounddevice, pick
+from desktop_assistant.audio.streams import close_stream, open_at_rates
+from desktop_assistant.errors import AudioError
+
+log = logging.getLogger(__name__)
+
+LEVEL_INTERVAL_S = 0.05  # ~20 level updates per second
+STALL_S = 1.5  # no audio for this long while recording: the device is gone
+
+
+@dataclass(frozen=True)
+class RecordingStarted:
+    at: float
+    sample_rate: int  # the rate the device delivers (the clip is always 16 kHz)
+    device: str
+
+
+@dataclass(frozen=True)
+class RecordingLimitReached:
+    at: float
+    seconds: float
+
+
+@dataclass(frozen=True)
+class RecordingFailed:
+    at: float
+    error: AudioError
+
+
+RecorderEvent = RecordingStarted | RecordingLimitReached | RecordingFailed
+
+
+class Recorder:
+    """`start()` / `stop() -> AudioClip` (float32, 16 kHz mono); `cancel()` discards."""
+
+    def __init__(self, device: str | int | None = None, max_seconds: float = 120.0,
+                 on_level: Callable[[float], None] | None = None,
+                 on_event: Callable[[RecorderEvent], None] | None = None,
+                 stream_factory: Callable[..., Any] | None = None, *,
+                 capture_rate: int | None = None, block_s: float = 0.02,
+                 cue: Callable[[str], None] | None = None) -> None:
+        self.device = device
+        self.max_seconds = float(max_seconds)
+        self.on_level = on_level
+        self.on_event = on_event
+        self._factory = stream_factory
+        self._capture_rate = capture_rate  # force a device rate (tests; devices known to need it)
+        self._block_s = block_s
+        self._cue = cue  # called with "start"/"stop" (e.g. enqueue a tone on the player)
+        self._lock = threading.Lock()
+        self._stream: Any = None
+        self._reset(0)
+
+    def _reset(self, rate: int) -> None:
+        self._rate = rate
+        self._blocks: list[np.ndarray] = []
+        self._filled = 0
+        self._capacity = int(self.max_seconds * rate)
+        self._limit_hit = False
+        self._stopping = False
+        self._failure: AudioError | None = None
+        self._level_sq = 0.0
+        self._level_n = 0
+        self._started_at = 0.0
+        self._last_block_at = 0.0
+        self.overflows = 0
+
+    @property
+    def is_recording(self) -> bool:
+        return self._stream is not None
+
+    @property
+    def sample_rate(self) -> int:
+        """The rate the device is delivering (0 when not recording)."""
+        return self._rate
+
+    def start(self) -> None:
+        if self._stream is not None:
+            return
+        sd = load_sounddevice()
+        factory = self._factory or sd.InputStream
+        if self._factory is None:
+            dev = pick(self.device, "input")
+            device_arg: Any = dev.index
+            name, native = dev.name, int(dev.default_samplerate)
+        else:
+            device_arg, name, native = self.device, str(self.device or "default"), 48000
+        rates = [self._capture_rate] if self._capture_rate else [SAMPLE_RATE, native, 48000, 44100]
+        self._callback_stop = sd.CallbackStop
+
+        def make(samplerate: int, **kw: Any) -> Any:
+            self._reset(samplerate)
+            return factory(samplerate=samplerate, blocksize=max(1, int(samplerate * self._block_s)), **kw)
+
+        opened, rate = open_at_rates(make, rates, "microphone", channels=1, dtype="float32", device=device_arg,
+                                     callback=self._callback, finished_callback=self._finished)
+        self._started_at = self._last_block_at = time.monotonic()
+        try:
+            opened.start()
+        except Exception as exc:  # noqa: BLE001 - PortAudioError from a device that vanished
+            close_stream(opened, abort=True)
+            raise AudioError(f"Cannot start recording from '{name}': {exc}") from None
+        self._stream = opened
+        log.info("recording from %s at %d Hz", name, rate)
+        if self._cue is not None:
+            self._safe(self._cue, "start")
+        self._emit(RecordingStarted(self._started_at, rate, name))
+
+    # -- audio thread -------------------------------------------------------------------
+    def _callback(self, indata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
+        if status and getattr(status, "input_overflow", False):
+            self.overflows += 1
+        block = indata[:, 0] if indata.ndim == 2 else indata
+        room = self._capacity - self._filled
+        if room > 0:
+            kept = block[:room].copy()
+            self._blocks.append(kept)
+            self._filled += len(kept)
+        self._last_block_at = time.monotonic()
+        self._level_sq += float(np.dot(block, block))
+        self._level_n += len(block)
+        if self.on_level is not None and self._level_n >= self._rate * LEVEL_INTERVAL_S:
+            rms = (self._level_sq / self._level_n) ** 0.5
+            self._level_sq, self._level_n = 0.0, 0
+            self._safe(self.on_level, rms_dbfs(rms))
+        if self._filled >= self._capacity and not self._limit_hit:
+            self._limit_hit = True
+            log.info("recording reached its limit of %.0f s", self.max_seconds)
+            self._emit(RecordingLimitReached(time.monotonic(), self.max_seconds))
+            raise self._callback_stop
+
+    def _finished(self) -> None:
+        if self._stopping or self._limit_hit:
+            return
+        self._fail("The microphone stopped working during the recording")
+
+    def _fail(self, message: str) -> None:
+        with self._lock:
+            if self._failure is not None:
+                return
+            self._failure = AudioError(message, "check that it is connected, then try again")
+        log.warning("%s", message)
+        self._emit(RecordingFailed(time.monotonic(), self._failure))
+
+    # -- caller thread ------------------------------------------------------------------
+    def stop(self) -> AudioClip:
+        """End the recording and return it at 16 kHz; raises AudioError if the device failed."""
+        stream = self._stream
+        if stream is None:
+            return AudioClip(np.zeros(0, dtype=np.float32))
+        now = time.monotonic()
+        if not self._limit_hit and now - self._last_block_at > STALL_S:
+            self._fail("The microphone stopped sending audio")
+        self._stopping = True
+        close_stream(stream)
+        self._stream = None
+        if self._cue is not None:
+            self._safe(self._cue, "stop")
+        failure, rate, blocks = self._failure, self._rate, self._blocks
+        self._reset(0)
+        if failure is not None:
+            raise failure
+        samples = np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)
+        if rate != SAMPLE_RATE:
+            samples = resample(samples, rate, SAMPLE_RATE)
+        return AudioClip(samples, SAMPLE_RATE)
+
+    def cancel(self) -> None:
+        """End the recording and throw it away (no error, no clip)."""
+        stream = self._stream
+        if stream is None:
+            return
+        self._stopping = True
+        close_stream(stream, abort=True)
+        self._stream = None
+        self._reset(0)
+
+    def close(self) -> None:
+        self.cancel()
+
+    def _emit(self, event: RecorderEvent) -> None:
+        if self.on_event is not None:
+            self._safe(self.on_event, event)
+
+    @staticmethod
+    def _safe(fn: Callable[[Any], None], arg: Any) -> None:
+        try:
+            fn(arg)
+        except Exception:  # noqa: BLE001 - a listener must not kill the audio thread
+            log.exception("recorder listener failed")

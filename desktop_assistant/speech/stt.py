@@ -1,0 +1,373 @@
+"""Speech to text: one long-lived worker thread owns the WhisperModel.
+
+`Transcriber.start()` starts the worker, which loads the model in the background
+(see `models.plan`). `transcribe()` is blocking and may be called from any thread;
+`submit()` returns a Future. Nothing raised in the worker crosses threads except as
+a Future's exception (always a UserFacingError). When the wanted size is not on disk
+and the network is up, it is downloaded in the background while the embedded tiny.en
+serves; the worker swaps models once the download is ready.
+
+Latency choices (see bench/stt.py for the figures): int8 weights, two CPU threads
+(this is a 2-core target: more threads only contend), VAD on (silence is skipped and
+empty clips cost ~5 ms), no timestamp tokens for clips that fit one 30 s window, no
+conditioning on previous text, and the language given (skips detection). Beam 5 is
+kept: on tiny.en greedy decoding loses words, and the decoder is a small share of the
+time next to the encoder.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import logging
+import queue
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from desktop_assistant.audio.clip import SAMPLE_RATE, AudioClip
+from desktop_assistant.audio.decode import resample
+from desktop_assistant.config import Settings
+from desktop_assistant.errors import UserFacingError
+from desktop_assistant.paths import Paths
+from desktop_assistant.speech import models
+from desktop_assistant.speech.models import DownloadCancelled, DownloadProgress, ModelError, ResolvedModel
+
+log = logging.getLogger(__name__)
+
+MIN_CLIP_S = 0.3
+CPU_THREADS = 2
+NO_SPEECH_PROB = 0.75  # a segment Whisper itself thinks is not speech
+# What Whisper says over silence or noise (learned from subtitles); never a real request on its own.
+HALLUCINATIONS = frozenset({
+    "thanks for watching", "thank you for watching", "thanks for watching bye", "please subscribe",
+    "subscribe to my channel", "like and subscribe", "you", "bye", "the end", "so",
+    "subtitles by the amaraorg community", "subtitles by", "transcription by castingwords",
+})
+_BRACKETED = re.compile(r"^\s*([\[\(♪*].*[\]\)♪*]|♪+)\s*$")
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: float
+    end: float
+    text: str
+    no_speech_prob: float
+    avg_logprob: float
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str
+    language: str
+    segments: tuple[Segment, ...]
+    duration_s: float
+    stt_ms: float
+    no_speech: bool = False
+    model: str = ""
+    model_source: str = ""
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    name: str
+    source: str
+    state: str  # "loading" | "ready" | "downloading" | "error"
+    progress: float | None = None  # 0..1 while downloading
+    message: str = ""
+
+
+def decode_options(duration_s: float, language: str | None, initial_prompt: str | None) -> dict[str, Any]:
+    """The keyword arguments the app passes to WhisperModel.transcribe()."""
+    return dict(
+        beam_size=5,
+        temperature=(0.0, 0.4, 0.8),  # a retry only for a failed (looping) decode
+        vad_filter=True,
+        without_timestamps=duration_s <= 28.0,
+        condition_on_previous_text=False,
+        language=language,
+        initial_prompt=initial_prompt or None,
+    )
+
+
+def _normal(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9 ]+", "", text.lower().replace("-", " ")).split())
+
+
+def is_hallucination(text: str) -> bool:
+    return _normal(text) in HALLUCINATIONS or bool(_BRACKETED.match(text)) or not _normal(text)
+
+
+class Transcriber:
+    """Owns the Whisper model on its own thread; transcribes `AudioClip`s."""
+
+    def __init__(self, settings: Settings, paths: Paths, on_status: Callable[[ModelStatus], None] | None = None,
+                 *, model: ResolvedModel | None = None, allow_download: bool | None = None,
+                 downloader: models.Downloader | None = None,
+                 model_factory: Callable[[ResolvedModel, str], Any] | None = None) -> None:
+        self.settings = settings
+        self.paths = paths
+        self.on_status = on_status
+        self._forced = model
+        self._allow_download = allow_download  # None: when online
+        self._downloader = downloader
+        self._factory = model_factory or _load_whisper
+        self._jobs: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+        self._cancel_download = threading.Event()
+        self._download_thread: threading.Thread | None = None
+        self._model: Any = None
+        self._resolved: ResolvedModel | None = None
+        self._load_error: UserFacingError | None = None
+        self._status = ModelStatus(settings.stt_model, "", "loading", None, "not started")
+
+    # -- public API ---------------------------------------------------------------------
+    @property
+    def status(self) -> ModelStatus:
+        return self._status
+
+    @property
+    def resolved(self) -> ResolvedModel | None:
+        return self._resolved
+
+    def start(self) -> Transcriber:
+        with self._lock:
+            if self._closed:
+                raise UserFacingError("Speech recognition has been shut down")
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="stt-worker", daemon=True)
+                self._thread.start()
+                self._jobs.put(("load", None))
+        return self
+
+    def submit(self, clip: AudioClip, *, language: str | None = None,
+               initial_prompt: str | None = None) -> cf.Future[Transcript]:
+        self._check_clip(clip)
+        self.start()
+        future: cf.Future[Transcript] = cf.Future()
+        self._jobs.put(("transcribe", (clip, language, initial_prompt, future)))
+        return future
+
+    def transcribe(self, clip: AudioClip, *, language: str | None = None, initial_prompt: str | None = None,
+                   timeout: float = 60.0) -> Transcript:
+        future = self.submit(clip, language=language, initial_prompt=initial_prompt)
+        try:
+            return future.result(timeout)
+        except cf.TimeoutError:
+            future.cancel()
+            raise UserFacingError(f"Speech recognition took longer than {timeout:.0f} s",
+                                  "try a shorter recording", kind="stt") from None
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Block until a model is loaded (or loading failed); False on timeout."""
+        self.start()
+        done: cf.Future[None] = cf.Future()
+        self._jobs.put(("ping", done))
+        try:
+            done.result(timeout)
+        except cf.TimeoutError:
+            return False
+        return self._model is not None
+
+    def close(self, timeout: float = 5.0) -> None:
+        with self._lock:
+            self._closed = True
+            thread = self._thread
+        self._cancel_download.set()
+        if thread is not None:
+            self._jobs.put(("stop", None))
+            thread.join(timeout)
+            if thread.is_alive():
+                log.warning("speech worker did not stop within %.1f s", timeout)
+        if self._download_thread is not None:
+            self._download_thread.join(min(timeout, 2.0))
+        self._model = None
+
+    # -- worker thread ------------------------------------------------------------------
+    def _run(self) -> None:
+        while True:
+            kind, payload = self._jobs.get()
+            if kind == "stop":
+                break
+            try:
+                if kind == "load":
+                    self._load_initial()
+                elif kind == "swap":
+                    self._swap(payload)
+                elif kind == "ping":
+                    payload.set_result(None)
+                elif kind == "transcribe":
+                    self._do_transcribe(*payload)
+            except Exception:  # noqa: BLE001 - the worker must survive anything
+                log.exception("speech worker job %s failed", kind)
+        self._drain_pending()
+
+    def _drain_pending(self) -> None:
+        while True:
+            try:
+                kind, payload = self._jobs.get_nowait()
+            except queue.Empty:
+                return
+            if kind == "transcribe":
+                payload[3].set_exception(UserFacingError("Speech recognition was shut down"))
+            elif kind == "ping":
+                payload.set_result(None)
+
+    def _publish(self, status: ModelStatus) -> None:
+        self._status = status
+        if self.on_status is not None:
+            try:
+                self.on_status(status)
+            except Exception:  # noqa: BLE001
+                log.exception("status listener failed")
+
+    def _load_initial(self) -> None:
+        try:
+            resolved = self._forced or models.plan(self.settings, self.paths)
+        except UserFacingError as exc:
+            self._load_error = exc
+            self._publish(ModelStatus(self.settings.stt_model, "", "error", None, str(exc)))
+            return
+        wanted = None if self._forced else models.wants_download(self.settings, resolved)
+        if wanted is not None:
+            allowed = self._allow_download
+            online = models.is_online() if allowed is None else allowed
+            if online:
+                resolved = replace(resolved, reason=f"downloading {wanted} — using embedded "
+                                                    f"{models.EMBEDDED_NAME} until it is ready")
+            else:
+                resolved = replace(resolved, reason=f"{wanted} not downloaded and no network — using "
+                                                    f"embedded {models.EMBEDDED_NAME}")
+        self._load(resolved)
+        if wanted is not None and online and self._model is not None:
+            self._start_download(wanted)
+
+    def _load(self, resolved: ResolvedModel) -> None:
+        self._publish(ModelStatus(resolved.name, resolved.source, "loading", None, f"loading {resolved.describe}"))
+        started = time.perf_counter()
+        try:
+            self._model = self._factory(resolved, self.settings.stt_compute_type)
+        except Exception as exc:  # noqa: BLE001 - CTranslate2 raises RuntimeError/ValueError for bad files
+            log.warning("loading %s from %s failed: %s", resolved.name, resolved.path, exc)
+            if resolved.source != "embedded":
+                why = f"{resolved.name} in {resolved.path} could not be loaded ({_first_line(exc)})"
+                try:
+                    fallback = models.embedded_model(f"{why} — using embedded {models.EMBEDDED_NAME}")
+                except ModelError as missing:
+                    self._fail(missing)
+                    return
+                self._load(fallback)
+                return
+            self._fail(ModelError(f"The speech model could not be loaded: {_first_line(exc)}",
+                                  "reinstall the app"))
+            return
+        self._resolved = resolved
+        self._load_error = None
+        took = time.perf_counter() - started
+        log.info("speech model %s ready in %.2f s (%s)", resolved.name, took, resolved.describe)
+        self._publish(ModelStatus(resolved.name, resolved.source, "ready", None,
+                                  resolved.reason or f"{resolved.name} ready"))
+
+    def _fail(self, error: UserFacingError) -> None:
+        self._model = None
+        self._load_error = error
+        self._publish(ModelStatus(self.settings.stt_model, "", "error", None, str(error)))
+
+    def _swap(self, resolved: ResolvedModel) -> None:
+        previous, previous_resolved = self._model, self._resolved
+        self._load(resolved)
+        if self._model is None and previous is not None:  # keep serving with what worked
+            self._model, self._resolved = previous, previous_resolved
+
+    def _do_transcribe(self, clip: AudioClip, language: str | None, prompt: str | None,
+                       future: cf.Future[Transcript]) -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        if self._model is None:
+            future.set_exception(self._load_error or ModelError("The speech model is not loaded"))
+            return
+        try:
+            future.set_result(self._run_model(clip, language, prompt))
+        except UserFacingError as exc:
+            future.set_exception(exc)
+        except Exception as exc:  # noqa: BLE001 - turn into a typed error for the caller's thread
+            log.exception("transcription failed")
+            future.set_exception(UserFacingError(f"Speech recognition failed: {_first_line(exc)}", kind="stt"))
+
+    def _run_model(self, clip: AudioClip, language: str | None, prompt: str | None) -> Transcript:
+        model, resolved = self._model, self._resolved
+        assert resolved is not None
+        samples = clip.samples if clip.sample_rate == SAMPLE_RATE else resample(clip.samples, clip.sample_rate,
+                                                                                SAMPLE_RATE)
+        if not getattr(model, "model", None) or not getattr(model.model, "is_multilingual", True):
+            language = "en"  # English-only model: skip detection, avoid its warning
+        started = time.perf_counter()
+        segments_iter, info = model.transcribe(samples, **decode_options(clip.duration_s, language, prompt))
+        raw = list(segments_iter)  # the generator does the work: consume it here, in the worker
+        stt_ms = (time.perf_counter() - started) * 1000.0
+        kept = tuple(Segment(round(s.start, 2), round(s.end, 2), s.text.strip(), float(s.no_speech_prob),
+                             float(s.avg_logprob)) for s in raw if s.no_speech_prob < NO_SPEECH_PROB)
+        text = " ".join(s.text for s in kept if s.text).strip()
+        no_speech = not kept or is_hallucination(text)
+        if no_speech:
+            log.info("no speech recognised (raw: %r)", " ".join(s.text for s in raw)[:80])
+        return Transcript(
+            text="" if no_speech else text,
+            language=str(getattr(info, "language", language) or language or ""),
+            segments=() if no_speech else kept,
+            duration_s=round(clip.duration_s, 3),
+            stt_ms=round(stt_ms, 1),
+            no_speech=no_speech,
+            model=resolved.name,
+            model_source=resolved.source,
+        )
+
+    # -- background download ------------------------------------------------------------
+    def _start_download(self, name: str) -> None:
+        def progress(p: DownloadProgress) -> None:
+            pct = p.percent
+            self._publish(ModelStatus(name, "download", "downloading", None if pct is None else pct / 100.0,
+                                      f"downloading {name}" + (f" {pct:.0f}%" if pct is not None else "")
+                                      + f" — using embedded {models.EMBEDDED_NAME} meanwhile"))
+
+        def run() -> None:
+            try:
+                resolved = models.download_model(name, self.paths, on_progress=progress,
+                                                  cancel=self._cancel_download, downloader=self._downloader)
+            except DownloadCancelled:
+                log.info("download of %s cancelled", name)
+                return
+            except UserFacingError as exc:
+                current = self._resolved
+                self._publish(ModelStatus(current.name if current else name, current.source if current else "",
+                                          "ready" if current else "error", None,
+                                          f"{exc} — using embedded {models.EMBEDDED_NAME}"))
+                return
+            if not self._cancel_download.is_set():
+                self._jobs.put(("swap", resolved))
+
+        self._publish(ModelStatus(name, "download", "downloading", 0.0,
+                                  f"downloading {name} — using embedded {models.EMBEDDED_NAME} meanwhile"))
+        self._download_thread = threading.Thread(target=run, name="model-download", daemon=True)
+        self._download_thread.start()
+
+    @staticmethod
+    def _check_clip(clip: AudioClip) -> None:
+        if clip.duration_s < MIN_CLIP_S:
+            raise UserFacingError("That was too short — hold the button while you speak", kind="input")
+
+
+def _load_whisper(resolved: ResolvedModel, compute_type: str) -> Any:
+    from faster_whisper import WhisperModel
+
+    return WhisperModel(str(resolved.path), device="cpu", compute_type=compute_type, cpu_threads=CPU_THREADS,
+                        num_workers=1, local_files_only=True)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return text if len(text) <= 160 else text[:157] + "…"
