@@ -38,6 +38,7 @@ class EngineController:
         self._stopper = ThreadPoolExecutor(1, thread_name_prefix="gui-engine-stop")
         self._ready = threading.Event()
         self._closed = False
+        self._started = False
         self.assistant: Any = None
         self.error: BaseException | None = None
 
@@ -45,7 +46,10 @@ class EngineController:
     def ready(self) -> bool:
         return self._ready.is_set() and self.assistant is not None
 
-    def start(self) -> Future[Any]:
+    def start(self) -> Future[Any] | None:
+        if self._closed or self._started:
+            return None
+        self._started = True
         return self._commands.submit(self._start)
 
     def _start(self) -> Any:
@@ -126,7 +130,8 @@ class EngineController:
         if self._closed:
             return
         self._closed = True
-        self._ready.wait(timeout)  # a build in progress must finish before closing its parts
+        if self._started:
+            self._ready.wait(timeout)  # a build in progress must finish before closing its parts
         assistant = self.assistant
         if assistant is not None:
             for name in ("stop", "close"):

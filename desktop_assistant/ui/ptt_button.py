@@ -151,7 +151,7 @@ class PushToTalkKey(QObject):
     def _applies(self, receiver: QObject) -> bool:
         if not isinstance(receiver, QWidget) or receiver.window() is not self._window:
             return False
-        focus = QApplication.focusWidget() or receiver
+        focus = receiver  # key events are delivered to the focused widget first
         if isinstance(focus, _TEXT_FIELDS):
             return False
         return not (isinstance(focus, QComboBox) and focus.isEditable())
