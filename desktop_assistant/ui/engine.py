@@ -21,12 +21,15 @@ log = logging.getLogger(__name__)
 Builder = Callable[[Any, Any], Any]  # (app, bridge) -> assistant
 
 
-def build_engine(app: Any, bridge: Any) -> Any:
-    """The real engine (assistant/wiring.py), its events and levels routed into the bridge."""
+def build_engine(app: Any, bridge: Any, **options: Any) -> Any:
+    """The real engine (assistant/wiring.py), its events and levels routed into the bridge.
+
+    `options` go to `build_assistant` (tests pass `gtts_endpoint` for the loopback TTS server).
+    """
     from desktop_assistant.assistant.wiring import build_assistant
 
     return build_assistant(app, on_event=bridge.post, on_level=bridge.post_level,
-                           on_model_status=bridge.post_model_status)
+                           on_model_status=bridge.post_model_status, **options)
 
 
 class EngineController:
@@ -110,6 +113,8 @@ class EngineController:
                                                                 "try again in a moment", kind="starting"))
             return
         method = getattr(assistant, name, None)
+        if method is None and name == "cancel_download":
+            method = getattr(getattr(assistant, "transcriber", None), "cancel_download", None)
         if method is None:
             log.debug("engine has no %s()", name)
             return

@@ -1,0 +1,115 @@
+"""Settings: the dialog persists and applies at once; the key goes to the key store
+(0600 file here, never the settings file or the log); App reads it back under the
+environment; invalid values are shown inline."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from typing import Any
+
+import pytest
+
+from desktop_assistant.app import App
+from desktop_assistant.keystore import KeyStore
+
+pytestmark = pytest.mark.gui
+
+KEY = "gsk_testkey1234567890abcdef"
+
+
+def test_settings_dialog_persists_and_applies_without_restart(qtbot: Any, fake_window: Any,
+                                                                gui_app: App) -> None:
+    w = fake_window
+    dialog = w.open_settings()
+    assert dialog.isVisible() and not dialog.isModal()
+    dialog.api_key.setFocus()
+    qtbot.keyClicks(dialog.api_key, KEY)
+    dialog.temperature.setValue(1.3)
+    dialog.ptt_mode.setCurrentIndex(dialog.ptt_mode.findData("toggle"))
+    dialog.session_timeout.setValue(15)
+    dialog.tts_engine.setCurrentIndex(dialog.tts_engine.findData("espeak"))
+    assert dialog.apply()
+
+    # applied now: the window and the App use it
+    assert gui_app.settings.llm_temperature == 1.3 and gui_app.settings.groq_api_key == KEY
+    assert w.ptt.mode == "toggle"
+    assert not w.banner.isVisible() or w.banner.kind != "no_key"
+    # persisted: settings file without the key, key in a private file
+    stored = json.loads(gui_app.paths.settings_file.read_text())
+    assert stored["llm_temperature"] == 1.3 and stored["ptt_mode"] == "toggle"
+    assert stored["session_timeout"] == 900.0 and stored["tts_engine"] == "espeak"
+    assert KEY not in gui_app.paths.settings_file.read_text()
+    key_file = KeyStore.for_paths(gui_app.paths).file
+    assert key_file.read_text() == KEY
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    # never logged
+    assert KEY not in gui_app.paths.log_file.read_text()
+    # a restart reads the same values (key store under the environment)
+    again = App.create(console_log=False)
+    try:
+        assert again.settings.groq_api_key == KEY and again.settings.llm_temperature == 1.3
+        assert again.settings.ptt_mode == "toggle"
+    finally:
+        again.close()
+    dialog.close()
+
+
+def test_environment_key_wins_over_the_key_store(gui_app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    KeyStore.for_paths(gui_app.paths).set(KEY)
+    monkeypatch.setenv("GROQ_API_KEY", "gsk_fromenvironment123")
+    app = App.create(console_log=False)
+    try:
+        assert app.settings.groq_api_key == "gsk_fromenvironment123"
+    finally:
+        app.close()
+
+
+def test_removing_the_key_brings_the_banner_back(qtbot: Any, fake_window: Any, gui_app: App) -> None:
+    w = fake_window
+    assert w.banner.isVisible() and w.banner.kind == "no_key"
+    dialog = w.open_settings()
+    dialog.api_key.setFocus()
+    qtbot.keyClicks(dialog.api_key, KEY)
+    dialog.accept()
+    assert not dialog.isVisible()
+    assert not w.banner.isVisible()
+    assert w.status.network.text() == "Groq: ready"
+    dialog = w.open_settings()
+    assert dialog.api_key.text() == KEY
+    assert dialog.api_key.echoMode() == dialog.api_key.EchoMode.Password
+    dialog.api_key.clear()
+    dialog._key_edited("")
+    assert dialog.apply()
+    assert gui_app.settings.groq_api_key is None
+    assert not KeyStore.for_paths(gui_app.paths).file.exists()
+    assert w.status.network.text() == "Groq: no API key"
+
+
+def test_invalid_value_is_shown_inline_and_nothing_is_saved(qtbot: Any, fake_window: Any, gui_app: App,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    dialog = fake_window.open_settings()
+    dialog.llm_model.setEditText("   ")  # blank falls back to the current model
+    dialog.ptt_key.clear()  # no key falls back to Space
+    assert dialog.apply()
+    assert gui_app.settings.ptt_key == "Space" and gui_app.settings.llm_model == "llama-3.1-8b-instant"
+    before = gui_app.settings
+    saved = gui_app.paths.settings_file.read_text()
+    good = dialog.values()
+    monkeypatch.setattr(dialog, "values", lambda: {**good, "llm_temperature": 7.5})
+    assert not dialog.apply()
+    assert dialog.error.isVisibleTo(dialog) and "llm_temperature" in dialog.error.text()
+    assert gui_app.settings == before and gui_app.paths.settings_file.read_text() == saved
+    dialog.close()
+
+
+def test_devices_and_model_status_load_off_the_gui_thread(qtbot: Any, fake_window: Any) -> None:
+    dialog = fake_window.open_settings()
+    qtbot.waitUntil(lambda: dialog.model_state.text() not in ("", "checking…"), timeout=10000)
+    assert dialog.model_state.text()
+    qtbot.waitUntil(lambda: dialog.input_device.count() > 1 or dialog.audio_state.text() != "", timeout=10000)
+    if os.environ.get("DA_TEST_PULSE") == "1":
+        names = [dialog.input_device.itemText(i) for i in range(dialog.input_device.count())]
+        assert len(names) > 1, dialog.audio_state.text()
+    dialog.close()
