@@ -52,6 +52,7 @@ class Assistant:
         self.player = player
         self._synthesizer_for = synthesizer_for
         self._synthesizers: dict[str, Any] = {}
+        self._speak_allowed = speak  # False: a text-only assistant (ask --no-speak)
         self.speak = speak and not getattr(settings, "speech_muted", False)
         self._listeners: list[Listener] = [listener] if listener else []
         self._ids = itertools.count(1)
@@ -79,6 +80,23 @@ class Assistant:
         speech = self._speech
         if speech is not None:
             speech.on_player_event(event)
+
+    def on_recorder_event(self, event: Any) -> None:
+        """Give this to the Recorder as `on_event` (audio thread: hands work to a thread)."""
+        name = type(event).__name__
+        if name == "RecordingLimitReached":
+            threading.Thread(target=self.push_to_talk_released, name="ptt-limit", daemon=True).start()
+        elif name == "RecordingFailed":
+            threading.Thread(target=self._recording_failed, args=(event.error,), name="ptt-failed",
+                             daemon=True).start()
+
+    def _recording_failed(self, error: UserFacingError) -> None:
+        with self._lock:
+            turn_id, self._recording_turn_id = self._recording_turn_id, None
+            if turn_id is not None and self.recorder is not None:
+                self.recorder.cancel()
+        if turn_id is not None:
+            self.emit(TurnFailed(turn_id, error))
 
     # -- the controls -----------------------------------------------------------------------------
     @property
@@ -153,6 +171,37 @@ class Assistant:
                 return
             self.agent = agent
         self.emit(ConversationChanged(0, None, agent.id))
+
+    def cancel_download(self) -> None:
+        """Cancel a Whisper model download in progress (if the transcriber has one)."""
+        cancel = getattr(self.transcriber, "cancel_download", None)
+        if cancel is not None:
+            cancel()
+
+    def set_muted(self, muted: bool) -> None:
+        """Mute/unmute speech; muting silences the reply being spoken (its text goes on)."""
+        with self._lock:
+            self.speak = self._speak_allowed and not muted
+            speech = self._speech
+        if muted and speech is not None:
+            speech.cancel()
+
+    def apply_settings(self, new: Any) -> None:
+        """Use changed settings from the next turn on (key, model, voice, mute, agent)."""
+        with self._lock:
+            old, self.settings = self.settings, new
+            if (old.groq_api_key, old.groq_base_url) != (new.groq_api_key, new.groq_base_url):
+                from desktop_assistant.llm.client import ChatClient
+
+                old_chat, self.chat = self.chat, ChatClient.from_settings(new)
+                if hasattr(old_chat, "close"):
+                    old_chat.close()
+            if (old.tts_engine, old.tts_speed) != (new.tts_engine, new.tts_speed):
+                self._synthesizers.clear()
+            if old.speech_muted != new.speech_muted:
+                self.speak = self._speak_allowed and not new.speech_muted
+            if old.agent != new.agent:
+                self.agent = self._agents.get(new.agent)
 
     def close(self, timeout: float = 5.0) -> None:
         with self._lock:

@@ -89,6 +89,7 @@ class Harness:
 
     def close(self) -> None:
         self.assistant.close()
+        self.assistant.chat.close()
         self.player.close()
 
 

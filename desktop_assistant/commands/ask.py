@@ -1,0 +1,121 @@
+"""`desktop-assistant ask "TEXT" [--agent NAME] [--new] [--speak/--no-speak] [--json]`.
+
+Streams the reply to stdout as it arrives (and speaks it unless --no-speak), storing
+both messages in the history. `--json` prints one object at the end instead:
+{"conversation_id", "reply", "timings"}. Without an output device the reply is still
+printed and a warning is given once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any, TextIO
+
+from desktop_assistant.assistant.events import Notice, ReplyDelta, TranscriptReady, TurnFailed, TurnFinished
+from desktop_assistant.errors import UserFacingError
+
+TURN_TIMEOUT_S = 600.0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("ask", help="ask the assistant (typed) and stream the reply")
+    p.add_argument("text", nargs="+", help="what to ask")
+    add_turn_options(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    p.set_defaults(func=run)
+
+
+def add_turn_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--agent", metavar="NAME", help="the agent (persona) to use")
+    p.add_argument("--new", action="store_true", help="start a new conversation")
+    p.add_argument("--speak", action=argparse.BooleanOptionalAction, default=None,
+                   help="speak the reply (default: on unless speech is muted)")
+
+
+def check_agent(app: Any, name: str | None) -> None:
+    if name is not None and name not in app.agents.agents:
+        raise UserFacingError(f"Unknown agent '{name}'", "choose one of: " + ", ".join(app.agents.agents),
+                              kind="input")
+
+
+def wants_speech(app: Any, args: argparse.Namespace) -> bool:
+    if args.speak is not None:
+        return bool(args.speak)
+    return not app.settings.speech_muted and app.settings.tts_engine != "none"
+
+
+class ConsolePrinter:
+    """Prints a turn's events for a terminal: the reply as it streams, notices once."""
+
+    def __init__(self, out: TextIO | None = None, err: TextIO | None = None, *, stream_reply: bool = True,
+                 show_transcript: bool = False, show_failures: bool = False) -> None:
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+        self.stream_reply = stream_reply
+        self.show_transcript = show_transcript
+        self.show_failures = show_failures
+        self._noticed: set[str] = set()
+        self._open_line = False
+
+    def __call__(self, event: Any) -> None:
+        if isinstance(event, TranscriptReady) and self.show_transcript:
+            print(f"you: {event.text}", file=self.out, flush=True)
+        elif isinstance(event, ReplyDelta) and self.stream_reply:
+            self.out.write(event.text)
+            self.out.flush()
+            self._open_line = True
+        elif isinstance(event, Notice) and event.kind not in self._noticed:
+            self._noticed.add(event.kind)
+            self.end_line()
+            print(f"desktop-assistant: warning: {event.message}", file=self.err, flush=True)
+        elif isinstance(event, TurnFinished):
+            self.end_line()
+        elif isinstance(event, TurnFailed):
+            self.end_line()
+            if self.show_failures and event.error.kind != "cancelled":
+                print(f"desktop-assistant: {event.error}", file=self.err, flush=True)
+
+    def end_line(self) -> None:
+        if self._open_line:
+            self.out.write("\n")
+            self.out.flush()
+            self._open_line = False
+
+
+def wait_for(assistant: Any, turn: Any) -> TurnFinished | TurnFailed:
+    """Wait for the turn; Ctrl-C stops it (and is re-raised)."""
+    deadline = time.monotonic() + TURN_TIMEOUT_S
+    try:
+        while not turn.done:
+            if time.monotonic() > deadline:
+                assistant.stop()
+                raise UserFacingError("The turn took too long", kind="timeout")
+            turn.wait(0.1)
+    except KeyboardInterrupt:
+        assistant.stop()
+        turn.wait(5)
+        raise
+    return turn.result
+
+
+def run(app: Any, args: argparse.Namespace) -> int:
+    from desktop_assistant.assistant.wiring import build_assistant
+
+    text = " ".join(args.text).strip()
+    if not text:
+        raise UserFacingError("Nothing to ask", "give the question as an argument", kind="input")
+    check_agent(app, args.agent)
+    printer = ConsolePrinter(stream_reply=not args.json)
+    assistant = build_assistant(app, on_event=printer, speak=wants_speech(app, args), listen=False)
+    if args.new:
+        assistant.new_conversation()
+    result = wait_for(assistant, assistant.send_text(text))
+    if isinstance(result, TurnFailed):
+        raise result.error
+    if args.json:
+        print(json.dumps({"conversation_id": result.conversation_id, "reply": result.reply,
+                          "status": result.status, "timings": result.timings.as_dict()}))
+    return 0

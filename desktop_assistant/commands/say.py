@@ -1,0 +1,103 @@
+"""`desktop-assistant say "TEXT" [--out FILE.wav]`: speak text (or write it to a WAV file).
+
+Uses the same voice as replies (TTS_ENGINE, the agent's language/accent/speed),
+including the offline fallback; the text is split into sentences so playback starts
+after the first one is ready.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import wave
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from desktop_assistant.errors import UserFacingError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("say", help="speak text aloud, or save it as a WAV file")
+    p.add_argument("text", nargs="+", help="what to say")
+    p.add_argument("--out", metavar="FILE.wav", type=Path, help="write a WAV file instead of playing")
+    p.add_argument("--agent", metavar="NAME", help="use this agent's voice")
+    p.set_defaults(func=run)
+
+
+def write_wav(path: Path, pcm: np.ndarray, rate: int) -> None:
+    data = (np.clip(pcm, -1.0, 1.0) * 32767).astype("<i2").tobytes()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with wave.open(str(path), "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(rate)
+            wav.writeframes(data)
+    except OSError as exc:
+        raise UserFacingError(f"Cannot write {path}: {exc.strerror or exc}", kind="input") from None
+
+
+def _prepare(app: Any, text: str, on_notice: Any) -> tuple[list[Any], Any, int]:
+    from desktop_assistant.assistant.sentences import SentenceSplitter
+    from desktop_assistant.assistant.wiring import synthesizer_factory
+    from desktop_assistant.speech.tts import PLAYER_RATE
+
+    splitter = SentenceSplitter()
+    fragments = [*splitter.feed(text), *splitter.flush()]
+    if not fragments:
+        raise UserFacingError("Nothing to say", "give some words to speak", kind="input")
+    if app.settings.tts_engine == "none":
+        raise UserFacingError("Speech is turned off (TTS_ENGINE=none)", "use --tts-engine gtts or espeak",
+                              kind="input")
+    return fragments, synthesizer_factory(app, on_notice)(app.agent), PLAYER_RATE
+
+
+def run(app: Any, args: argparse.Namespace) -> int:
+    text = " ".join(args.text).strip()
+    if args.agent is not None and args.agent not in app.agents.agents:
+        raise UserFacingError(f"Unknown agent '{args.agent}'", "choose one of: " + ", ".join(app.agents.agents),
+                              kind="input")
+    if args.out is not None and args.out.suffix.lower() != ".wav":
+        raise UserFacingError(f"{args.out}: the output file must end in .wav", kind="input")
+    notices: list[str] = []
+    fragments, synth, rate = _prepare(app, text, lambda kind, msg: notices.append(msg))
+
+    def warn() -> None:
+        for message in dict.fromkeys(notices):
+            print(f"desktop-assistant: warning: {message}", file=sys.stderr, flush=True)
+        notices.clear()
+
+    if args.out is not None:
+        parts = [a.pcm for a in (synth.synthesize(s.text, s.index) for s in fragments) if a is not None]
+        warn()
+        if not parts:
+            raise UserFacingError("No voice could speak this text", "check TTS_ENGINE and your connection",
+                                  kind="tts")
+        gap = np.zeros(int(0.15 * rate), dtype=np.float32)
+        pcm = np.concatenate([x for p in parts for x in (p, gap)][:-1])
+        write_wav(args.out, pcm, rate)
+        print(f"wrote {args.out} ({len(pcm) / rate:.1f} s)")
+        return 0
+    from desktop_assistant.assistant.speaking import SpeechRun
+    from desktop_assistant.assistant.wiring import player
+
+    out = player(app)
+    out.open()
+    run_ = SpeechRun(1, synth, out)
+    out.on_event = run_.on_player_event
+    try:
+        for sentence in fragments:
+            run_.submit(sentence)
+        run_.finish()
+        finished = run_.wait(600.0)
+    except KeyboardInterrupt:
+        run_.cancel()
+        raise
+    finally:
+        run_.close()
+    warn()
+    if run_.fragments_started == 0:
+        raise UserFacingError("No voice could speak this text", "check TTS_ENGINE and your connection", kind="tts")
+    return 0 if finished else 1
