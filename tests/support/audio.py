@@ -137,7 +137,7 @@ def play_into_sink(path: Path, *, delay_s: float = 0.0) -> subprocess.Popen[byte
     cmd = ["paplay", "--device=vsink", str(path)]
     if delay_s > 0:
         cmd = ["sh", "-c", f"sleep {delay_s:.3f}; exec paplay --device=vsink '{path}'"]
-    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 class MonitorCapture:
@@ -171,6 +171,8 @@ class MonitorCapture:
             self._proc.wait(timeout=5)
         if self._reader is not None:
             self._reader.join(timeout=5)
+        if self._proc is not None and self._proc.stdout is not None:
+            self._proc.stdout.close()
 
     def samples(self) -> np.ndarray:
         data = bytes(self._data[: len(self._data) // 2 * 2])
@@ -271,3 +273,68 @@ class FakeInputStream:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class FakeOutputStream:
+    """A sounddevice.OutputStream look-alike: a thread asks the callback for blocks
+    `speed` times faster than real time and keeps what it got in `written`."""
+
+    def __init__(self, *, samplerate: float, channels: int = 1, dtype: str = "float32", blocksize: int = 0,
+                 callback: Callable[..., None] | None = None, finished_callback: Callable[[], None] | None = None,
+                 device: Any = None, speed: float = 20.0, reject_rates: Iterable[int] = (), **_: Any) -> None:
+        if int(samplerate) in set(reject_rates):
+            import sounddevice as sd
+
+            raise sd.PortAudioError("Error opening OutputStream: Invalid sample rate [PaErrorCode -9997]")
+        self.samplerate = float(samplerate)
+        self.channels = channels
+        self.blocksize = blocksize or int(samplerate // 50)
+        self.callback = callback
+        self.finished_callback = finished_callback
+        self.speed = speed
+        self.written: list[np.ndarray] = []
+        self.active = False
+        self.closed = False
+        self.starts = 0
+        self.aborts = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stop = threading.Event()
+        self.active = True
+        self.starts += 1
+        self._thread = threading.Thread(target=self._run, args=(self._stop,), daemon=True)
+        self._thread.start()
+
+    def _run(self, stop: threading.Event) -> None:
+        import sounddevice as sd
+
+        n = self.blocksize
+        try:
+            while not stop.is_set():
+                out = np.full((n, self.channels), np.nan, dtype=np.float32)
+                assert self.callback is not None
+                self.callback(out, n, None, sd.CallbackFlags())
+                self.written.append(out[:, 0].copy())
+                time.sleep(n / self.samplerate / self.speed)
+        finally:
+            self.active = False
+            if self.finished_callback is not None:
+                self.finished_callback()
+
+    def output(self) -> np.ndarray:
+        return np.concatenate(self.written) if self.written else np.zeros(0, np.float32)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=2)
+
+    def abort(self) -> None:
+        self.aborts += 1
+        self.stop()
+
+    def close(self) -> None:
+        self.stop()
+        self.closed = True

@@ -1,0 +1,78 @@
+"""`desktop-assistant transcribe FILE [--model NAME] [--language xx] [--json]`.
+
+Decodes WAV, FLAC, MP3, OGG, … in-process (PyAV) and prints the text (or JSON).
+A missing, empty or non-audio file is one line on stderr and exit code 2. The
+command never downloads: when the wanted model is not on disk it says so and uses
+the embedded tiny.en.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from typing import Any
+
+from desktop_assistant.audio.clip import SAMPLE_RATE, AudioClip
+from desktop_assistant.audio.decode import decode_file
+from desktop_assistant.errors import UserFacingError
+from desktop_assistant.speech.stt import Transcriber, Transcript
+
+LOAD_TIMEOUT_S = 120.0
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("transcribe", help="transcribe an audio file (WAV, FLAC, MP3, OGG)",
+                              description=__doc__.split("\n\n")[1] if __doc__ else None)
+    p.add_argument("file", metavar="FILE", help="audio file to transcribe")
+    p.add_argument("--model", metavar="NAME", help="Whisper size or model folder (default: STT_MODEL)")
+    p.add_argument("--language", metavar="xx", help="spoken language code, e.g. en (default: the agent's)")
+    p.add_argument("--json", action="store_true", help="print a JSON object instead of plain text")
+    p.set_defaults(func=run)
+
+
+def _language(app: Any, args: argparse.Namespace) -> str | None:
+    if args.language:
+        return str(args.language).strip().lower()
+    try:
+        return app.agent.stt.language
+    except UserFacingError:
+        return None
+
+
+def run(app: Any, args: argparse.Namespace) -> int:
+    samples = decode_file(args.file, SAMPLE_RATE)
+    clip = AudioClip(samples, SAMPLE_RATE)
+    settings = app.settings.with_values(stt_model=args.model) if args.model else app.settings
+    transcriber = Transcriber(settings, app.paths, allow_download=False)
+    try:
+        if not transcriber.wait_ready(LOAD_TIMEOUT_S):
+            raise UserFacingError(f"The speech model did not load within {LOAD_TIMEOUT_S:.0f} s")
+        resolved = transcriber.resolved
+        if resolved is not None and resolved.reason:
+            print(f"desktop-assistant: note: {resolved.reason}", file=sys.stderr)
+        timeout = max(60.0, clip.duration_s * 3.0)
+        result = transcriber.transcribe(clip, language=_language(app, args), timeout=timeout)
+    finally:
+        transcriber.close()
+    if args.json:
+        print(json.dumps(as_json(result), ensure_ascii=False))
+    elif result.no_speech:
+        print("desktop-assistant: no speech recognised", file=sys.stderr)
+    else:
+        print(result.text)
+    return 0
+
+
+def as_json(t: Transcript) -> dict[str, Any]:
+    return {
+        "text": t.text,
+        "language": t.language,
+        "duration_s": t.duration_s,
+        "stt_ms": t.stt_ms,
+        "model": t.model,
+        "model_source": t.model_source,
+        "no_speech": t.no_speech,
+        "segments": [{k: v for k, v in asdict(s).items() if k in ("start", "end", "text")} for s in t.segments],
+    }
