@@ -46,6 +46,11 @@ class EngineController:
         self.error: BaseException | None = None
 
     @property
+    def built(self) -> bool:
+        """The build has finished (successfully or not)."""
+        return self._ready.is_set()
+
+    @property
     def ready(self) -> bool:
         return self._ready.is_set() and self.assistant is not None
 

@@ -52,6 +52,7 @@ class MainWindow(QMainWindow):
         self.state = "loading"
         self._started = False
         self._shut_down = False
+        self.remember_geometry = True
         self._user_shown: set[int] = set()
         self._history: Any = None
         self._settings: Any = None
@@ -352,10 +353,13 @@ class MainWindow(QMainWindow):
         return self._settings
 
     def open_history(self, search: bool = False) -> Any:
+        from desktop_assistant.ui.history_source import HistorySource
         from desktop_assistant.ui.history_window import HistoryWindow
 
         if self._history is None:
-            self._history = HistoryWindow(self.app, self.engine)
+            self._history = HistoryWindow(self.app, HistorySource.for_app(self.app), self.bridge)
+        else:
+            self._history.refresh()
         self._history.show()
         self._history.raise_()
         self._history.activateWindow()
@@ -401,13 +405,14 @@ class MainWindow(QMainWindow):
         if self._shut_down:
             return
         self._shut_down = True
-        save_geometry(self.app, "main", self.saveGeometry())
+        if self.remember_geometry:
+            save_geometry(self.app, "main", self.saveGeometry())
         self.ptt_key.detach()
         self.ptt.set_listening(False)
         self.engine.shutdown(timeout)
         self.bridge.close()
         for window in (self._history, self._settings):
             if window is not None:
-                window.close()
+                window.shutdown()
         log.info("main window closed")
         self.closed.emit()

@@ -361,3 +361,4 @@ class SettingsDialog(QDialog):
     def shutdown(self) -> None:
         self._stop_mic()
         self.services.close()
+        self.close()

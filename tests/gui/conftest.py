@@ -78,3 +78,84 @@ def fake_window(qtbot: Any, gui_app: App) -> Iterator[Any]:
     window.fake = holder["assistant"]
     yield window
     window.close()
+
+
+# ---------------------------------------------------------------- the real engine
+
+@pytest.fixture(scope="session")
+def shared_transcriber(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One real Transcriber (the embedded tiny.en) for the whole session (2 cores: load it once)."""
+    from desktop_assistant.config import Settings
+    from desktop_assistant.paths import Paths
+    from desktop_assistant.speech.stt import Transcriber
+
+    root = tmp_path_factory.mktemp("stt-home")
+    paths = Paths(root / "data", root / "config", root / "logs", root / "cache").ensure()
+    stt = Transcriber(Settings(stt_model="tiny.en"), paths).start()
+    assert stt.wait_ready(60), stt.status
+    yield stt
+    stt.close()
+
+
+@pytest.fixture
+def groq_server() -> Iterator[Any]:
+    from tests.support.groq_server import GroqServer
+
+    with GroqServer() as server:
+        yield server
+
+
+@pytest.fixture
+def tts_server() -> Iterator[Any]:
+    from tests.support.tts_server import TTSServer
+
+    with TTSServer() as server:
+        yield server
+
+
+@pytest.fixture
+def engine_window(qtbot: Any, app_home: Any, monkeypatch: pytest.MonkeyPatch, groq_server: Any, tts_server: Any,
+                  shared_transcriber: Any) -> Iterator[Any]:
+    """`engine_window(key=..., stream_factory=..., input_device=...)` → the main window around the REAL
+    engine: real recorder (a fake stream when `stream_factory` is given, else the PulseAudio null
+    sink), the shared real tiny.en, the loopback Groq and TTS servers, a real SQLite history."""
+    from desktop_assistant.ui.application import build_main_window, qt_application
+    from desktop_assistant.ui.engine import build_engine
+
+    qt_application()
+    made: list[tuple[Any, App]] = []
+
+    def make(key: str | None = "gsk_loopbacktestkey0123456789", stream_factory: Any = None,
+             **env: str) -> Any:
+        if key:
+            monkeypatch.setenv("GROQ_API_KEY", key)
+        monkeypatch.setenv("GROQ_BASE_URL", groq_server.base_url)
+        monkeypatch.setenv("TTS_ENGINE", "gtts")
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        app = App.create(console_log=False)
+
+        def build(app: App, bridge: Any) -> Any:
+            shared_transcriber.on_status = bridge.post_model_status
+            app.part("transcriber", lambda: shared_transcriber)  # shared: not closed per test
+            bridge.post_model_status(shared_transcriber.status)
+            if stream_factory is not None:
+                from desktop_assistant.audio.recorder import Recorder
+
+                app.part("recorder", lambda: Recorder(device=None, on_level=bridge.post_level,
+                                                      stream_factory=stream_factory), lambda r: r.close())
+            return build_engine(app, bridge, gtts_endpoint=tts_server.url)
+
+        window = build_main_window(app, build)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitUntil(lambda: window.engine.built, timeout=20000)
+        assert window.engine.assistant is not None, window.engine.error
+        made.append((window, app))
+        return window
+
+    yield make
+    for window, app in made:
+        window.close()
+        app.close()
+    shared_transcriber.on_status = None

@@ -1,0 +1,66 @@
+"""What the history browser reads and changes, over the real `HistoryStore`.
+
+Not a widget: it imports the history package (SQLAlchemy) lazily, and the store
+is the App's shared part ("history"), so the browser and the engine use one
+database connection pool. Paging and single-conversation reads are small indexed
+queries (fine on the GUI thread); search is called from a worker thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Detail:
+    id: int
+    title: str
+    agent: str
+    messages: tuple[Any, ...]
+
+
+class HistorySource:
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    @classmethod
+    def for_app(cls, app: Any) -> HistorySource:
+        from desktop_assistant.assistant.wiring import history_store
+
+        return cls(history_store(app))
+
+    def conversations(self, *, offset: int, limit: int, agent: str | None = None) -> Sequence[Any]:
+        return self.store.list_conversations(limit=limit, offset=offset, agent=agent)
+
+    def conversation_row(self, conversation_id: int) -> Any:
+        return self.store.get_conversation(conversation_id).conversation
+
+    def conversation(self, conversation_id: int) -> Detail:
+        detail = self.store.get_conversation(conversation_id)
+        c = detail.conversation
+        return Detail(c.id, c.display_title, c.agent, tuple(detail.messages))
+
+    def search(self, query: str, *, limit: int = 100, agent: str | None = None) -> Sequence[Any]:
+        hits = self.store.search(query, limit=limit)
+        if agent is None:
+            return hits
+        wanted = {row.id for row in self.store.list_conversations(limit=100_000, offset=0, agent=agent)}
+        return [h for h in hits if h.conversation_id in wanted]
+
+    def rename(self, conversation_id: int, title: str) -> None:
+        self.store.rename_conversation(conversation_id, title)
+
+    def delete(self, conversation_id: int) -> None:
+        self.store.delete_conversation(conversation_id)
+
+    def export(self, conversation_id: int, fmt: str) -> str:
+        from desktop_assistant.history.export import export_conversation
+
+        return export_conversation(self.store.get_conversation(conversation_id), fmt)
+
+    def latency_points(self, limit: int = 200) -> list[tuple[str, float]]:
+        """(label, first-audio ms) of the most recent spoken turns, oldest first."""
+        rows = self.store.recent_latencies(limit=limit)
+        return [(r.created_at.astimezone().strftime("%d %b %H:%M"), r.first_audio_ms) for r in rows]
