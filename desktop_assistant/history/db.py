@@ -1,0 +1,206 @@
+"""Opening the history database: pragmas, corruption recovery, migrations,
+the SQLAlchemy engine, and turning SQLite errors into what the user is told.
+
+Every connection runs with WAL, `foreign_keys=ON`, `synchronous=NORMAL` (a
+commit survives an app crash; the last few may be lost on power loss) and a
+busy timeout, so a briefly locked database is retried for that long before
+the store reports it. Write transactions start with `BEGIN IMMEDIATE`, so
+they wait for the lock up front instead of failing half-way.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
+
+from desktop_assistant.errors import UserFacingError
+from desktop_assistant.history.migrations import migrate
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_S = 5.0
+#: files up to this size get a `PRAGMA quick_check` at every open (bigger ones only after a corrupt read)
+CHECK_LIMIT_BYTES = 64 * 1024 * 1024
+T = TypeVar("T")
+
+
+class HistoryError(UserFacingError):
+    """The history database could not do what was asked (locked, damaged, disk full, …)."""
+
+    kind = "history"
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """A damaged database was moved aside and a new one started."""
+
+    moved_to: Path
+    reason: str
+
+    def notice(self) -> UserFacingError:
+        return HistoryError(
+            f"The history database was damaged ({self.reason}); it was moved to {self.moved_to} "
+            "and a new, empty history was started",
+            "Keep the old file if you want to try to recover it with sqlite3 '.recover'",
+        )
+
+
+def apply_pragmas(conn: sqlite3.Connection, busy_timeout: float) -> None:
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA synchronous = NORMAL")
+
+
+def connect(path: Path, busy_timeout: float) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
+    apply_pragmas(conn, busy_timeout)
+    return conn
+
+
+def _check_marker(path: Path) -> Path:
+    return path.with_name(path.name + ".needs-check")
+
+
+def is_corruption(exc: BaseException) -> bool:
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+        return True
+    text = str(exc).lower()
+    return "malformed" in text or "not a database" in text
+
+
+def prepare(path: Path, busy_timeout: float = BUSY_TIMEOUT_S) -> Recovery | None:
+    """Make `path` a healthy database at the latest schema; set a damaged one aside first.
+
+    Also marks assistant replies left `streaming` by a crash as `interrupted`.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    recovery = None
+    problem = _probe(path, busy_timeout)
+    if problem is not None:
+        recovery = _move_aside(path, problem)
+    conn = connect(path, busy_timeout)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        migrate(conn)
+        conn.execute("BEGIN IMMEDIATE")
+        stale = conn.execute(
+            "UPDATE messages SET status = 'interrupted' WHERE status = 'streaming'"
+        ).rowcount
+        conn.execute("COMMIT")
+        if stale:
+            log.info("marked %d reply(ies) left streaming by the last run as interrupted", stale)
+    except sqlite3.Error as exc:
+        raise classify(exc, path) from exc
+    finally:
+        conn.close()
+    _check_marker(path).unlink(missing_ok=True)
+    return recovery
+
+
+def _probe(path: Path, busy_timeout: float) -> str | None:
+    """None if the file is absent or looks healthy, else what is wrong with it."""
+    if not path.exists() or path.stat().st_size == 0:
+        return None
+    try:
+        conn = connect(path, busy_timeout)
+    except sqlite3.Error as exc:
+        return None if not is_corruption(exc) else str(exc)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        deep = path.stat().st_size <= CHECK_LIMIT_BYTES or _check_marker(path).exists()
+        if deep:
+            rows = conn.execute("PRAGMA quick_check").fetchall()
+            result = "; ".join(str(r[0]) for r in rows[:3])
+            if result != "ok":
+                return result
+        return None
+    except sqlite3.Error as exc:
+        if is_corruption(exc):
+            return str(exc)
+        raise classify(exc, path) from exc
+    finally:
+        conn.close()
+
+
+def _move_aside(path: Path, reason: str) -> Recovery:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    n = 1
+    while target.exists():
+        n += 1
+        target = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+    path.rename(target)
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            side.rename(target.with_name(target.name + suffix))
+    log.warning("history database %s is damaged (%s); moved to %s", path, reason, target)
+    return Recovery(target, reason)
+
+
+def make_engine(path: Path, busy_timeout: float = BUSY_TIMEOUT_S) -> Engine:
+    engine = create_engine(
+        f"sqlite:///{path}",
+        connect_args={"timeout": busy_timeout, "check_same_thread": False},
+        pool_size=4,
+        max_overflow=8,
+        pool_timeout=busy_timeout,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
+        apply_pragmas(dbapi_conn, busy_timeout)
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def classify(exc: BaseException, path: Path) -> BaseException:
+    """What to raise for a database error: a HistoryError the user can act on, or the error itself (a bug)."""
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    name = getattr(orig, "sqlite_errorname", "") or ""
+    text = str(orig).lower()
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in text:
+        return HistoryError(
+            "The history database is locked by another program and stayed locked",
+            "Close other copies of Desktop Assistant (or tools that have history.db open) and try again",
+        )
+    if is_corruption(orig):
+        _check_marker(path).touch(exist_ok=True)
+        return HistoryError(
+            "The history database is damaged",
+            "Restart Desktop Assistant: it will set the damaged file aside and start a new one",
+        )
+    if name.startswith("SQLITE_FULL") or "disk is full" in text:
+        return HistoryError("The disk is full, so the history could not be saved", "Free some disk space")
+    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_IOERR")):
+        return HistoryError(
+            f"The history database {path} cannot be opened or written ({orig})",
+            "Check the permissions of the data folder and the free disk space",
+        )
+    return exc
+
+
+def guarded(path: Path, call: Callable[[], T]) -> T:
+    """Run `call`, turning database errors into `classify()`'s answer."""
+    try:
+        return call()
+    except (sqlite3.Error, DBAPIError) as exc:
+        mapped = classify(exc, path)
+        if mapped is exc:
+            raise
+        raise mapped from exc

@@ -1,0 +1,114 @@
+"""Schema versions, as `PRAGMA user_version` steps.
+
+Step N (1-based) moves a database from version N-1 to N. Each step runs in
+one `BEGIN IMMEDIATE` transaction together with its `user_version` bump, so a
+crash mid-migration leaves the previous version intact. Steps are plain SQL
+kept in this module (nothing to bundle). Never edit a released step: add one.
+
+- v1: conversations and messages.
+- v2: the FTS5 full-text index (external content over `messages.text`) and
+  the triggers that keep it in sync; existing rows are indexed.
+- v3: turn timings and model names on messages; the conversation list index
+  by agent.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from desktop_assistant.errors import UserFacingError
+
+_V1 = (
+    """CREATE TABLE conversations (
+        id INTEGER PRIMARY KEY,
+        agent TEXT NOT NULL,
+        title TEXT,
+        started_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    )""",
+    """CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+        role TEXT NOT NULL,
+        text TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL,
+        status TEXT NOT NULL DEFAULT 'complete',
+        error TEXT,
+        source TEXT NOT NULL DEFAULT 'typed'
+    )""",
+    "CREATE INDEX ix_messages_conversation ON messages(conversation_id, id)",
+    "CREATE INDEX ix_conversations_updated ON conversations(updated_at)",
+)
+
+_V2 = (
+    # prefix='2 3' keeps the as-you-type prefix queries ("wea*") fast.
+    """CREATE VIRTUAL TABLE messages_fts USING fts5(
+        text, content='messages', content_rowid='id',
+        tokenize='unicode61 remove_diacritics 2', prefix='2 3'
+    )""",
+    """CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text);
+    END""",
+    """CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    END""",
+    """CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN
+        INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+        INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text);
+    END""",
+    "INSERT INTO messages_fts(messages_fts) VALUES ('rebuild')",
+    "CREATE INDEX ix_messages_status ON messages(status) WHERE status = 'streaming'",
+)
+
+_V3 = (
+    "ALTER TABLE messages ADD COLUMN stt_ms REAL",
+    "ALTER TABLE messages ADD COLUMN llm_first_token_ms REAL",
+    "ALTER TABLE messages ADD COLUMN first_audio_ms REAL",
+    "ALTER TABLE messages ADD COLUMN total_ms REAL",
+    "ALTER TABLE messages ADD COLUMN stt_model TEXT",
+    "ALTER TABLE messages ADD COLUMN llm_model TEXT",
+    "CREATE INDEX ix_messages_created ON messages(created_at)",
+    "CREATE INDEX ix_conversations_agent_updated ON conversations(agent, updated_at)",
+)
+
+STEPS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
+LATEST_VERSION = len(STEPS)
+
+
+class NewerSchemaError(UserFacingError):
+    kind = "history"
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection) -> list[int]:
+    """Bring the database to LATEST_VERSION; returns the versions applied.
+
+    `conn` must be in autocommit mode (isolation_level=None).
+    """
+    applied: list[int] = []
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # read again inside the write lock: another process may have migrated meanwhile
+            version = schema_version(conn)
+            if version > LATEST_VERSION:
+                raise NewerSchemaError(
+                    f"The history database was made by a newer Desktop Assistant (schema {version}, "
+                    f"this version knows up to {LATEST_VERSION})",
+                    "Update Desktop Assistant, or move the history file aside",
+                )
+            if version == LATEST_VERSION:
+                conn.execute("COMMIT")
+                return applied
+            for statement in STEPS[version]:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+            conn.execute("COMMIT")
+            applied.append(version + 1)
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise

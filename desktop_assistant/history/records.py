@@ -1,0 +1,69 @@
+"""What the history store hands out: frozen records, never ORM objects.
+
+Times are timezone-aware UTC `datetime`s. The allowed values of `role`,
+`status` and `source` are listed here and checked by the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+ROLES = ("user", "assistant", "system")
+#: `streaming`: an assistant reply still arriving; at start-up leftovers become `interrupted`.
+STATUSES = ("complete", "streaming", "interrupted", "failed", "no_speech")
+SOURCES = ("voice", "typed")
+TIMING_KEYS = ("stt_ms", "llm_first_token_ms", "first_audio_ms", "total_ms")
+TITLE_MAX = 60
+
+
+@dataclass(frozen=True)
+class MessageRecord:
+    id: int
+    conversation_id: int
+    role: str
+    text: str
+    status: str
+    source: str
+    created_at: datetime
+    error: str | None = None
+    stt_ms: float | None = None
+    llm_first_token_ms: float | None = None
+    first_audio_ms: float | None = None
+    total_ms: float | None = None
+    stt_model: str | None = None
+    llm_model: str | None = None
+
+
+@dataclass(frozen=True)
+class ConversationRecord:
+    id: int
+    agent: str
+    title: str | None
+    started_at: datetime
+    updated_at: datetime
+    message_count: int
+
+    @property
+    def display_title(self) -> str:
+        return self.title or "(no messages yet)"
+
+
+@dataclass(frozen=True)
+class ConversationDetail:
+    conversation: ConversationRecord
+    messages: tuple[MessageRecord, ...]
+
+
+def default_title(text: str, limit: int = TITLE_MAX) -> str | None:
+    """A conversation title from its first user message: one line, cut at a word, '…' when cut."""
+    line = " ".join(text.split())
+    if not line:
+        return None
+    if len(line) <= limit:
+        return line
+    cut = line[: limit - 1]
+    space = cut.rfind(" ")
+    if space >= limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,.;:-") + "…"
