@@ -87,6 +87,22 @@ def prepare(path: Path, busy_timeout: float = BUSY_TIMEOUT_S) -> Recovery | None
     problem = _probe(path, busy_timeout)
     if problem is not None:
         recovery = _move_aside(path, problem)
+    try:
+        _set_up(path, busy_timeout)
+    except sqlite3.Error as exc:
+        if recovery is not None or not is_corruption(exc):
+            raise classify(exc, path) from exc
+        # damage the probe did not see (a big file is not fully checked at open)
+        recovery = _move_aside(path, str(exc))
+        try:
+            _set_up(path, busy_timeout)
+        except sqlite3.Error as again:
+            raise classify(again, path) from again
+    _check_marker(path).unlink(missing_ok=True)
+    return recovery
+
+
+def _set_up(path: Path, busy_timeout: float) -> None:
     conn = connect(path, busy_timeout)
     try:
         conn.execute("PRAGMA journal_mode = WAL")
@@ -98,12 +114,8 @@ def prepare(path: Path, busy_timeout: float = BUSY_TIMEOUT_S) -> Recovery | None
         conn.execute("COMMIT")
         if stale:
             log.info("marked %d reply(ies) left streaming by the last run as interrupted", stale)
-    except sqlite3.Error as exc:
-        raise classify(exc, path) from exc
     finally:
         conn.close()
-    _check_marker(path).unlink(missing_ok=True)
-    return recovery
 
 
 def _probe(path: Path, busy_timeout: float) -> str | None:

@@ -7,6 +7,7 @@ name); JSON keeps every field with ISO 8601 UTC times and reads back
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, fields
@@ -107,6 +108,13 @@ def write_export(details: Iterable[ConversationDetail], fmt: str, out: TextIO, *
         out.write(render(d, speakers))
         n += 1
     return n
+
+
+def export_conversation(detail: ConversationDetail, fmt: str, *, speakers: Mapping[str, str] | None = None) -> str:
+    """One conversation as a string in `fmt` (md, json or txt)."""
+    out = io.StringIO()
+    write_export([detail], fmt, out, speakers=speakers)
+    return out.getvalue()
 
 
 def read_json(text: str) -> list[ConversationDetail]:

@@ -65,13 +65,20 @@ def match_query(text: str, *, prefix_last: bool = True) -> str | None:
     return " ".join(parts)
 
 
+_WINDOW_ALL = """
+        SELECT rowid AS id, rank AS r FROM messages_fts
+        WHERE messages_fts MATCH :q ORDER BY rowid DESC LIMIT :window"""
+_WINDOW_AGENT = """
+        SELECT messages_fts.rowid AS id, messages_fts.rank AS r FROM messages_fts
+        JOIN messages AS wm ON wm.id = messages_fts.rowid
+        JOIN conversations AS wc ON wc.id = wm.conversation_id
+        WHERE messages_fts MATCH :q AND wc.agent = :agent
+        ORDER BY messages_fts.rowid DESC LIMIT :window"""
 _SEARCH_SQL = f"""
 SELECT h.id, h.r, snippet(messages_fts, 0, :start, :end, :ellipsis, {SNIPPET_TOKENS}),
        m.conversation_id, m.role, m.created_at, c.title
 FROM (
-    SELECT id, r FROM (
-        SELECT rowid AS id, rank AS r FROM messages_fts
-        WHERE messages_fts MATCH :q ORDER BY rowid DESC LIMIT :window
+    SELECT id, r FROM ({{window}}
     ) ORDER BY r, id DESC LIMIT :limit OFFSET :offset
 ) AS h
 JOIN messages_fts ON messages_fts.rowid = h.id
@@ -83,13 +90,15 @@ ORDER BY h.r, h.id DESC
 
 
 def search(conn: sqlite3.Connection, text: str, *, limit: int = 20, offset: int = 0,
-           prefix_last: bool = True, window: int = RANK_WINDOW) -> list[SearchHit]:
+           prefix_last: bool = True, window: int = RANK_WINDOW, agent: str | None = None) -> list[SearchHit]:
+    """Hits for `text`, best first; `agent` keeps only that agent's conversations."""
     query = match_query(text, prefix_last=prefix_last)
     if query is None or limit <= 0:
         return []
     params = {"q": query, "window": max(window, limit + offset), "limit": limit, "offset": max(offset, 0),
-              "start": HIGHLIGHT_START, "end": HIGHLIGHT_END, "ellipsis": ELLIPSIS}
-    rows = conn.execute(_SEARCH_SQL, params).fetchall()
+              "start": HIGHLIGHT_START, "end": HIGHLIGHT_END, "ellipsis": ELLIPSIS, "agent": agent}
+    sql = _SEARCH_SQL.format(window=_WINDOW_ALL if agent is None else _WINDOW_AGENT)
+    rows = conn.execute(sql, params).fetchall()
     return [
         SearchHit(conversation_id=conv, message_id=mid, role=role, snippet=snip or "",
                   created_at=from_epoch(created), conversation_title=title, rank=float(rank))

@@ -239,6 +239,9 @@ class HistoryStore:
             conv.title = clean
         self._write(work)
 
+    def rename_conversation(self, conversation_id: int, title: str) -> None:
+        self.rename(conversation_id, title)
+
     def delete(self, conversation_id: int) -> bool:
         """Delete a conversation, its messages and their search index entries. False if it did not exist."""
         def work(s: Session) -> bool:
@@ -251,10 +254,22 @@ class HistoryStore:
             return True
         return self._write(work)
 
+    def delete_conversation(self, conversation_id: int) -> bool:
+        return self.delete(conversation_id)
+
     # -- search, stats, export ----------------------------------------------------------------------
-    def search(self, text: str, *, limit: int = 20, offset: int = 0, prefix_last: bool = True) -> list[fts.SearchHit]:
+    def search(self, text: str, *, limit: int = 20, offset: int = 0, prefix_last: bool = True,
+               agent: str | None = None) -> list[fts.SearchHit]:
         """Ranked hits for what the user typed; never raises on odd input (see `search.match_query`)."""
-        return self._raw(lambda conn: fts.search(conn, text, limit=limit, offset=offset, prefix_last=prefix_last))
+        return self._raw(lambda conn: fts.search(conn, text, limit=limit, offset=offset, prefix_last=prefix_last,
+                                                 agent=agent))
+
+    def recent_latencies(self, limit: int = 200) -> list[MessageRecord]:
+        """The latest messages that have a `first_audio_ms` timing (spoken replies), oldest first."""
+        rows = self._read(lambda s: list(s.scalars(
+            select(MessageRow).where(MessageRow.first_audio_ms.is_not(None))
+            .order_by(MessageRow.id.desc()).limit(max(limit, 0)))))
+        return [_message(r) for r in reversed(rows)]
 
     def stats(self, days: int = 30, *, tz: Any = None) -> HistoryStats:
         return self._raw(lambda conn: compute_stats(conn, self._clock(), days=days, tz=tz))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -173,7 +174,7 @@ def test_rename_and_delete(store):
     assert store.delete(conv) is True
     assert store.get_conversation(conv) is None
     assert store.delete(conv) is False
-    with sqlite3.connect(store.path) as raw:
+    with closing(sqlite3.connect(store.path)) as raw:
         assert raw.execute("SELECT count(*) FROM messages").fetchone()[0] == 0
 
 

@@ -1,0 +1,127 @@
+"""Schema migrations: a database made by the first version upgrades with its data intact."""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import closing
+import threading
+from pathlib import Path
+
+import pytest
+
+from desktop_assistant.history.migrations import LATEST_VERSION, STEPS, NewerSchemaError, migrate
+from desktop_assistant.history.store import HistoryStore
+
+V1_SQL = Path(__file__).parent / "fixtures" / "schema_v1.sql"
+
+
+def _make_v1(path: Path) -> None:
+    with closing(sqlite3.connect(path)) as conn:
+        conn.executescript(V1_SQL.read_text())
+        conn.execute("INSERT INTO conversations VALUES (1, 'assistant', 'Old talk', 1700000000.0, 1700000100.0)")
+        conn.executemany(
+            "INSERT INTO messages (id, conversation_id, role, text, created_at, status, source) VALUES (?,?,?,?,?,?,?)",
+            [(1, 1, "user", "Tell me about lighthouses", 1700000000.0, "complete", "voice"),
+             (2, 1, "assistant", "Lighthouses guide ships", 1700000050.0, "streaming", "typed")])
+        conn.commit()
+
+
+def test_first_version_database_upgrades_with_its_data(tmp_path):
+    db = tmp_path / "history.db"
+    _make_v1(db)
+    store = HistoryStore.open(db)
+    try:
+        with closing(sqlite3.connect(db)) as raw:
+            assert raw.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION == 3
+            columns = {r[1] for r in raw.execute("PRAGMA table_info(messages)")}
+            assert {"stt_ms", "total_ms", "llm_model"} <= columns
+        detail = store.get_conversation(1)
+        assert detail.conversation.title == "Old talk"
+        assert [m.text for m in detail.messages] == ["Tell me about lighthouses", "Lighthouses guide ships"]
+        assert detail.messages[1].status == "interrupted"  # left streaming by the old run
+        assert detail.messages[0].stt_ms is None
+        # rows written before the search index existed are found (the v2 step indexed them)
+        assert {h.message_id for h in store.search("lighthouses", prefix_last=False)} == {1, 2}
+        # and new rows go on working with the new columns
+        mid = store.add_message(1, "user", "And foghorns?")
+        store.update_message(mid, timings={"total_ms": 5.0})
+        assert store.recent_messages(1, 1)[0].total_ms == 5.0
+        assert {h.message_id for h in store.search("foghorns")} == {mid}
+    finally:
+        store.close()
+
+
+def test_migrating_twice_applies_nothing_the_second_time(tmp_path):
+    conn = sqlite3.connect(tmp_path / "h.db", isolation_level=None)
+    try:
+        assert migrate(conn) == list(range(1, LATEST_VERSION + 1))
+        assert migrate(conn) == []
+    finally:
+        conn.close()
+
+
+def test_each_step_is_atomic(tmp_path):
+    """A failing step leaves the previous version and no half-made tables."""
+    conn = sqlite3.connect(tmp_path / "h.db", isolation_level=None)
+    try:
+        conn.executescript(V1_SQL.read_text())
+        conn.execute("CREATE TABLE messages_fts (x)")  # makes step 2 fail half-way
+        with pytest.raises(sqlite3.OperationalError):
+            migrate(conn)
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        triggers = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'").fetchone()[0]
+        assert triggers == 0
+    finally:
+        conn.close()
+
+
+def test_a_database_from_a_newer_app_is_refused_untouched(tmp_path):
+    db = tmp_path / "history.db"
+    with closing(sqlite3.connect(db)) as conn:
+        conn.execute(f"PRAGMA user_version = {LATEST_VERSION + 1}")
+    with pytest.raises(NewerSchemaError) as info:
+        HistoryStore.open(db)
+    assert "newer" in info.value.message
+    with closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION + 1
+
+
+def test_two_processes_opening_at_once_migrate_once(tmp_path):
+    db = tmp_path / "history.db"
+    errors: list[BaseException] = []
+    stores: list[HistoryStore] = []
+
+    def open_store() -> None:
+        try:
+            stores.append(HistoryStore.open(db))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_store) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    for s in stores:
+        s.close()
+    assert not errors and len(stores) == 3
+    with closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION
+
+
+def test_first_step_still_matches_the_frozen_v1_schema(tmp_path):
+    """Released steps must never change: step 1 builds exactly the v1 fixture's tables."""
+    def schema(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+        return sorted(conn.execute("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL").fetchall())
+
+    a = sqlite3.connect(tmp_path / "a.db")
+    b = sqlite3.connect(tmp_path / "b.db")
+    try:
+        a.executescript(V1_SQL.read_text())
+        for statement in STEPS[0]:
+            b.execute(statement)
+        norm = [(n, " ".join(s.split())) for n, s in schema(a)]
+        assert norm == [(n, " ".join(s.split())) for n, s in schema(b)]
+    finally:
+        a.close()
+        b.close()
