@@ -48,7 +48,8 @@ def run(app: Any, args: argparse.Namespace) -> int:
     transcriber = Transcriber(settings, app.paths, allow_download=False)
     try:
         if not transcriber.wait_ready(LOAD_TIMEOUT_S):
-            raise UserFacingError(f"The speech model did not load within {LOAD_TIMEOUT_S:.0f} s")
+            raise transcriber.error or UserFacingError(
+                f"The speech model did not load within {LOAD_TIMEOUT_S:.0f} s")
         resolved = transcriber.resolved
         if resolved is not None and resolved.reason:
             print(f"desktop-assistant: note: {resolved.reason}", file=sys.stderr)

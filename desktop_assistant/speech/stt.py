@@ -134,6 +134,11 @@ class Transcriber:
     def resolved(self) -> ResolvedModel | None:
         return self._resolved
 
+    @property
+    def error(self) -> UserFacingError | None:
+        """Why no model could be loaded (None while loading or when one is loaded)."""
+        return self._load_error
+
     def start(self) -> Transcriber:
         with self._lock:
             if self._closed:
@@ -172,6 +177,10 @@ class Transcriber:
         except cf.TimeoutError:
             return False
         return self._model is not None
+
+    def cancel_download(self) -> None:
+        """Stop a background model download (the embedded model keeps serving)."""
+        self._cancel_download.set()
 
     def close(self, timeout: float = 5.0) -> None:
         with self._lock:
@@ -287,6 +296,9 @@ class Transcriber:
                        future: cf.Future[Transcript]) -> None:
         if not future.set_running_or_notify_cancel():
             return
+        if self._closed:
+            future.set_exception(UserFacingError("Speech recognition was shut down"))
+            return
         if self._model is None:
             future.set_exception(self._load_error or ModelError("The speech model is not loaded"))
             return
@@ -340,6 +352,10 @@ class Transcriber:
                                                   cancel=self._cancel_download, downloader=self._downloader)
             except DownloadCancelled:
                 log.info("download of %s cancelled", name)
+                current = self._resolved
+                if current is not None and not self._closed:
+                    self._publish(ModelStatus(current.name, current.source, "ready", None,
+                                              f"download of {name} cancelled — using {current.name}"))
                 return
             except UserFacingError as exc:
                 current = self._resolved

@@ -157,17 +157,17 @@ def test_record_the_sink_monitor_and_transcribe(transcriber, capture_rate: int |
     rec = Recorder(on_level=levels.append, capture_rate=capture_rate)
     rec.start()
     assert rec.sample_rate == (capture_rate or 16000)
-    player = play_into_sink(FIXTURES / "lights.wav", delay_s=0.2)
+    player = play_into_sink(FIXTURES / "weather.wav", delay_s=0.2)
     assert player.wait(timeout=15) == 0
     time.sleep(0.3)
     clip = rec.stop()
     assert clip.sample_rate == 16000
     assert clip.peak > 0.2
-    expected = active_seconds(fixture_samples("lights.wav"), 16000)
+    expected = active_seconds(fixture_samples("weather.wav"), 16000)
     assert active_seconds(clip.samples, 16000) == pytest.approx(expected, abs=0.15)
     assert max(levels) > -30 and min(levels) < -60  # the meter saw speech and silence
     result = transcriber.transcribe(clip, language="en")
-    assert word_overlap(SENTENCES["lights.wav"], result.text) >= 0.85, result.text
+    assert word_overlap(SENTENCES["weather.wav"], result.text) >= 0.85, result.text
 
 
 @pytest.mark.audio
