@@ -17,9 +17,9 @@ from desktop_assistant.speech.tts import PLAYER_RATE, Synthesizer, Voice, engine
 
 
 def history_store(app: Any) -> Any:
-    from desktop_assistant.history.store import HistoryStore
+    from desktop_assistant.history.store import app_store
 
-    return app.part("history", lambda: HistoryStore.open(app.paths.database_file), lambda s: s.close())
+    return app_store(app)
 
 
 def chat_client(app: Any) -> ChatClient:

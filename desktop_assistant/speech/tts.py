@@ -109,7 +109,7 @@ class Synthesizer:
             try:
                 return self._finish(self._gtts(text), text, "gtts", index)
             except SpeechError as exc:
-                log.warning("gTTS failed (%s); using the offline voice", exc)
+                log.info("gTTS failed (%s); using the offline voice", exc)
                 with self._lock:
                     self._gtts_down_until = time.monotonic() + self._retry_after
                 self._notice("offline_voice", OFFLINE_NOTICE)

@@ -124,3 +124,12 @@ def test_engine_and_voice_come_from_settings_and_agent() -> None:
     assert engine_for(Settings(), agent) == "gtts"
     voice = Voice.for_agent(agent, Settings(tts_speed=1.5))
     assert voice == Voice("en", "com", 1.5)
+
+
+def test_text_over_100_characters_takes_several_requests_and_one_clip(tts_server: TTSServer) -> None:
+    text = ("Paris is the capital of France, and it is famous for the Eiffel Tower, the Louvre museum, "
+            "its cafés and its long history as a centre of art.")
+    audio = synth(tts_server.url, []).synthesize(text)
+    assert audio is not None and audio.engine == "gtts"
+    assert len(tts_server.requests) >= 2  # gTTS's own 100-character split; the MP3 parts concatenate
+    assert audio.duration_s > 5.0

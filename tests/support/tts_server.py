@@ -47,7 +47,8 @@ def tone_pcm(seconds: float = 0.5, rate: int = MP3_RATE, freq: float = 440.0) ->
 def encode_mp3(pcm: np.ndarray, rate: int = MP3_RATE) -> bytes:
     """Encode int16 mono PCM as MP3 with PyAV's libmp3lame."""
     buf = io.BytesIO()
-    with av.open(buf, "w", format="mp3") as out:
+    # like Google's answers: bare MPEG frames (no ID3 tag, no Xing header), so parts concatenate
+    with av.open(buf, "w", format="mp3", options={"id3v2_version": "0", "write_xing": "0"}) as out:
         stream = out.add_stream("libmp3lame", rate=rate)
         stream.layout = "mono"
         frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")

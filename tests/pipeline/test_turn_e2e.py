@@ -1,0 +1,138 @@
+"""Full turns with real parts: a fixture WAV through the embedded tiny.en, the loopback Groq,
+gTTS's real code against the loopback TTS endpoint, the Player on the PulseAudio null sink,
+and the real SQLite history."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from desktop_assistant.agents import FALLBACK_AGENT, AgentSet
+from desktop_assistant.assistant.conversation import Assistant
+from desktop_assistant.assistant.events import (
+    FragmentSpoken, ReplyDelta, ReplyStarted, SpeakingStarted, TranscriptReady, TurnFinished, UserMessageStored,
+)
+from desktop_assistant.audio.clip import AudioClip
+from desktop_assistant.audio.player import Player
+from desktop_assistant.config import Settings
+from desktop_assistant.llm.client import ChatClient
+from desktop_assistant.speech.stt import Transcriber
+from desktop_assistant.speech.tts import Synthesizer, Voice
+from tests.support.audio import MonitorCapture, active_seconds, fixture_samples, pulse_available, word_overlap
+from tests.support.groq_server import GroqBehaviour, GroqServer
+from tests.support.tts_server import TTSServer
+
+pytestmark = [pytest.mark.audio, pytest.mark.slow,
+              pytest.mark.skipif(not pulse_available(), reason="needs scripts/test-env.sh (PulseAudio null sink)")]
+
+class Capture(MonitorCapture):
+    """MonitorCapture that also closes parec's pipe (else a ResourceWarning fails the test)."""
+
+    def __exit__(self, *exc: object) -> None:
+        super().__exit__(*exc)
+        if self._proc is not None and self._proc.stdout is not None:
+            self._proc.stdout.close()
+
+
+LONG_REPLY = " ".join(f"This is sentence number {n} of a long spoken answer." for n in range(1, 20))
+
+
+@pytest.fixture
+def store(app_home: Path) -> Iterator[object]:
+    from desktop_assistant.history.store import HistoryStore
+
+    history = HistoryStore.open(app_home / "history.db")
+    yield history
+    history.close()
+
+
+class Rig:
+    def __init__(self, groq: GroqServer, tts: TTSServer, store: object, transcriber: Transcriber) -> None:
+        self.events: list = []
+        settings = Settings(groq_api_key="gsk_test12345", groq_base_url=groq.base_url)
+        self.player = Player(sample_rate=24000)
+        self.assistant = Assistant(
+            settings, AgentSet({"assistant": FALLBACK_AGENT}, []), store, ChatClient.from_settings(settings),
+            transcriber=transcriber, player=self.player,
+            synthesizer_for=lambda agent: Synthesizer("gtts", Voice(), gtts_endpoint=tts.url),
+            listener=self.events.append)
+        self.player.on_event = self.assistant.on_player_event
+
+    def of(self, kind: type) -> list:
+        return [e for e in self.events if isinstance(e, kind)]
+
+    def close(self) -> None:
+        self.assistant.close()
+        self.assistant.chat.close()
+        self.player.close()
+
+
+@pytest.fixture
+def rig(groq_server: GroqServer, tts_server: TTSServer, store, transcriber) -> Iterator[Rig]:
+    r = Rig(groq_server, tts_server, store, transcriber)
+    yield r
+    r.close()
+
+
+def test_voice_turn_from_wav_to_the_sink(rig: Rig, groq_server: GroqServer, store) -> None:
+    groq_server.default = GroqBehaviour(ttft_s=0.1, tokens_per_s=300)
+    clip = AudioClip(fixture_samples("weather.wav"))
+    with Capture() as capture:
+        result = rig.assistant.send_clip(clip, released_at=time.monotonic()).wait(60)
+        time.sleep(0.3)
+    assert isinstance(result, TurnFinished), result
+    assert result.status == "complete"
+    kinds = [type(e) for e in rig.events]
+    assert kinds[:3] == [TranscriptReady, UserMessageStored, ReplyStarted]
+    assert ReplyDelta in kinds and kinds[-1] is TurnFinished
+    assert kinds.index(SpeakingStarted) > kinds.index(ReplyDelta)
+    transcript = rig.of(TranscriptReady)[0].text
+    assert word_overlap("What is the weather like in London today?", transcript) >= 0.7
+    assert [e.index for e in rig.of(FragmentSpoken)] == [0, 1, 2]
+    # stored in SQLite: the user's words and the full reply with all four timings
+    messages = store.recent_messages(result.conversation_id, 10)
+    assert [(m.role, m.status) for m in messages] == [("user", "complete"), ("assistant", "complete")]
+    assert messages[0].text == transcript and messages[0].source == "voice"
+    assert messages[1].text == result.reply
+    t = result.timings
+    assert messages[1].stt_ms == pytest.approx(t.stt_ms)
+    assert messages[1].first_audio_ms == pytest.approx(t.first_audio_ms)
+    assert 0 < t.stt_ms < t.first_audio_ms < t.total_ms
+    assert t.llm_first_token_ms >= 100
+    # the speech reached the null sink
+    assert active_seconds(capture.samples(), capture.sample_rate) > 2.0
+
+
+def test_barge_in_silences_the_sink_and_stores_the_spoken_part(rig: Rig, groq_server: GroqServer, store) -> None:
+    groq_server.default = GroqBehaviour(reply=LONG_REPLY, tokens_per_s=300)
+    second_fragment = threading.Event()
+    rig.assistant.add_listener(
+        lambda e: second_fragment.set() if isinstance(e, FragmentSpoken) and e.index == 1 else None)
+    with Capture() as capture:
+        turn = rig.assistant.send_text("Tell me a long story")
+        assert second_fragment.wait(30)
+        time.sleep(0.3)
+        before = len(capture.samples())
+        start = time.perf_counter()
+        rig.assistant.stop()
+        stop_ms = (time.perf_counter() - start) * 1000
+        assert not rig.player.is_playing
+        time.sleep(0.6)
+        samples = capture.samples()
+    assert stop_ms <= 50
+    result = turn.wait(10)
+    assert isinstance(result, TurnFinished) and result.status == "interrupted"
+    loud_before = active_seconds(samples[:before], capture.sample_rate)
+    after = samples[before + int(0.25 * capture.sample_rate):]  # allow for the capture's own latency
+    assert loud_before > 0.5
+    assert after.size > 0 and float(np.max(np.abs(after))) < 0.01
+    stored = store.recent_messages(result.conversation_id, 10)[-1]
+    assert stored.status == "interrupted"
+    assert stored.text == result.spoken
+    assert stored.text.startswith("This is sentence number 1 of a long spoken answer. This is sentence number 2")
+    assert LONG_REPLY.startswith(stored.text) and len(stored.text) < len(LONG_REPLY)
