@@ -29,8 +29,14 @@ def _stylesheet() -> str:
         return ""
 
 
+GIL_SWITCH_S = 0.001
+
+
 def qt_application() -> QApplication:
     route_qt_messages()
+    # Engine threads (LLM stream, TTS, audio callbacks) share the GIL with the GUI thread: a short
+    # switch interval bounds how long the GUI waits for it (measured by bench/responsiveness.py).
+    sys.setswitchinterval(GIL_SWITCH_S)
     qapp = QApplication.instance() or QApplication(sys.argv[:1])
     qapp.setApplicationName(APP_NAME)
     qapp.setApplicationDisplayName(APP_TITLE)

@@ -102,12 +102,12 @@ class ConversationListModel(QAbstractListModel):
             return None
         row = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return row.title or "(untitled)"
+            return row.display_title
         if role == Qt.ItemDataRole.ToolTipRole:
             when = row.updated_at.astimezone().strftime("%Y-%m-%d %H:%M") if row.updated_at else ""
-            return f"{row.title}\n{row.agent} · {row.message_count} messages · {when}"
+            return f"{row.display_title}\n{row.agent} · {row.message_count} messages · {when}"
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{row.title}, {day_label(row.updated_at)}, {row.message_count} messages"
+            return f"{row.display_title}, {day_label(row.updated_at)}, {row.message_count} messages"
         if role == IdRole:
             return row.id
         if role == DayRole:

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from desktop_assistant.errors import UserFacingError
+
 
 @dataclass(frozen=True)
 class Detail:
@@ -34,20 +36,23 @@ class HistorySource:
     def conversations(self, *, offset: int, limit: int, agent: str | None = None) -> Sequence[Any]:
         return self.store.list_conversations(limit=limit, offset=offset, agent=agent)
 
+    def _detail(self, conversation_id: int) -> Any:
+        detail = self.store.get_conversation(conversation_id)
+        if detail is None:
+            raise UserFacingError(f"Conversation {conversation_id} no longer exists", kind="input")
+        return detail
+
     def conversation_row(self, conversation_id: int) -> Any:
-        return self.store.get_conversation(conversation_id).conversation
+        return self._detail(conversation_id).conversation
 
     def conversation(self, conversation_id: int) -> Detail:
-        detail = self.store.get_conversation(conversation_id)
+        detail = self._detail(conversation_id)
         c = detail.conversation
         return Detail(c.id, c.display_title, c.agent, tuple(detail.messages))
 
     def search(self, query: str, *, limit: int = 100, agent: str | None = None) -> Sequence[Any]:
-        hits = self.store.search(query, limit=limit)
-        if agent is None:
-            return hits
-        wanted = {row.id for row in self.store.list_conversations(limit=100_000, offset=0, agent=agent)}
-        return [h for h in hits if h.conversation_id in wanted]
+        """Ranked hits (SearchHit: conversation_id, message_id, role, snippet with «marks», created_at)."""
+        return self.store.search(query, limit=limit, agent=agent)
 
     def rename(self, conversation_id: int, title: str) -> None:
         self.store.rename_conversation(conversation_id, title)
@@ -58,7 +63,7 @@ class HistorySource:
     def export(self, conversation_id: int, fmt: str) -> str:
         from desktop_assistant.history.export import export_conversation
 
-        return export_conversation(self.store.get_conversation(conversation_id), fmt)
+        return export_conversation(self._detail(conversation_id), fmt)
 
     def latency_points(self, limit: int = 200) -> list[tuple[str, float]]:
         """(label, first-audio ms) of the most recent spoken turns, oldest first."""

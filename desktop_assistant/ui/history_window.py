@@ -45,11 +45,8 @@ EXPORT_FILTERS = {"Markdown (*.md)": "md", "JSON (*.json)": "json", "Text (*.txt
 
 
 def snippet_html(snippet: str) -> str:
-    """A store snippet with its highlight markers ([…], «…», <b>…</b> or <mark>…</mark>) as safe HTML."""
-    marked = re.sub(r"</?(b|mark)>", lambda m: "\x01" if not m.group(0).startswith("</") else "\x02", snippet)
-    escaped = html.escape(marked.replace("«", "\x01").replace("»", "\x02")
-                          .replace("[", "\x01").replace("]", "\x02"))
-    return escaped.replace("\x01", "<b>").replace("\x02", "</b>")
+    """A search snippet with its «highlight» markers as safe HTML (everything else escaped)."""
+    return html.escape(snippet).replace("«", "<b>").replace("»", "</b>")
 
 
 class HistoryWindow(QWidget):
@@ -97,6 +94,7 @@ class HistoryWindow(QWidget):
         self.list.setModel(self.model)
         self.list.setItemDelegate(DayGroupDelegate(self.list))
         self.list.setUniformItemSizes(False)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.selectionModel().currentChanged.connect(lambda cur, _prev: self._open_index(cur))
         self.results = QListWidget(left)
         self.results.setAccessibleName("Search results")

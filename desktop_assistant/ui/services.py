@@ -29,9 +29,12 @@ class SettingsServices:
         self._pool = ThreadPoolExecutor(2, thread_name_prefix="gui-settings")
         self._mic: Any = None
         self._mic_lock = threading.Lock()
+        self._closed = False
 
     def _run(self, work: Callable[[], Any], done: Callable[[Any], None]) -> None:
         """Run `work` on a worker; call `done(result or UserFacingError)` on the GUI thread."""
+        if self._closed:
+            return
         def job() -> None:
             try:
                 result = work()
@@ -83,7 +86,8 @@ class SettingsServices:
             with self._mic_lock:
                 self._stop_mic()
 
-        self._pool.submit(work)
+        if not self._closed:
+            self._pool.submit(work)
 
     def _stop_mic(self) -> None:
         recorder, self._mic = self._mic, None
@@ -112,6 +116,9 @@ class SettingsServices:
         self._run(work, done)
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         with self._mic_lock:
             self._stop_mic()
         self._pool.shutdown(wait=False, cancel_futures=True)

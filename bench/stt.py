@@ -1,0 +1,180 @@
+"""Speech-to-text benchmark: the app's transcription path vs a default faster-whisper call.
+
+On the committed espeak-ng fixtures, in one process and with the same model (the embedded
+tiny.en), it compares:
+  app      Transcriber (int8, 2 threads, beam 5, VAD, no timestamps, no previous-text
+           conditioning, language given) — what the app runs
+  default  WhisperModel(path, compute_type="float32").transcribe(audio, beam_size=5)
+  greedy   the app's options with beam_size=1 (for the record: faster, but other words)
+and reports median ms, real-time factor, the ratio, the words recognised, model load time
+and RSS after load. Goals (issue 3): ratio <= 0.5 with the same words; RSS <= 350 MB.
+
+    .venv/bin/python bench/stt.py [--reps N] [--json] [--strict]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+from support.audio import SENTENCES, fixture_samples, normalise, word_overlap  # noqa: E402
+
+from desktop_assistant.audio.clip import AudioClip  # noqa: E402
+from desktop_assistant.config import Settings  # noqa: E402
+from desktop_assistant.paths import Paths  # noqa: E402
+from desktop_assistant.speech.models import embedded_model_dir  # noqa: E402
+from desktop_assistant.speech.stt import CPU_THREADS, Transcriber, decode_options  # noqa: E402
+
+RATIO_GOAL = 0.5
+RSS_GOAL_MB = 350.0
+
+
+def rss_mb() -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--reps", type=int, default=5, help="timed runs per fixture and path (default 5)")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a goal is missed")
+    args = parser.parse_args()
+
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    home = tempfile.mkdtemp(prefix="da-bench-")
+    os.environ["DESKTOP_ASSISTANT_HOME"] = home
+    paths = Paths.from_env().ensure()
+    model_dir = embedded_model_dir()
+    clips = {name: AudioClip(fixture_samples(name)) for name in SENTENCES}
+    rss_start = rss_mb()
+
+    began = time.perf_counter()
+    app = Transcriber(Settings(stt_model="tiny.en"), paths, allow_download=False).start()
+    if not app.wait_ready(120):
+        print(f"app model did not load: {app.status.message}", file=sys.stderr)
+        return 1
+    app_load_s = time.perf_counter() - began
+    rss_app = rss_mb()
+
+    from faster_whisper import WhisperModel
+
+    began = time.perf_counter()
+    default = WhisperModel(str(model_dir), compute_type="float32")
+    default_load_s = time.perf_counter() - began
+
+    def run_app(clip: AudioClip) -> tuple[float, str]:
+        started = time.perf_counter()
+        result = app.transcribe(clip, language="en")
+        return (time.perf_counter() - started) * 1000, result.text
+
+    greedy = WhisperModel(str(model_dir), device="cpu", compute_type="int8", cpu_threads=CPU_THREADS)
+
+    def run_greedy(clip: AudioClip) -> tuple[float, str]:
+        """The app's options with beam 1: shows why the app keeps beam 5."""
+        options = {**decode_options(clip.duration_s, "en", None), "beam_size": 1}
+        started = time.perf_counter()
+        segments, _ = greedy.transcribe(clip.samples, **options)
+        text = "".join(s.text for s in segments).strip()
+        return (time.perf_counter() - started) * 1000, text
+
+    def run_default(clip: AudioClip) -> tuple[float, str]:
+        started = time.perf_counter()
+        segments, _ = default.transcribe(clip.samples, beam_size=5)
+        text = "".join(s.text for s in segments).strip()
+        return (time.perf_counter() - started) * 1000, text
+
+    paths_under_test = (("app", run_app), ("default", run_default), ("greedy", run_greedy))
+    for clip in clips.values():  # warm-up (first-call allocations, VAD session)
+        for _, run in paths_under_test:
+            run(clip)
+
+    times: dict[str, dict[str, list[float]]] = {label: {} for label, _ in paths_under_test}
+    texts: dict[str, dict[str, str]] = {label: {} for label, _ in paths_under_test}
+    for _ in range(args.reps):  # interleaved, so background load hits every path alike
+        for name, clip in clips.items():
+            for label, run in paths_under_test:
+                ms, text = run(clip)
+                times[label].setdefault(name, []).append(ms)
+                texts[label][name] = text
+    app.close()
+
+    rows = []
+    for name, clip in clips.items():
+        a, d = statistics.median(times["app"][name]), statistics.median(times["default"][name])
+        rows.append({
+            "fixture": name, "duration_s": round(clip.duration_s, 2),
+            "app_ms": round(a, 1), "default_ms": round(d, 1), "ratio": round(a / d, 3),
+            "app_rtf": round(a / 1000 / clip.duration_s, 3), "default_rtf": round(d / 1000 / clip.duration_s, 3),
+            "app_text": texts["app"][name], "default_text": texts["default"][name],
+            "same_words": normalise(texts["app"][name]) == normalise(texts["default"][name]),
+            "app_overlap": round(word_overlap(SENTENCES[name], texts["app"][name]), 2),
+            "default_overlap": round(word_overlap(SENTENCES[name], texts["default"][name]), 2),
+        })
+    all_app = [t for v in times["app"].values() for t in v]
+    all_default = [t for v in times["default"].values() for t in v]
+    all_greedy = [t for v in times["greedy"].values() for t in v]
+    total_audio = sum(c.duration_s for c in clips.values())
+    summary = {
+        "model": str(model_dir), "reps": args.reps, "cpu_count": os.cpu_count(),
+        "app_median_ms": round(statistics.median(all_app), 1),
+        "default_median_ms": round(statistics.median(all_default), 1),
+        "ratio": round(statistics.median(all_app) / statistics.median(all_default), 3),
+        "app_rtf": round(sum(r["app_ms"] for r in rows) / 1000 / total_audio, 3),
+        "default_rtf": round(sum(r["default_ms"] for r in rows) / 1000 / total_audio, 3),
+        "same_words": all(r["same_words"] for r in rows),
+        "greedy_median_ms": round(statistics.median(all_greedy), 1),
+        "greedy_ratio": round(statistics.median(all_greedy) / statistics.median(all_default), 3),
+        "greedy_same_words": all(normalise(texts["greedy"][n]) == normalise(texts["default"][n]) for n in clips),
+        "greedy_texts": texts["greedy"],
+        "app_load_s": round(app_load_s, 2), "default_load_s": round(default_load_s, 2),
+        "rss_before_mb": round(rss_start, 1), "rss_after_app_load_mb": round(rss_app, 1),
+    }
+    goals = {
+        "ratio <= 0.5": summary["ratio"] <= RATIO_GOAL,
+        "same words": summary["same_words"],
+        "RSS <= 350 MB": summary["rss_after_app_load_mb"] <= RSS_GOAL_MB,
+    }
+    if args.json:
+        print(json.dumps({"summary": summary, "fixtures": rows, "goals": goals}, indent=2, ensure_ascii=False))
+    else:
+        print(f"STT benchmark — tiny.en ({model_dir}), {args.reps} runs per fixture, {os.cpu_count()} CPUs")
+        print(f"{'fixture':<12}{'audio s':>8}{'app ms':>9}{'default ms':>12}{'ratio':>7}{'app RTF':>9}"
+              f"{'def RTF':>9}  same words")
+        for r in rows:
+            print(f"{r['fixture']:<12}{r['duration_s']:>8.2f}{r['app_ms']:>9.0f}{r['default_ms']:>12.0f}"
+                  f"{r['ratio']:>7.2f}{r['app_rtf']:>9.3f}{r['default_rtf']:>9.3f}  "
+                  f"{'yes' if r['same_words'] else 'NO'}: {r['app_text']!r}"
+                  + ("" if r["same_words"] else f" vs {r['default_text']!r}"))
+        s = summary
+        print(f"median: app {s['app_median_ms']:.0f} ms, default {s['default_median_ms']:.0f} ms, "
+              f"ratio {s['ratio']:.2f}; RTF app {s['app_rtf']:.3f}, default {s['default_rtf']:.3f}")
+        print(f"greedy (app options, beam 1): median {s['greedy_median_ms']:.0f} ms, ratio "
+              f"{s['greedy_ratio']:.2f}, same words: {'yes' if s['greedy_same_words'] else 'NO'} "
+              f"{list(s['greedy_texts'].values())}")
+        print(f"model load: app {s['app_load_s']:.2f} s (int8), default {s['default_load_s']:.2f} s (float32)")
+        print(f"RSS: {s['rss_before_mb']:.0f} MB before, {s['rss_after_app_load_mb']:.0f} MB with the app's "
+              f"tiny.en loaded")
+        for goal, ok in goals.items():
+            print(f"goal {goal}: {'met' if ok else 'MISSED'}")
+    return 1 if args.strict and not all(goals.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,203 @@
+"""Whole turns through the real widgets and the real engine: push-to-talk (Space with a
+fake stream feeding a fixture; the mouse with the PulseAudio null sink) → recorder →
+real tiny.en → loopback Groq → the reply streams into the view and the history holds
+both messages; typed turns; barge-in with Esc; banners (no key, 401, no microphone)
+with the app working afterwards; the responsiveness probe."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+
+from tests.gui.gui_helpers import history_of
+from tests.support.audio import FakeInputStream, fixture_samples, play_into_sink, pulse_available, word_overlap
+from tests.support.groq_server import DEFAULT_REPLY, GroqBehaviour
+
+pytestmark = [pytest.mark.gui, pytest.mark.slow, pytest.mark.timeout(120)]
+
+FOX = "The quick brown fox jumps over the lazy dog."
+
+
+def fixture_stream(name: str = "fox.wav", speed: float = 8.0) -> Any:
+    """A sounddevice-like stream factory feeding `name` faster than real time."""
+    samples = fixture_samples(name)
+    made: list[FakeInputStream] = []
+
+    def factory(**kw: Any) -> FakeInputStream:
+        stream = FakeInputStream(source=samples, speed=speed, **kw)
+        made.append(stream)
+        return stream
+
+    factory.made = made  # type: ignore[attr-defined]
+    return factory
+
+
+def wait_fed(qtbot: Any, factory: Any, seconds: float) -> None:
+    """Wait until the fake stream has delivered `seconds` of audio."""
+    def fed() -> bool:
+        s = factory.made[-1] if factory.made else None
+        return s is not None and s.blocks_sent * s.blocksize >= seconds * s.samplerate
+
+    qtbot.waitUntil(fed, timeout=10000)
+
+
+def wait_turn_done(qtbot: Any, window: Any, timeout: int = 60000) -> None:
+    def done() -> bool:
+        turn = window.engine.assistant.current_turn
+        return (window.state in ("ready", "error") and window.chat.reply is None and turn is not None
+                and turn.done)
+
+    try:
+        qtbot.waitUntil(done, timeout=timeout)
+    except Exception:
+        turn = window.engine.assistant.current_turn
+        pytest.fail(f"turn not done: state={window.state} banner={window.banner.text!r} "
+                    f"chat={window.chat.messages()} turn={turn and turn.result}")
+
+
+def test_hold_space_speak_and_the_reply_streams_in(qtbot: Any, engine_window: Any, groq_server: Any) -> None:
+    factory = fixture_stream()
+    w = engine_window(stream_factory=factory)
+    qtbot.waitUntil(lambda: w.status.model.text().startswith("Speech: tiny.en"), timeout=10000)
+    deltas: list[str] = []
+    w.bridge.reply_delta.connect(lambda e: deltas.append(e.text))
+    levels: list[float] = []
+    w.bridge.level.connect(levels.append)
+    w.chat.setFocus()
+    qtbot.keyPress(w.chat, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: w.state == "listening", timeout=5000)
+    wait_fed(qtbot, factory, 3.3)
+    qtbot.keyRelease(w.chat, Qt.Key.Key_Space)
+    wait_turn_done(qtbot, w)
+    assert w.state == "ready", w.banner.text
+    (role_u, said, _), (role_a, reply, status) = w.chat.messages()
+    assert role_u == "user" and word_overlap(FOX, said) >= 0.7, said
+    assert role_a == "assistant" and reply == DEFAULT_REPLY and status == "complete"
+    assert len(deltas) > 5  # streamed, not delivered at once
+    assert levels and max(levels) > -40  # the meter saw speech
+    assert w.chat.bubbles[-1].meta.text().endswith(" s")
+    assert "Speech to text" in w.chat.bubbles[-1].meta.toolTip()
+    assert history_of(w) == [("user", said, "complete"), ("assistant", DEFAULT_REPLY, "complete")]
+    sent = groq_server.received[-1].body["messages"]
+    assert sent[-1]["role"] == "user" and sent[-1]["content"] == said
+
+
+@pytest.mark.audio
+def test_press_the_button_while_the_null_sink_plays(qtbot: Any, engine_window: Any) -> None:
+    assert pulse_available(), "run inside scripts/test-env.sh (make test)"
+    from tests.support.audio import FIXTURES
+
+    w = engine_window()
+    qtbot.mousePress(w.ptt, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.state == "listening", timeout=5000)
+    qtbot.wait(300)
+    player = play_into_sink(FIXTURES / "weather.wav")
+    deadline = time.monotonic() + 20
+    while player.poll() is None and time.monotonic() < deadline:
+        qtbot.wait(50)
+    assert player.returncode == 0, player.stderr.read() if player.stderr else ""
+    qtbot.wait(300)
+    qtbot.mouseRelease(w.ptt, Qt.MouseButton.LeftButton)
+    wait_turn_done(qtbot, w)
+    said = w.chat.messages()[0][1]
+    assert word_overlap("What is the weather like in London today?", said) >= 0.6, said
+    assert history_of(w)[-1] == ("assistant", DEFAULT_REPLY, "complete")
+
+
+def test_typed_message_is_the_same_turn_and_history(qtbot: Any, engine_window: Any, groq_server: Any) -> None:
+    groq_server.default = GroqBehaviour(reply="Two plus two is four.")
+    w = engine_window()
+    qtbot.keyClicks(w.text_box, "what is two plus two")
+    qtbot.keyClick(w.text_box, Qt.Key.Key_Return)
+    wait_turn_done(qtbot, w)
+    assert w.chat.messages() == [("user", "what is two plus two", "complete"),
+                                 ("assistant", "Two plus two is four.", "complete")]
+    assert history_of(w) == w.chat.messages()
+
+
+def test_escape_barges_in_and_the_reply_is_marked_interrupted(qtbot: Any, engine_window: Any,
+                                                               groq_server: Any) -> None:
+    groq_server.default = GroqBehaviour(reply="One two three four five six seven eight nine ten " * 6,
+                                        tokens_per_s=8)
+    w = engine_window()
+    qtbot.keyClicks(w.text_box, "count slowly")
+    qtbot.keyClick(w.text_box, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: w.chat.reply is not None and len(w.chat.reply.text) > 5, timeout=20000)
+    w.chat.setFocus()
+    qtbot.keyClick(w.chat, Qt.Key.Key_Escape)
+    wait_turn_done(qtbot, w, timeout=10000)
+    role, text, status = w.chat.messages()[-1]
+    assert status == "interrupted" and "interrupted" in w.chat.bubbles[-1].meta.text()
+    assert len(text) < len(groq_server.default.reply)
+    assert history_of(w)[-1][2] == "interrupted"
+
+
+def test_no_key_banner_then_adding_the_key_works(qtbot: Any, engine_window: Any) -> None:
+    w = engine_window(key=None, SPEECH_MUTED="1")
+    assert w.banner.isVisible() and w.banner.kind == "no_key" and w.banner.action_text == "Open Settings"
+    qtbot.keyClicks(w.text_box, "hello")
+    qtbot.keyClick(w.text_box, Qt.Key.Key_Return)
+    wait_turn_done(qtbot, w)
+    assert w.banner.kind == "no_key" and "key" in w.banner.text.lower()
+    assert history_of(w)[0] == ("user", "hello", "complete")  # what the user said is kept
+    dialog = w.open_settings()
+    dialog.api_key.setFocus()
+    qtbot.keyClicks(dialog.api_key, "gsk_addedlater0123456789")
+    dialog.accept()
+    qtbot.keyClicks(w.text_box, "hello again")
+    qtbot.keyClick(w.text_box, Qt.Key.Key_Return)
+    wait_turn_done(qtbot, w)
+    assert w.chat.messages()[-1] == ("assistant", DEFAULT_REPLY, "complete")
+
+
+def test_rejected_key_banner_then_next_turn_works(qtbot: Any, engine_window: Any, groq_server: Any) -> None:
+    groq_server.queue.append(GroqBehaviour(status=401, error_message="Invalid API Key"))
+    w = engine_window(SPEECH_MUTED="1")
+    qtbot.keyClicks(w.text_box, "first")
+    qtbot.keyClick(w.text_box, Qt.Key.Key_Return)
+    wait_turn_done(qtbot, w)
+    assert w.state == "error" and w.banner.isVisible() and w.banner.kind == "auth"
+    assert w.banner.action_text == "Open Settings"
+    qtbot.keyClicks(w.text_box, "second")
+    qtbot.keyClick(w.text_box, Qt.Key.Key_Return)
+    wait_turn_done(qtbot, w)
+    assert w.state == "ready" and w.chat.messages()[-1] == ("assistant", DEFAULT_REPLY, "complete")
+
+
+def test_no_microphone_banner_then_typing_still_works(qtbot: Any, engine_window: Any) -> None:
+    w = engine_window(INPUT_DEVICE="no such microphone", SPEECH_MUTED="1")
+    qtbot.mouseClick(w.ptt, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.banner.isVisible() and w.banner.kind == "audio", timeout=10000)
+    assert "microphone" in w.banner.text.lower() and w.banner.action_text == "Open Settings"
+    assert not w.ptt.active
+    qtbot.keyClicks(w.text_box, "typed instead")
+    qtbot.keyClick(w.text_box, Qt.Key.Key_Return)
+    wait_turn_done(qtbot, w)
+    assert w.chat.messages()[-1] == ("assistant", DEFAULT_REPLY, "complete")
+
+
+def test_gui_thread_never_stalls_during_a_voice_turn(qtbot: Any, engine_window: Any) -> None:
+    factory = fixture_stream(speed=4.0)
+    w = engine_window(stream_factory=factory)
+    stalls: list[int] = []
+    clock = QElapsedTimer()
+    probe = QTimer()
+    probe.setInterval(5)
+
+    def tick() -> None:
+        stalls.append(clock.restart())
+
+    probe.timeout.connect(tick)
+    clock.start()
+    probe.start()
+    qtbot.mousePress(w.ptt, Qt.MouseButton.LeftButton)
+    wait_fed(qtbot, factory, 3.3)
+    qtbot.mouseRelease(w.ptt, Qt.MouseButton.LeftButton)
+    wait_turn_done(qtbot, w)
+    probe.stop()
+    assert w.chat.messages()[-1][2] == "complete"
+    assert len(stalls) > 20
+    assert max(stalls) < 500, f"the GUI thread stalled {max(stalls)} ms"
