@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 import wave
 from pathlib import Path
 
 import pytest
 
-from tests.support.audio import MonitorCapture, active_seconds, pulse_available
+from tests.support.audio import FIXTURES, MonitorCapture, active_seconds, play_into_sink, pulse_available, word_overlap
 from tests.support.groq_server import DEFAULT_REPLY, GroqBehaviour, GroqServer
 
 pytestmark = pytest.mark.timeout(90)
@@ -144,3 +147,53 @@ def test_talk_sends_typed_lines_and_quits(app_home: Path, groq_server: GroqServe
     assert "Press Enter to start recording" in result.stdout
     assert DEFAULT_REPLY in result.stdout
     assert [r[:2] for r in db_rows(app_home)] == [("user", "hello there"), ("assistant", DEFAULT_REPLY)]
+
+
+@pytest.mark.audio
+@pytest.mark.slow
+@needs_sink
+def test_talk_records_with_enter_and_answers(app_home: Path, groq_server: GroqServer,
+                                             embedded_model_dir: Path) -> None:
+    env = {**os.environ, **groq_env(groq_server, STT_MODEL=str(embedded_model_dir))}
+    proc = subprocess.Popen([sys.executable, "-m", "desktop_assistant", "talk", "--no-speak"], env=env,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True)
+    reader.start()
+
+    def wait_for(fragment: str, timeout: float = 30) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if fragment in line:
+                return line
+        raise AssertionError(f"no line with {fragment!r}")
+
+    try:
+        wait_for("Press Enter to start recording")
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        wait_for("recording")
+        play_into_sink(FIXTURES / "lights.wav", delay_s=0.2).communicate(timeout=20)
+        time.sleep(0.3)
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        heard = wait_for("you:", timeout=60)
+        wait_for(DEFAULT_REPLY[:30], timeout=30)
+        proc.stdin.write("q\n")
+        proc.stdin.flush()
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=5)
+        proc.stdin.close()
+        reader.join(timeout=5)
+        proc.stdout.close()
+        proc.stderr.close()
+    assert word_overlap("Please turn off the lights in the kitchen.", heard.split("you:", 1)[1]) >= 0.7
+    rows = db_rows(app_home)
+    assert [r[0] for r in rows] == ["user", "assistant"] and rows[1][1] == DEFAULT_REPLY

@@ -15,15 +15,18 @@ import pytest
 from desktop_assistant.agents import FALLBACK_AGENT, AgentSet
 from desktop_assistant.assistant.conversation import Assistant
 from desktop_assistant.assistant.events import (
-    FragmentSpoken, ReplyDelta, ReplyStarted, SpeakingStarted, TranscriptReady, TurnFinished, UserMessageStored,
+    FragmentSpoken, RecordingStarted, RecordingStopped, ReplyDelta, ReplyStarted, SpeakingStarted, TranscriptReady, TurnFinished, UserMessageStored,
 )
 from desktop_assistant.audio.clip import AudioClip
 from desktop_assistant.audio.player import Player
+from desktop_assistant.audio.recorder import Recorder
 from desktop_assistant.config import Settings
 from desktop_assistant.llm.client import ChatClient
 from desktop_assistant.speech.stt import Transcriber
 from desktop_assistant.speech.tts import Synthesizer, Voice
-from tests.support.audio import MonitorCapture, active_seconds, fixture_samples, pulse_available, word_overlap
+from tests.support.audio import (
+    FIXTURES, MonitorCapture, active_seconds, fixture_samples, play_into_sink, pulse_available, word_overlap,
+)
 from tests.support.groq_server import GroqBehaviour, GroqServer
 from tests.support.tts_server import TTSServer
 
@@ -56,12 +59,14 @@ class Rig:
         self.events: list = []
         settings = Settings(groq_api_key="gsk_test12345", groq_base_url=groq.base_url)
         self.player = Player(sample_rate=24000)
+        self.recorder = Recorder()  # the default source: the null sink's monitor
         self.assistant = Assistant(
             settings, AgentSet({"assistant": FALLBACK_AGENT}, []), store, ChatClient.from_settings(settings),
-            transcriber=transcriber, player=self.player,
+            transcriber=transcriber, player=self.player, recorder=self.recorder,
             synthesizer_for=lambda agent: Synthesizer("gtts", Voice(), gtts_endpoint=tts.url),
             listener=self.events.append)
         self.player.on_event = self.assistant.on_player_event
+        self.recorder.on_event = self.assistant.on_recorder_event
 
     def of(self, kind: type) -> list:
         return [e for e in self.events if isinstance(e, kind)]
@@ -69,6 +74,7 @@ class Rig:
     def close(self) -> None:
         self.assistant.close()
         self.assistant.chat.close()
+        self.recorder.close()
         self.player.close()
 
 
@@ -136,3 +142,27 @@ def test_barge_in_silences_the_sink_and_stores_the_spoken_part(rig: Rig, groq_se
     assert stored.text == result.spoken
     assert stored.text.startswith("This is sentence number 1 of a long spoken answer. This is sentence number 2")
     assert LONG_REPLY.startswith(stored.text) and len(stored.text) < len(LONG_REPLY)
+
+
+def test_push_to_talk_records_the_microphone_and_answers(rig: Rig, store) -> None:
+    rig.assistant.push_to_talk_pressed()
+    assert rig.assistant.is_recording
+    player = play_into_sink(FIXTURES / "lights.wav", delay_s=0.2)
+    player.communicate(timeout=20)
+    time.sleep(0.3)
+    released = time.monotonic()
+    turn = rig.assistant.push_to_talk_released()
+    assert turn is not None
+    result = turn.wait(60)
+    assert isinstance(result, TurnFinished) and result.status == "complete", result
+    kinds = [type(e) for e in rig.events]
+    assert kinds[:3] == [RecordingStarted, RecordingStopped, TranscriptReady]
+    assert rig.of(RecordingStopped)[0].duration_s > 2.0
+    heard = rig.of(TranscriptReady)[0].text
+    assert word_overlap("Please turn off the lights in the kitchen.", heard) >= 0.7
+    # first_audio_ms is measured from the release
+    speaking = rig.of(SpeakingStarted)[0]
+    assert speaking.first_audio_ms == pytest.approx(result.timings.first_audio_ms)
+    assert result.timings.first_audio_ms < (time.monotonic() - released) * 1000
+    user = store.recent_messages(result.conversation_id, 10)[0]
+    assert user.text == heard and user.source == "voice"

@@ -71,13 +71,14 @@ class Clip:
 
 class Harness:
     def __init__(self, server: GroqServer, *, speak: bool = True, player: FakePlayer | None = None,
-                 synth: FakeSynth | None = None, transcriber=None, settings: Settings | None = None) -> None:
-        self.store = MemoryStore()
+                 synth: FakeSynth | None = None, transcriber=None, settings: Settings | None = None,
+                 store=None, agents: AgentSet | None = None) -> None:
+        self.store = store if store is not None else MemoryStore()
         self.events: list = []
         self.player = player if player is not None else FakePlayer(speedup=4.0)
         self.synth = synth or FakeSynth()
         settings = settings or Settings(groq_api_key="gsk_test12345", groq_base_url=server.base_url)
-        agents = AgentSet({"assistant": FALLBACK_AGENT}, [])
+        agents = agents or AgentSet({"assistant": FALLBACK_AGENT}, [])
         self.assistant = Assistant(settings, agents, self.store, ChatClient.from_settings(settings),
                                    transcriber=transcriber, player=self.player if speak else None,
                                    synthesizer_for=lambda agent: self.synth, speak=speak,
@@ -279,3 +280,21 @@ def test_context_sent_to_groq_has_system_prompt_and_history(harness_factory, gro
     messages = groq_server.received[-1].body["messages"]
     assert messages[0]["role"] == "system" and messages[0]["content"] == FALLBACK_AGENT.system_prompt.strip()
     assert [m["content"] for m in messages[1:]] == ["first question", DEFAULT_REPLY, "second question"]
+
+
+def test_mute_silences_the_reply_being_spoken_but_the_text_goes_on(harness_factory, groq_server) -> None:
+    groq_server.default = GroqBehaviour(reply=LONG_REPLY, tokens_per_s=400)
+    h = harness_factory(player=FakePlayer(speedup=1.0))
+    spoken = threading.Event()
+    h.assistant.add_listener(lambda e: spoken.set() if isinstance(e, FragmentSpoken) else None)
+    turn = h.assistant.send_text("Talk for a long time")
+    assert spoken.wait(10)
+    h.assistant.set_muted(True)
+    assert h.player.stops and not h.player.is_playing
+    result = turn.wait(10)
+    assert isinstance(result, TurnFinished) and result.status == "complete" and result.reply == LONG_REPLY
+    assert h.store.of_role("assistant")[0].text == LONG_REPLY
+    enqueued = len(h.player.enqueued)
+    groq_server.default = GroqBehaviour()
+    assert isinstance(h.assistant.send_text("again").wait(10), TurnFinished)
+    assert len(h.player.enqueued) == enqueued  # muted: nothing new was spoken

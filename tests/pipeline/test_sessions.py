@@ -1,0 +1,86 @@
+"""Sessions and settings with the real SQLite history: timeout → new conversation, agents, new, mute."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from desktop_assistant.agents import FALLBACK_AGENT, AgentSet
+from desktop_assistant.assistant.events import TurnFinished
+from desktop_assistant.config import Settings
+from desktop_assistant.history.store import HistoryStore
+from tests.pipeline.test_turn_unit import Harness
+from tests.support.groq_server import DEFAULT_REPLY, GroqServer
+
+TUTOR = replace(FALLBACK_AGENT, id="tutor", name="Tutor", system_prompt="You are a tutor.")
+
+
+@pytest.fixture
+def store(app_home: Path) -> Iterator[HistoryStore]:
+    history = HistoryStore.open(app_home / "history.db")
+    yield history
+    history.close()
+
+
+@pytest.fixture
+def make(groq_server: GroqServer, store: HistoryStore) -> Iterator:
+    made: list[Harness] = []
+
+    def build(**settings_values) -> Harness:
+        settings = Settings(groq_api_key="gsk_test12345", groq_base_url=groq_server.base_url, **settings_values)
+        h = Harness(groq_server, speak=False, settings=settings, store=store,
+                    agents=AgentSet({"assistant": FALLBACK_AGENT, "tutor": TUTOR}, []))
+        made.append(h)
+        return h
+
+    yield build
+    for h in made:
+        h.close()
+
+
+def ask(h: Harness, text: str) -> TurnFinished:
+    result = h.assistant.send_text(text).wait(10)
+    assert isinstance(result, TurnFinished), result
+    return result
+
+
+def test_turns_continue_the_conversation_within_the_session(make, store: HistoryStore) -> None:
+    h = make(session_timeout=3600)
+    first, second = ask(h, "one"), ask(h, "two")
+    assert first.conversation_id == second.conversation_id
+    messages = store.recent_messages(first.conversation_id, 10)
+    assert [(m.role, m.text, m.status) for m in messages] == [
+        ("user", "one", "complete"), ("assistant", DEFAULT_REPLY, "complete"),
+        ("user", "two", "complete"), ("assistant", DEFAULT_REPLY, "complete")]
+    assert messages[1].llm_first_token_ms is not None and messages[1].total_ms is not None
+
+
+def test_after_the_session_timeout_a_new_conversation_starts(make) -> None:
+    h = make(session_timeout=0)
+    first, second = ask(h, "one"), ask(h, "two")
+    assert first.conversation_id != second.conversation_id
+
+
+def test_new_conversation_and_agent_switch_start_new_conversations(make, groq_server: GroqServer) -> None:
+    h = make()
+    first = ask(h, "one")
+    h.assistant.new_conversation()
+    second = ask(h, "two")
+    h.assistant.set_agent("tutor")
+    third = ask(h, "three")
+    assert len({first.conversation_id, second.conversation_id, third.conversation_id}) == 3
+    assert groq_server.received[-1].body["messages"][0]["content"] == "You are a tutor."
+
+
+def test_changed_settings_apply_from_the_next_turn(make, groq_server: GroqServer) -> None:
+    h = make()
+    ask(h, "one")
+    new = replace(h.assistant.settings, groq_api_key="gsk_other_key_999", llm_model="other-model")
+    h.assistant.apply_settings(new)
+    ask(h, "two")
+    request = groq_server.received[-1]
+    assert request.headers["authorization"] == "Bearer gsk_other_key_999"
+    assert request.body["model"] == "other-model"  # the agent names no model: the setting decides
