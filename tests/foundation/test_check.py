@@ -20,6 +20,7 @@ def check(env: dict[str, str] | None = None, *args: str) -> tuple[int, dict]:
     result = subprocess.run([sys.executable, "-m", "desktop_assistant", "check", "--json", *args],
                             capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=60)
     assert "Traceback" not in result.stderr, result.stderr
+    assert result.stdout.strip(), f"exit {result.returncode}, stderr: {result.stderr[-2000:]}"
     return result.returncode, json.loads(result.stdout)
 
 
