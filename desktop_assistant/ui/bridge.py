@@ -4,7 +4,8 @@ Engine listeners run on worker and audio threads. They call `post(event)`,
 `post_level(dbfs)` or `post_model_status(status)` — all thread-safe and cheap —
 and the bridge re-emits each as a typed signal on the thread that owns the
 bridge (the GUI thread), in the order they were posted. Level updates are
-coalesced (latest value wins) and delivered at most ~30 times a second.
+coalesced (latest value wins) and delivered at most ~30 times a second while
+recording.
 No widget talks to the engine's threads any other way.
 """
 
@@ -61,7 +62,6 @@ class EngineBridge(QObject):
         self._level_timer = QTimer(self)
         self._level_timer.setInterval(LEVEL_INTERVAL_MS)
         self._level_timer.timeout.connect(self._flush_level)
-        self._level_timer.start()
         self.delivered = 0
 
     # ------------------------------------------------------------ any thread
@@ -119,6 +119,11 @@ class EngineBridge(QObject):
                 getattr(self, event.signal).emit(event.payload)
             return
         name = signal_name(event)
+        if name == "recording_started":
+            self._level_timer.start()  # levels flow only while recording
+        elif name in ("recording_stopped", "turn_failed", "turn_finished"):
+            self._flush_level()
+            self._level_timer.stop()
         signal = getattr(type(self), name, None)
         self.delivered += 1
         if isinstance(signal, Signal):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 STYLE = """
@@ -98,6 +98,8 @@ class MessageBubble(QFrame):
 
 
 class ChatView(QScrollArea):
+    bubble_added = Signal(object)  # MessageBubble
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("chatView")
@@ -143,6 +145,7 @@ class ChatView(QScrollArea):
         self._column.insertLayout(self._column.count() - 1, row)
         self._bubbles.append(bubble)
         self._placeholder.hide()
+        self.bubble_added.emit(bubble)
         if role != "user" and (status != "complete" or timings):
             bubble.finish(status, timings, error)
         self._scroll_to_end()

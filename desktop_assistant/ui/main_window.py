@@ -152,6 +152,7 @@ class MainWindow(QMainWindow):
         self.status.cancel_download.connect(self.engine.cancel_download)
         self.setStatusBar(self.status)
         self.ptt_key = PushToTalkKey(self, self.ptt, self.app.settings.ptt_key)
+        self.chat.bubble_added.connect(self.ptt_key.watch)
 
     def _actions(self) -> None:
         def action(text: str, keys: Any, slot: Any) -> QAction:

@@ -12,7 +12,6 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
-    QApplication,
     QComboBox,
     QKeySequenceEdit,
     QLineEdit,
@@ -123,11 +122,18 @@ def parse_key(name: str) -> Qt.Key:
     return key if key != Qt.Key.Key_unknown else Qt.Key.Key_Space
 
 
+_PRESS, _RELEASE = QEvent.Type.KeyPress, QEvent.Type.KeyRelease
 _TEXT_FIELDS = (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox, QKeySequenceEdit)
 
 
 class PushToTalkKey(QObject):
-    """Application-wide filter: the push-to-talk key drives `button` while `window` has focus."""
+    """The push-to-talk key drives `button` while a widget of `window` has focus.
+
+    The filter sits on the window's focusable widgets (not on the whole application, which
+    would run Python for every Qt event), so it sees the key before the focused widget does:
+    a focused button, combo box or check box never acts on the push-to-talk key.
+    Call `watch()` again after adding focusable widgets.
+    """
 
     def __init__(self, window: QWidget, button: PushToTalkButton, key_name: str = "Space") -> None:
         super().__init__(window)
@@ -135,7 +141,16 @@ class PushToTalkKey(QObject):
         self._button = button
         self.key = parse_key(key_name)
         self._held = False
-        QApplication.instance().installEventFilter(self)
+        self._watched: set[int] = set()
+        self.watch()
+
+    def watch(self, root: QWidget | None = None) -> None:
+        """Filter `root` (default: the window) and its focusable children."""
+        root = root or self._window
+        for widget in [root, *root.findChildren(QWidget)]:
+            if widget.focusPolicy() != Qt.FocusPolicy.NoFocus and id(widget) not in self._watched:
+                self._watched.add(id(widget))
+                widget.installEventFilter(self)
 
     def set_key(self, key_name: str) -> None:
         if self._held:
@@ -144,9 +159,9 @@ class PushToTalkKey(QObject):
         self.key = parse_key(key_name)
 
     def detach(self) -> None:
-        app = QApplication.instance()
-        if app is not None:
-            app.removeEventFilter(self)
+        for widget in [self._window, *self._window.findChildren(QWidget)]:
+            widget.removeEventFilter(self)
+        self._watched.clear()
 
     def _applies(self, receiver: QObject) -> bool:
         if not isinstance(receiver, QWidget) or receiver.window() is not self._window:
@@ -158,7 +173,7 @@ class PushToTalkKey(QObject):
 
     def eventFilter(self, receiver: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt naming
         kind = event.type()
-        if kind not in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+        if kind is not _PRESS and kind is not _RELEASE:
             return False
         assert isinstance(event, QKeyEvent)
         if event.key() != self.key or not self._applies(receiver):

@@ -74,6 +74,17 @@ def test_space_held_in_the_window_talks_but_not_in_the_text_box(qtbot: Any, fake
     assert fake.names() == ["push_to_talk_pressed", "push_to_talk_released"]
 
 
+def test_space_on_a_focused_button_or_message_talks_instead_of_clicking(qtbot: Any, fake_window: Any) -> None:
+    w = fake_window
+    w.chat.add_message("assistant", "a reply you could select")
+    for widget in (w.new_button, w.chat.bubbles[-1].body):
+        qtbot.keyPress(widget, Qt.Key.Key_Space)
+        assert w.ptt.active
+        qtbot.keyRelease(widget, Qt.Key.Key_Space)
+    wait_calls(qtbot, w.fake, ["push_to_talk_pressed", "push_to_talk_released"] * 2)
+    assert "new_conversation" not in w.fake.names()
+
+
 def test_auto_repeat_is_one_hold(qtbot: Any, fake_window: Any) -> None:
     from PySide6.QtGui import QKeyEvent
     from PySide6.QtWidgets import QApplication
@@ -247,6 +258,7 @@ def test_bridge_coalesces_levels(qtbot: Any) -> None:
     bridge = EngineBridge()
     levels: list[float] = []
     bridge.level.connect(levels.append)
+    bridge.post(RecordingStarted(1))  # levels flow only while recording
     for value in range(-60, 0):
         bridge.post_level(float(value))
     qtbot.waitUntil(lambda: levels != [], timeout=1000)
