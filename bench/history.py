@@ -50,6 +50,8 @@ HEAD = (
     "recipe cook dinner lunch breakfast buy store traffic rain sunny temperature degrees city place"
 ).split()
 AGENTS = ("assistant", "chef", "tutor")
+#: the query kinds the goals are about; "very_common" (the top words, e.g. "the") and "prefix" are reported too
+GOAL_KINDS = ("rare", "common", "two_word")
 CONSONANTS = list("bcdfghjklmnprstvwz") + ["ch", "sh", "th", "st", "tr", "br", "pl", "gr"]
 VOWELS = list("aeiou") + ["ai", "ea", "ou", "io"]
 
@@ -186,9 +188,9 @@ def measure(path: Path, per_kind: int, like_per_kind: int) -> dict[str, Any]:
             scan = [timed(lambda q=q: like_scan(raw, q), 1)[0] for q in qs[:like_per_kind]]
             results["like"][kind] = summary(scan)
             results["ratio_p50"][kind] = round(results["like"][kind]["p50_ms"] / results["search"][kind]["p50_ms"], 1)
-        all_search = [t for k in ("rare", "common", "two_word") for t in
+        all_search = [t for k in GOAL_KINDS for t in
                       [results["search"][k]["p50_ms"]] if results["search"].get(k)]
-        results["search_p50_worst_of_rare_common_two_word_ms"] = max(all_search) if all_search else None
+        results["search_p50_worst_ms"] = max(all_search) if all_search else None
         newest = store.list_conversations(limit=1)[0]
         results["list"] = {
             "first_page_50": summary(timed(lambda: store.list_conversations(limit=50), 30)),
@@ -228,9 +230,9 @@ def main(argv: list[str] | None = None) -> int:
         results["build"] = build_info
         results["db_mb"] = round(sum(p.stat().st_size for p in path.parent.glob(path.name + "*")) / 1e6, 1)
     goals = {
-        "search_p50_le_20ms": (results["search_p50_worst_of_rare_common_two_word_ms"] or 0) <= 20,
+        "search_p50_le_20ms": (results["search_p50_worst_ms"] or 0) <= 20,
         "list_page_le_20ms": results["list"]["first_page_50"]["p50_ms"] <= 20,
-        "ge_100x_faster_than_like": all(r >= 100 for r in results["ratio_p50"].values()),
+        "ge_100x_faster_than_like": all(results["ratio_p50"].get(k, 0) >= 100 for k in GOAL_KINDS),
     }
     results["goals"] = goals
     if args.json:

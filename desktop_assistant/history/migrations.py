@@ -10,6 +10,8 @@ kept in this module (nothing to bundle). Never edit a released step: add one.
   the triggers that keep it in sync; existing rows are indexed.
 - v3: turn timings and model names on messages; the conversation list index
   by agent.
+- v4: `conversations.message_count`, kept by triggers, so the list and its
+  count need no per-row subquery (and hide conversations with no messages).
 """
 
 from __future__ import annotations
@@ -71,7 +73,24 @@ _V3 = (
     "CREATE INDEX ix_conversations_agent_updated ON conversations(agent, updated_at)",
 )
 
-STEPS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
+_V4 = (
+    "ALTER TABLE conversations ADD COLUMN message_count INTEGER NOT NULL DEFAULT 0",
+    """CREATE TRIGGER conversations_count_insert AFTER INSERT ON messages BEGIN
+        UPDATE conversations SET message_count = message_count + 1 WHERE id = new.conversation_id;
+    END""",
+    """CREATE TRIGGER conversations_count_delete AFTER DELETE ON messages BEGIN
+        UPDATE conversations SET message_count = message_count - 1 WHERE id = old.conversation_id;
+    END""",
+    """CREATE TRIGGER conversations_count_move AFTER UPDATE OF conversation_id ON messages BEGIN
+        UPDATE conversations SET message_count = message_count - 1 WHERE id = old.conversation_id;
+        UPDATE conversations SET message_count = message_count + 1 WHERE id = new.conversation_id;
+    END""",
+    """UPDATE conversations SET message_count =
+        (SELECT count(*) FROM messages WHERE messages.conversation_id = conversations.id)""",
+    "CREATE INDEX ix_conversations_listed ON conversations(updated_at) WHERE message_count > 0",
+)
+
+STEPS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
 LATEST_VERSION = len(STEPS)
 
 

@@ -48,6 +48,8 @@ class ConversationRow(Base):
     title: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(EpochTime)
     updated_at: Mapped[datetime] = mapped_column(EpochTime)
+    #: kept by triggers on messages (never set it from Python)
+    message_count: Mapped[int] = mapped_column(default=0)
 
     messages: Mapped[list[MessageRow]] = relationship(
         back_populates="conversation", order_by="MessageRow.id", passive_deletes=True

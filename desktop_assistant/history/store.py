@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
-from sqlalchemy import Engine, Select, exists, func, select
+from sqlalchemy import Engine, Select, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from desktop_assistant.errors import UserFacingError
@@ -177,24 +177,23 @@ class HistoryStore:
         if until is not None:
             stmt = stmt.where(ConversationRow.updated_at < until)
         if not include_empty:
-            stmt = stmt.where(exists().where(MessageRow.conversation_id == ConversationRow.id))
+            # a literal 0 (not a bound parameter), so SQLite can use the partial index ix_conversations_listed
+            stmt = stmt.where(ConversationRow.message_count > literal_column("0"))
         return stmt
 
     def list_conversations(self, limit: int = 50, offset: int = 0, agent: str | None = None,
                            since: datetime | None = None, until: datetime | None = None, *,
                            include_empty: bool = False) -> list[ConversationRecord]:
         """Newest activity first; `since`/`until` bound the last activity (`until` exclusive)."""
-        count = (select(func.count(MessageRow.id)).where(MessageRow.conversation_id == ConversationRow.id)
-                 .correlate(ConversationRow).scalar_subquery())
-        stmt = self._filtered(select(ConversationRow, count), agent, since, until, include_empty)
+        stmt = self._filtered(select(ConversationRow), agent, since, until, include_empty)
         stmt = stmt.order_by(ConversationRow.updated_at.desc(), ConversationRow.id.desc())
         stmt = stmt.limit(max(limit, 0)).offset(max(offset, 0))
-        rows = self._read(lambda s: s.execute(stmt).all())
-        return [_conversation(row, n) for row, n in rows]
+        rows = self._read(lambda s: list(s.scalars(stmt)))
+        return [_conversation(row) for row in rows]
 
     def count_conversations(self, agent: str | None = None, since: datetime | None = None,
                             until: datetime | None = None, *, include_empty: bool = False) -> int:
-        stmt = self._filtered(select(func.count(ConversationRow.id)), agent, since, until, include_empty)
+        stmt = self._filtered(select(func.count()).select_from(ConversationRow), agent, since, until, include_empty)
         return int(self._read(lambda s: s.scalar(stmt)) or 0)
 
     def get_conversation(self, conversation_id: int) -> ConversationDetail | None:
@@ -305,6 +304,6 @@ def _message(r: MessageRow) -> MessageRecord:
     )
 
 
-def _conversation(r: ConversationRow, count: int) -> ConversationRecord:
+def _conversation(r: ConversationRow, count: int | None = None) -> ConversationRecord:
     return ConversationRecord(id=r.id, agent=r.agent, title=r.title, started_at=r.started_at,
-                              updated_at=r.updated_at, message_count=int(count))
+                              updated_at=r.updated_at, message_count=int(r.message_count if count is None else count))

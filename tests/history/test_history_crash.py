@@ -176,7 +176,7 @@ def test_diagnose_reports_without_creating_the_file(db_path):
     store.close()
     report = diagnose(db_path)
     assert report["exists"] and report["integrity"] == "ok"
-    assert (report["schema_version"], report["conversations"], report["messages"]) == (3, 1, 2)
+    assert (report["schema_version"], report["conversations"], report["messages"]) == (4, 1, 2)
 
     db_path.write_bytes(b"garbage " * 1000)
     for side in ("history.db-wal", "history.db-shm"):

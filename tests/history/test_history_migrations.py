@@ -32,11 +32,12 @@ def test_first_version_database_upgrades_with_its_data(tmp_path):
     store = HistoryStore.open(db)
     try:
         with closing(sqlite3.connect(db)) as raw:
-            assert raw.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION == 3
+            assert raw.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION == 4
             columns = {r[1] for r in raw.execute("PRAGMA table_info(messages)")}
             assert {"stt_ms", "total_ms", "llm_model"} <= columns
         detail = store.get_conversation(1)
         assert detail.conversation.title == "Old talk"
+        assert [c.message_count for c in store.list_conversations()] == [2]  # v4 counted the old rows
         assert [m.text for m in detail.messages] == ["Tell me about lighthouses", "Lighthouses guide ships"]
         assert detail.messages[1].status == "interrupted"  # left streaming by the old run
         assert detail.messages[0].stt_ms is None
@@ -46,6 +47,7 @@ def test_first_version_database_upgrades_with_its_data(tmp_path):
         mid = store.add_message(1, "user", "And foghorns?")
         store.update_message(mid, timings={"total_ms": 5.0})
         assert store.recent_messages(1, 1)[0].total_ms == 5.0
+        assert store.list_conversations()[0].message_count == 3
         assert {h.message_id for h in store.search("foghorns")} == {mid}
     finally:
         store.close()

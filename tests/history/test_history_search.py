@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from desktop_assistant.history.search import HIGHLIGHT_END, HIGHLIGHT_START, match_query
+from desktop_assistant.history.search import ELLIPSIS, HIGHLIGHT_END, HIGHLIGHT_START, match_query
+from desktop_assistant.history.snippet import make_snippet
 from desktop_assistant.history.store import HistoryStore
 from desktop_assistant.paths import Paths
 
@@ -147,3 +148,35 @@ def test_updating_text_reindexes_the_message():
         assert _index_rows(s.path) == (1, 1)
     finally:
         s.close()
+
+
+def test_snippet_of_a_long_message_is_cut_around_the_matches():
+    words = [f"w{i}" for i in range(60)]
+    words[40] = "Lighthouse"
+    words[44] = "keepers"
+    text = " ".join(words) + "."
+    snip = make_snippet(text, ["lighthouse", "keepers"], size=16)
+    assert snip.startswith(ELLIPSIS + "w38 w39 «Lighthouse» w41")
+    assert "«keepers»" in snip and snip.endswith(ELLIPSIS)
+    assert len(snip.split()) == 16
+    tail = make_snippet(text, ["w59"], size=16)
+    assert tail.endswith("«w59».") and tail.startswith(ELLIPSIS)
+    assert make_snippet("Short and sweet!", ["sweet"]) == "Short and «sweet»!"
+
+
+def test_snippet_marks_prefixes_accents_and_case_like_the_index():
+    assert make_snippet("The WEATHER and weathermen", ["wea"], prefix_last=True) == \
+        "The «WEATHER» and «weathermen»"
+    assert make_snippet("The weather", ["wea"]) == "The weather"  # not a prefix: no mark
+    assert make_snippet("Crème brûlée tonight", ["creme", "brulee"]) == "«Crème» «brûlée» tonight"
+    assert make_snippet("🙂🙂", ["x"]) == "🙂🙂"
+    assert make_snippet("", ["x"]) == ""
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200), st.lists(st.text(min_size=1, max_size=8), max_size=3), st.booleans())
+def test_snippet_never_raises_and_keeps_the_text(text, terms, prefix):
+    snip = make_snippet(text, terms, prefix_last=prefix)
+    plain = snip.replace(HIGHLIGHT_START, "").replace(HIGHLIGHT_END, "").replace(ELLIPSIS, "")
+    if HIGHLIGHT_START not in text and HIGHLIGHT_END not in text and ELLIPSIS not in text:
+        assert plain in text.strip() or plain.strip() in text
