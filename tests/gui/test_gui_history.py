@@ -54,7 +54,7 @@ def type_search(qtbot: Any, browser: HistoryWindow, text: str) -> None:
     browser.search.clear()
     qtbot.keyClicks(browser.search, text)
     qtbot.waitUntil(lambda: browser.result_count.text().endswith(f"“{text}”")
-                    or "failed" in browser.result_count.text(), timeout=3000)
+                    or "failed" in browser.result_count.text(), timeout=15000)
 
 
 def test_list_is_newest_first_grouped_by_day_with_timings_and_plot(qtbot: Any, browser: HistoryWindow) -> None:
