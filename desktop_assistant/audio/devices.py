@@ -7,10 +7,16 @@ the app must still start (and say so) instead of crashing at import time.
 from __future__ import annotations
 
 import logging
+import signal
+import subprocess
+import sys
 from dataclasses import dataclass
 from types import ModuleType
 
 from desktop_assistant.errors import AudioError
+from desktop_assistant.paths import is_frozen
+
+PROBE_TIMEOUT_S = 15.0
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +87,40 @@ def _flag(dev: Device, is_default: bool) -> Device:
                   dev.default_samplerate, is_default)
 
 
-def describe_problem() -> str | None:
-    """One line saying why audio cannot work here, or None when it can."""
+def probe_in_subprocess(timeout: float = PROBE_TIMEOUT_S) -> str | None:
+    """Initialise PortAudio in a child process first: on a broken sound setup alsa-lib can
+    abort() the whole process, which no try/except catches. None when the child survived
+    (or cannot be run, as in a frozen app); else why audio is unusable."""
+    if is_frozen():
+        return None
+    code = "import sounddevice as sd; sd.query_devices()"
+    try:
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return f"Audio is unavailable: the sound system did not answer within {timeout:.0f} s"
+    except OSError as exc:
+        log.info("cannot run the audio probe: %s", exc)
+        return None
+    if result.returncode >= 0:
+        return None  # fine, or a Python error that the in-process check will describe precisely
+    try:
+        name = signal.Signals(-result.returncode).name
+    except ValueError:
+        name = f"signal {-result.returncode}"
+    log.warning("audio probe died with %s: %s", name, result.stderr.strip()[-300:])
+    return f"Audio is unavailable: the sound system failed to start ({name}); is a sound server or card present?"
+
+
+def describe_problem(*, probe: bool = True) -> str | None:
+    """One line saying why audio cannot work here, or None when it can.
+
+    With `probe` (the default; used by `check`), PortAudio is first initialised in a child
+    process, so a sound setup that crashes on start-up is reported instead of killing us.
+    """
+    if probe:
+        crashed = probe_in_subprocess()
+        if crashed:
+            return crashed
     try:
         devices = list_devices()
     except AudioError as exc:

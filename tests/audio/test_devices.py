@@ -45,12 +45,21 @@ def test_describe_problem_without_portaudio(monkeypatch: pytest.MonkeyPatch) -> 
         raise AudioError("Audio is unavailable: PortAudio could not be loaded (library not found)")
 
     monkeypatch.setattr(devices, "load_sounddevice", missing)
-    assert "PortAudio" in (describe_problem() or "")
+    assert "PortAudio" in (describe_problem(probe=False) or "")
 
 
 def test_describe_problem_without_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(devices, "list_devices", lambda: DeviceList((), (SPEAKERS,)))
-    assert describe_problem() == "No audio input (microphone) device found"
+    assert describe_problem(probe=False) == "No audio input (microphone) device found"
+
+
+def test_a_sound_setup_that_aborts_is_reported_not_fatal(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    # An unusable ALSA configuration makes alsa-lib abort() inside PortAudio's initialisation.
+    (tmp_path / "empty.conf").write_text("")
+    monkeypatch.setenv("ALSA_CONFIG_PATH", str(tmp_path / "empty.conf"))
+    monkeypatch.setenv("PULSE_SERVER", f"unix:{tmp_path}/no-such-socket")
+    problem = describe_problem()
+    assert problem is not None and "sound system failed to start (SIGABRT)" in problem
 
 
 @pytest.mark.audio
