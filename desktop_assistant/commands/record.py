@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from desktop_assistant.audio.clip import AudioClip, level_dbfs
-from desktop_assistant.audio.recorder import RecorderEvent, Recorder, RecordingFailed, RecordingLimitReached
+from desktop_assistant.audio.recorder import Recorder, RecorderEvent, RecordingFailed, RecordingLimitReached
 from desktop_assistant.errors import UserFacingError
 
 

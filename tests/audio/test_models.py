@@ -12,8 +12,15 @@ from desktop_assistant.config import Settings
 from desktop_assistant.errors import ConfigError
 from desktop_assistant.paths import Paths
 from desktop_assistant.speech import models
-from desktop_assistant.speech.models import (DownloadCancelled, DownloadProgress, ModelError, download_model,
-                                             model_dir_problem, plan, wants_download)
+from desktop_assistant.speech.models import (
+    DownloadCancelled,
+    DownloadProgress,
+    ModelError,
+    download_model,
+    model_dir_problem,
+    plan,
+    wants_download,
+)
 
 
 @pytest.fixture

@@ -6,12 +6,26 @@ import time
 
 import numpy as np
 import pytest
-from support.audio import (FIXTURES, SENTENCES, FakeInputStream, active_seconds, fixture_samples,
-                           play_into_sink, pulse_available, tone, word_overlap)
+from support.audio import (
+    FIXTURES,
+    SENTENCES,
+    FakeInputStream,
+    active_seconds,
+    fixture_samples,
+    play_into_sink,
+    pulse_available,
+    tone,
+    word_overlap,
+)
 
 from desktop_assistant.audio import recorder as recorder_module
 from desktop_assistant.audio.clip import AudioClip
-from desktop_assistant.audio.recorder import Recorder, RecordingFailed, RecordingLimitReached, RecordingStarted
+from desktop_assistant.audio.recorder import (
+    Recorder,
+    RecordingFailed,
+    RecordingLimitReached,
+    RecordingStarted,
+)
 from desktop_assistant.errors import AudioError
 
 needs_pulse = pytest.mark.skipif(not pulse_available(), reason="needs scripts/test-env.sh (PulseAudio null sink)")

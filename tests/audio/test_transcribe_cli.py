@@ -7,8 +7,17 @@ import wave
 from pathlib import Path
 
 import pytest
-from support.audio import (FIXTURES, SENTENCES, active_seconds, encode, fixture_samples, play_into_sink,
-                           pulse_available, read_wav, word_overlap)
+from support.audio import (
+    FIXTURES,
+    SENTENCES,
+    active_seconds,
+    encode,
+    fixture_samples,
+    play_into_sink,
+    pulse_available,
+    read_wav,
+    word_overlap,
+)
 
 from desktop_assistant.audio.clip import AudioClip
 from desktop_assistant.cli import build_parser, main
