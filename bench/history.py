@@ -50,7 +50,7 @@ HEAD = (
     "recipe cook dinner lunch breakfast buy store traffic rain sunny temperature degrees city place"
 ).split()
 AGENTS = ("assistant", "chef", "tutor")
-#: the query kinds the goals are about; "very_common" (the top words, e.g. "the") and "prefix" are reported too
+#: the query kinds the goals are about ("very_common", e.g. "the", and "prefix" are reported too)
 GOAL_KINDS = ("rare", "common", "two_word")
 CONSONANTS = list("bcdfghjklmnprstvwz") + ["ch", "sh", "th", "st", "tr", "br", "pl", "gr"]
 VOWELS = list("aeiou") + ["ai", "ea", "ou", "io"]
@@ -61,8 +61,9 @@ def vocabulary(rng: np.random.Generator, size: int) -> list[str]:
     seen = set(words)
     while len(words) < size:
         n = int(rng.integers(2, 5))
-        word = "".join(CONSONANTS[rng.integers(len(CONSONANTS))] + VOWELS[rng.integers(len(VOWELS))]
-                       for _ in range(n))
+        word = "".join(
+            CONSONANTS[rng.integers(len(CONSONANTS))] + VOWELS[rng.integers(len(VOWELS))] for _ in range(n)
+        )
         if rng.random() < 0.4:
             word += CONSONANTS[rng.integers(len(CONSONANTS))]
         if word not in seen:
@@ -101,27 +102,53 @@ def build(path: Path, messages: int, seed: int = 7) -> dict[str, float]:
             k = start + i
             cid = k // per_conversation + 1
             if k % per_conversation == 0:
-                conversations.append((cid, AGENTS[cid % len(AGENTS)], None, times[i],
-                                      t0 + span * min(k + per_conversation - 1, messages - 1) / messages))
-            text = " ".join(tokens[bounds[i]:bounds[i + 1]])
+                conversations.append(
+                    (
+                        cid,
+                        AGENTS[cid % len(AGENTS)],
+                        None,
+                        times[i],
+                        t0 + span * min(k + per_conversation - 1, messages - 1) / messages,
+                    )
+                )
+            text = " ".join(tokens[bounds[i] : bounds[i + 1]])
             msg_id += 1
-            rows.append((msg_id, cid, "user" if is_user[i] else "assistant", text.capitalize() + ".", times[i],
-                         "complete", "voice" if is_user[i] else "typed"))
+            rows.append(
+                (
+                    msg_id,
+                    cid,
+                    "user" if is_user[i] else "assistant",
+                    text.capitalize() + ".",
+                    times[i],
+                    "complete",
+                    "voice" if is_user[i] else "typed",
+                )
+            )
         t = time.perf_counter()
         conn.execute("BEGIN")
-        conn.executemany("INSERT INTO conversations (id, agent, title, started_at, updated_at) VALUES (?,?,?,?,?)",
-                         conversations)
-        conn.executemany("INSERT INTO messages (id, conversation_id, role, text, created_at, status, source) "
-                         "VALUES (?,?,?,?,?,?,?)", rows)
-        conn.execute("UPDATE conversations SET title = substr((SELECT text FROM messages WHERE conversation_id = "
-                     "conversations.id ORDER BY id LIMIT 1), 1, 60) WHERE title IS NULL")
+        conn.executemany(
+            "INSERT INTO conversations (id, agent, title, started_at, updated_at) VALUES (?,?,?,?,?)",
+            conversations,
+        )
+        conn.executemany(
+            "INSERT INTO messages (id, conversation_id, role, text, created_at, status, source) "
+            "VALUES (?,?,?,?,?,?,?)",
+            rows,
+        )
+        conn.execute(
+            "UPDATE conversations SET title = substr((SELECT text FROM messages WHERE conversation_id = "
+            "conversations.id ORDER BY id LIMIT 1), 1, 60) WHERE title IS NULL"
+        )
         conn.execute("COMMIT")
         insert_s += time.perf_counter() - t
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.execute("ANALYZE")
     conn.close()
-    return {"build_s": time.perf_counter() - started, "insert_s": insert_s,
-            "insert_rows_per_s": messages / insert_s if insert_s else 0.0}
+    return {
+        "build_s": time.perf_counter() - started,
+        "insert_s": insert_s,
+        "insert_rows_per_s": messages / insert_s if insert_s else 0.0,
+    }
 
 
 def pick_queries(path: Path, per_kind: int, seed: int = 11) -> dict[str, list[str]]:
@@ -160,9 +187,12 @@ def timed(fn: Callable[[], Any], repeat: int) -> list[float]:
 
 def summary(ms: list[float]) -> dict[str, float]:
     ms = sorted(ms)
-    return {"p50_ms": round(statistics.median(ms), 3),
-            "p95_ms": round(ms[min(len(ms) - 1, int(round(0.95 * (len(ms) - 1))))], 3),
-            "max_ms": round(ms[-1], 3), "n": len(ms)}
+    return {
+        "p50_ms": round(statistics.median(ms), 3),
+        "p95_ms": round(ms[min(len(ms) - 1, int(round(0.95 * (len(ms) - 1))))], 3),
+        "max_ms": round(ms[-1], 3),
+        "n": len(ms),
+    }
 
 
 def like_scan(conn: sqlite3.Connection, query: str) -> int:
@@ -181,27 +211,37 @@ def measure(path: Path, per_kind: int, like_per_kind: int) -> dict[str, Any]:
             prefix = kind == "prefix"
             times: list[float] = []
             for q in qs:
-                times += timed(lambda q=q: store.search(q, limit=20, prefix_last=prefix), 3)
+                times += timed(lambda q=q, p=prefix: store.search(q, limit=20, prefix_last=p), 3)
             results["search"][kind] = summary(times) if times else None
             if prefix or not qs:
                 continue
             scan = [timed(lambda q=q: like_scan(raw, q), 1)[0] for q in qs[:like_per_kind]]
             results["like"][kind] = summary(scan)
-            results["ratio_p50"][kind] = round(results["like"][kind]["p50_ms"] / results["search"][kind]["p50_ms"], 1)
-        all_search = [t for k in GOAL_KINDS for t in
-                      [results["search"][k]["p50_ms"]] if results["search"].get(k)]
+            results["ratio_p50"][kind] = round(
+                results["like"][kind]["p50_ms"] / results["search"][kind]["p50_ms"], 1
+            )
+        all_search = [
+            t for k in GOAL_KINDS for t in [results["search"][k]["p50_ms"]] if results["search"].get(k)
+        ]
         results["search_p50_worst_ms"] = max(all_search) if all_search else None
         newest = store.list_conversations(limit=1)[0]
         results["list"] = {
             "first_page_50": summary(timed(lambda: store.list_conversations(limit=50), 30)),
-            "first_page_50_agent": summary(timed(lambda: store.list_conversations(limit=50, agent="chef"), 30)),
-            "page_at_offset_2000": summary(timed(lambda: store.list_conversations(limit=50, offset=2000), 10)),
+            "first_page_50_agent": summary(
+                timed(lambda: store.list_conversations(limit=50, agent="chef"), 30)
+            ),
+            "page_at_offset_2000": summary(
+                timed(lambda: store.list_conversations(limit=50, offset=2000), 10)
+            ),
             "count_conversations": summary(timed(store.count_conversations, 10)),
             "get_conversation": summary(timed(lambda: store.get_conversation(newest.id), 30)),
         }
         conv = store.conversation_for_turn("assistant", 1e12, new=True)
-        results["write"] = {"add_message": summary(timed(lambda: store.add_message(conv, "user", "benchmark write "
-                                                                                   "path message text"), 50))}
+        results["write"] = {
+            "add_message": summary(
+                timed(lambda: store.add_message(conv, "user", "benchmark write path message text"), 50)
+            )
+        }
         results["messages"] = raw.execute("SELECT count(*) FROM messages").fetchone()[0]
         results["conversations"] = raw.execute("SELECT count(*) FROM conversations").fetchone()[0]
     finally:
@@ -213,7 +253,9 @@ def measure(path: Path, per_kind: int, like_per_kind: int) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=200_000)
-    parser.add_argument("--db", type=Path, help="build here (kept) instead of a temp dir; reused if it exists")
+    parser.add_argument(
+        "--db", type=Path, help="build here (kept) instead of a temp dir; reused if it exists"
+    )
     parser.add_argument("--queries", type=int, default=20, help="queries per kind")
     parser.add_argument("--like-queries", type=int, default=5, help="LIKE scans per kind (they are slow)")
     parser.add_argument("--json", action="store_true")
@@ -238,18 +280,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
-    print(f"{results['messages']:,} messages in {results['conversations']:,} conversations, {results['db_mb']} MB")
+    n_msg, n_conv = results["messages"], results["conversations"]
+    print(f"{n_msg:,} messages in {n_conv:,} conversations, {results['db_mb']} MB")
     if build_info:
-        print(f"build {build_info['build_s']:.1f} s (inserts with FTS triggers: "
-              f"{build_info['insert_rows_per_s']:,.0f} messages/s)")
+        print(
+            f"build {build_info['build_s']:.1f} s (inserts with FTS triggers: "
+            f"{build_info['insert_rows_per_s']:,.0f} messages/s)"
+        )
     print(f"{'search':<14}{'p50 ms':>9}{'p95 ms':>9}{'LIKE p50':>10}{'ratio':>8}   example")
     for kind, s in results["search"].items():
         if s is None:
             continue
         like = results["like"].get(kind)
-        print(f"{kind:<14}{s['p50_ms']:>9.2f}{s['p95_ms']:>9.2f}"
-              f"{like['p50_ms'] if like else float('nan'):>10.1f}{results['ratio_p50'].get(kind, float('nan')):>8.0f}"
-              f"   {results['queries'][kind][0]!r}")
+        like_p50 = like["p50_ms"] if like else float("nan")
+        ratio = results["ratio_p50"].get(kind, float("nan"))
+        example = results["queries"][kind][0]
+        print(f"{kind:<14}{s['p50_ms']:>9.2f}{s['p95_ms']:>9.2f}{like_p50:>10.1f}{ratio:>8.0f}   {example!r}")
     for name, s in {**results["list"], **results["write"]}.items():
         print(f"{name:<24} p50 {s['p50_ms']:>8.2f} ms   p95 {s['p95_ms']:>8.2f} ms")
     print("goals (at 1M messages): " + ", ".join(f"{k} {'OK' if v else 'MISSED'}" for k, v in goals.items()))

@@ -16,8 +16,11 @@ from desktop_assistant.history.store import HistoryStore, app_store
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("history", help="list, show, search, export or delete past conversations",
-                                   description="Browse the conversation history.")
+    parser = subparsers.add_parser(
+        "history",
+        help="list, show, search, export or delete past conversations",
+        description="Browse the conversation history.",
+    )
     sub = parser.add_subparsers(dest="history_command", metavar="ACTION", required=True)
 
     p = sub.add_parser("list", help="conversations, newest first")
@@ -90,14 +93,20 @@ def _list(app: Any, args: argparse.Namespace) -> int:
     store = _store(app)
     convs = store.list_conversations(limit=args.limit, offset=args.offset, agent=args.agent)
     if args.json:
-        _dump([{**asdict(c), "started_at": c.started_at.isoformat(), "updated_at": c.updated_at.isoformat()}
-               for c in convs])
+        _dump(
+            [
+                {**asdict(c), "started_at": c.started_at.isoformat(), "updated_at": c.updated_at.isoformat()}
+                for c in convs
+            ]
+        )
         return 0
     if not convs:
         print("No conversations yet.")
         return 0
     for c in convs:
-        print(f"{c.id:>6}  {_local(c.updated_at)}  {c.agent:<12} {c.message_count:>4} msgs  {c.display_title}")
+        print(
+            f"{c.id:>6}  {_local(c.updated_at)}  {c.agent:<12} {c.message_count:>4} msgs  {c.display_title}"
+        )
     total = store.count_conversations(agent=args.agent)
     if total > args.offset + len(convs):
         print(f"({total} conversations; more with --offset {args.offset + len(convs)})")
@@ -107,8 +116,9 @@ def _list(app: Any, args: argparse.Namespace) -> int:
 def _show(app: Any, args: argparse.Namespace) -> int:
     detail = _store(app).get_conversation(args.id)
     if detail is None:
-        raise UserFacingError(f"There is no conversation {args.id}", "See `desktop-assistant history list`",
-                              kind="input")
+        raise UserFacingError(
+            f"There is no conversation {args.id}", "See `desktop-assistant history list`", kind="input"
+        )
     if args.json:
         _dump(detail_to_dict(detail))
     else:
@@ -170,8 +180,14 @@ def _stats(app: Any, args: argparse.Namespace) -> int:
     if args.json:
         _dump(asdict(stats))
         return 0
-    print(f"{stats.conversations} conversations, {stats.messages} messages"
-          + (f" ({', '.join(f'{k} {v}' for k, v in sorted(stats.by_status.items()))})" if stats.by_status else ""))
+    print(
+        f"{stats.conversations} conversations, {stats.messages} messages"
+        + (
+            f" ({', '.join(f'{k} {v}' for k, v in sorted(stats.by_status.items()))})"
+            if stats.by_status
+            else ""
+        )
+    )
     if not stats.days:
         print(f"No messages in the last {args.days} days.")
     for d in stats.days:

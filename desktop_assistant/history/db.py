@@ -108,9 +108,7 @@ def _set_up(path: Path, busy_timeout: float) -> None:
         conn.execute("PRAGMA journal_mode = WAL")
         migrate(conn)
         conn.execute("BEGIN IMMEDIATE")
-        stale = conn.execute(
-            "UPDATE messages SET status = 'interrupted' WHERE status = 'streaming'"
-        ).rowcount
+        stale = conn.execute("UPDATE messages SET status = 'interrupted' WHERE status = 'streaming'").rowcount
         conn.execute("COMMIT")
         if stale:
             log.info("marked %d reply(ies) left streaming by the last run as interrupted", stale)

@@ -13,8 +13,14 @@ from typing import Any
 def diagnose(db_path: Path) -> dict[str, Any]:
     """{path, exists, integrity ("ok" or the problem), schema_version, conversations, messages}."""
     path = Path(db_path)
-    report: dict[str, Any] = {"path": str(path), "exists": path.is_file(), "integrity": None,
-                              "schema_version": None, "conversations": None, "messages": None}
+    report: dict[str, Any] = {
+        "path": str(path),
+        "exists": path.is_file(),
+        "integrity": None,
+        "schema_version": None,
+        "conversations": None,
+        "messages": None,
+    }
     if not report["exists"]:
         return report
     try:

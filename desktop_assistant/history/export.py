@@ -22,7 +22,7 @@ JSON_VERSION = 1
 
 
 def speaker(role: str, agent: str, speakers: Mapping[str, str] | None = None) -> str:
-    """"You" for the user, the agent's display name (from `speakers`, by agent id) for replies."""
+    """ "You" for the user, the agent's display name (from `speakers`, by agent id) for replies."""
     if role == "user":
         return "You"
     if role == "system":
@@ -43,8 +43,12 @@ def _status_note(m: MessageRecord) -> str:
 
 def _markdown(d: ConversationDetail, speakers: Mapping[str, str] | None) -> str:
     c = d.conversation
-    lines = [f"# {c.display_title}", "",
-             f"*Conversation {c.id} · {speaker('assistant', c.agent, speakers)} · started {_local(c.started_at)}*", ""]
+    lines = [
+        f"# {c.display_title}",
+        "",
+        f"*Conversation {c.id} · {speaker('assistant', c.agent, speakers)} · started {_local(c.started_at)}*",
+        "",
+    ]
     for m in d.messages:
         lines.append(f"**{speaker(m.role, c.agent, speakers)}** · {_local(m.created_at)}{_status_note(m)}")
         lines.append("")
@@ -55,11 +59,15 @@ def _markdown(d: ConversationDetail, speakers: Mapping[str, str] | None) -> str:
 
 def _text(d: ConversationDetail, speakers: Mapping[str, str] | None) -> str:
     c = d.conversation
-    lines = [f"== {c.display_title} (conversation {c.id}, {speaker('assistant', c.agent, speakers)}, "
-             f"started {_local(c.started_at)}) =="]
+    lines = [
+        f"== {c.display_title} (conversation {c.id}, {speaker('assistant', c.agent, speakers)}, "
+        f"started {_local(c.started_at)}) =="
+    ]
     for m in d.messages:
         body = (m.text or "").replace("\n", "\n    ")
-        lines.append(f"[{_local(m.created_at)}] {speaker(m.role, c.agent, speakers)}: {body}{_status_note(m)}")
+        lines.append(
+            f"[{_local(m.created_at)}] {speaker(m.role, c.agent, speakers)}: {body}{_status_note(m)}"
+        )
     return "\n".join(lines) + "\n\n"
 
 
@@ -73,8 +81,10 @@ def detail_from_dict(data: Mapping[str, Any]) -> ConversationDetail:
     conv_fields = {f.name for f in fields(ConversationRecord)}
     msg_fields = {f.name for f in fields(MessageRecord)}
     conv = ConversationRecord(**{k: _parse(k, v) for k, v in data.items() if k in conv_fields})
-    messages = tuple(MessageRecord(**{k: _parse(k, v) for k, v in m.items() if k in msg_fields})
-                     for m in data.get("messages", []))
+    messages = tuple(
+        MessageRecord(**{k: _parse(k, v) for k, v in m.items() if k in msg_fields})
+        for m in data.get("messages", [])
+    )
     return ConversationDetail(conv, messages)
 
 
@@ -88,8 +98,9 @@ def _parse(key: str, value: Any) -> Any:
     return value
 
 
-def write_export(details: Iterable[ConversationDetail], fmt: str, out: TextIO, *,
-                 speakers: Mapping[str, str] | None = None) -> int:
+def write_export(
+    details: Iterable[ConversationDetail], fmt: str, out: TextIO, *, speakers: Mapping[str, str] | None = None
+) -> int:
     """Write the conversations to `out` one by one (so exporting everything needs little memory)."""
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}")
@@ -110,7 +121,9 @@ def write_export(details: Iterable[ConversationDetail], fmt: str, out: TextIO, *
     return n
 
 
-def export_conversation(detail: ConversationDetail, fmt: str, *, speakers: Mapping[str, str] | None = None) -> str:
+def export_conversation(
+    detail: ConversationDetail, fmt: str, *, speakers: Mapping[str, str] | None = None
+) -> str:
     """One conversation as a string in `fmt` (md, json or txt)."""
     out = io.StringIO()
     write_export([detail], fmt, out, speakers=speakers)

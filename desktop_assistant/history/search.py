@@ -27,7 +27,15 @@ from datetime import datetime
 from desktop_assistant.history.schema import from_epoch
 from desktop_assistant.history.snippet import ELLIPSIS, END, START, WORD, make_snippet
 
-__all__ = ["ELLIPSIS", "HIGHLIGHT_END", "HIGHLIGHT_START", "SearchHit", "match_query", "query_terms", "search"]
+__all__ = [
+    "ELLIPSIS",
+    "HIGHLIGHT_END",
+    "HIGHLIGHT_START",
+    "SearchHit",
+    "match_query",
+    "query_terms",
+    "search",
+]
 
 HIGHLIGHT_START = START
 HIGHLIGHT_END = END
@@ -94,20 +102,39 @@ ORDER BY h.r, h.id DESC
 """
 
 
-def search(conn: sqlite3.Connection, text: str, *, limit: int = 20, offset: int = 0,
-           prefix_last: bool = True, window: int = RANK_WINDOW, agent: str | None = None) -> list[SearchHit]:
+def search(
+    conn: sqlite3.Connection,
+    text: str,
+    *,
+    limit: int = 20,
+    offset: int = 0,
+    prefix_last: bool = True,
+    window: int = RANK_WINDOW,
+    agent: str | None = None,
+) -> list[SearchHit]:
     """Hits for `text`, best first; `agent` keeps only that agent's conversations."""
     terms, prefix = query_terms(text, prefix_last=prefix_last)
     if not terms or limit <= 0:
         return []
     query = match_query(text, prefix_last=prefix_last)
-    params = {"q": query, "window": max(window, limit + offset), "limit": limit, "offset": max(offset, 0),
-              "agent": agent}
+    params = {
+        "q": query,
+        "window": max(window, limit + offset),
+        "limit": limit,
+        "offset": max(offset, 0),
+        "agent": agent,
+    }
     sql = _SEARCH_SQL.format(window=_WINDOW_ALL if agent is None else _WINDOW_AGENT)
     rows = conn.execute(sql, params).fetchall()
     return [
-        SearchHit(conversation_id=conv, message_id=mid, role=role,
-                  snippet=make_snippet(body or "", terms, prefix_last=prefix, size=SNIPPET_TOKENS),
-                  created_at=from_epoch(created), conversation_title=title, rank=float(rank))
+        SearchHit(
+            conversation_id=conv,
+            message_id=mid,
+            role=role,
+            snippet=make_snippet(body or "", terms, prefix_last=prefix, size=SNIPPET_TOKENS),
+            created_at=from_epoch(created),
+            conversation_title=title,
+            rank=float(rank),
+        )
         for mid, rank, body, conv, role, created, title in rows
     ]

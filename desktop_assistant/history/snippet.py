@@ -45,7 +45,7 @@ def make_snippet(text: str, terms: Sequence[str], *, prefix_last: bool = False, 
     if len(words) > size:
         best = -1
         for start in range(0, len(words) - size + 1):
-            window = hits[start:start + size]
+            window = hits[start : start + size]
             score = len({h for h in window if h}) * 100 + sum(1 for h in window if h)
             if score > best:
                 best, first = score, start
@@ -60,7 +60,7 @@ def make_snippet(text: str, terms: Sequence[str], *, prefix_last: bool = False, 
     for i in range(first, last + 1):
         w = words[i]
         if hits[i]:
-            out += [text[pos:w.start()], START, w.group(), END]
+            out += [text[pos : w.start()], START, w.group(), END]
             pos = w.end()
     out.append(text[pos:finish])
     if finish < len(text):

@@ -47,7 +47,9 @@ def percentile(values: list[float], q: float) -> float:
     return values[lo] + (values[hi] - values[lo]) * (pos - lo)
 
 
-def compute_stats(conn: sqlite3.Connection, now: datetime, *, days: int = 30, tz: tzinfo | None = None) -> HistoryStats:
+def compute_stats(
+    conn: sqlite3.Connection, now: datetime, *, days: int = 30, tz: tzinfo | None = None
+) -> HistoryStats:
     conversations = conn.execute("SELECT count(*) FROM conversations").fetchone()[0]
     by_status = dict(conn.execute("SELECT status, count(*) FROM messages GROUP BY status").fetchall())
     first, last = conn.execute("SELECT min(created_at), max(created_at) FROM messages").fetchone()
@@ -55,7 +57,8 @@ def compute_stats(conn: sqlite3.Connection, now: datetime, *, days: int = 30, tz
     cols = ", ".join(TIMING_KEYS)
     rows = conn.execute(
         f"SELECT created_at, role, status, {cols} FROM messages WHERE created_at >= ? ORDER BY created_at",
-        (since,)).fetchall()
+        (since,),
+    ).fetchall()
     turns: dict[date, int] = defaultdict(int)
     failed: dict[date, int] = defaultdict(int)
     interrupted: dict[date, int] = defaultdict(int)
@@ -73,10 +76,15 @@ def compute_stats(conn: sqlite3.Connection, now: datetime, *, days: int = 30, tz
         latency = {}
         for key, vals in values[day].items():
             vals.sort()
-            latency[key] = Latency(len(vals), round(percentile(vals, 0.5), 1), round(percentile(vals, 0.95), 1))
+            latency[key] = Latency(
+                len(vals), round(percentile(vals, 0.5), 1), round(percentile(vals, 0.95), 1)
+            )
         day_stats.append(DayStats(day, turns[day], failed[day], interrupted[day], latency))
     return HistoryStats(
-        conversations=conversations, messages=sum(by_status.values()), by_status=by_status,
+        conversations=conversations,
+        messages=sum(by_status.values()),
+        by_status=by_status,
         first_at=from_epoch(first) if first is not None else None,
-        last_at=from_epoch(last) if last is not None else None, days=tuple(day_stats),
+        last_at=from_epoch(last) if last is not None else None,
+        days=tuple(day_stats),
     )

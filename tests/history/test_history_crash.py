@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 import signal
 import sqlite3
@@ -35,8 +34,12 @@ def _integrity(path: Path) -> str:
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 def test_sigkill_mid_reply_keeps_the_user_message_and_marks_the_reply_interrupted(db_path):
-    proc = subprocess.Popen([sys.executable, str(WRITER), str(db_path)], stdout=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [sys.executable, str(WRITER), str(db_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     try:
         user_line = proc.stdout.readline().split()
         reply_line = proc.stdout.readline().split()
@@ -98,7 +101,7 @@ def test_a_database_with_damaged_pages_is_moved_aside(db_path):
     data = bytearray(db_path.read_bytes())
     page = 4096
     assert len(data) > 20 * page
-    data[10 * page: 12 * page] = b"\xa5" * (2 * page)
+    data[10 * page : 12 * page] = b"\xa5" * (2 * page)
     db_path.write_bytes(bytes(data))
     assert _quick_check(db_path) != "ok"
 
@@ -165,8 +168,14 @@ def test_a_database_locked_too_long_gives_a_clear_error(db_path):
 
 def test_diagnose_reports_without_creating_the_file(db_path):
     report = diagnose(db_path)
-    assert report == {"path": str(db_path), "exists": False, "integrity": None, "schema_version": None,
-                      "conversations": None, "messages": None}
+    assert report == {
+        "path": str(db_path),
+        "exists": False,
+        "integrity": None,
+        "schema_version": None,
+        "conversations": None,
+        "messages": None,
+    }
     assert not db_path.exists()
 
     store = HistoryStore.open(db_path)
@@ -195,7 +204,7 @@ def _damaged_database(db_path: Path, from_page: int) -> None:
     with closing(sqlite3.connect(db_path)) as conn:  # fold the WAL into the file
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     data = bytearray(db_path.read_bytes())
-    data[from_page * 4096:] = b"\xa5" * (len(data) - from_page * 4096)
+    data[from_page * 4096 :] = b"\xa5" * (len(data) - from_page * 4096)
     db_path.write_bytes(bytes(data))
 
 

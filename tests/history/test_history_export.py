@@ -23,8 +23,12 @@ def store():
     first = s.conversation_for_turn("assistant", 3600)
     s.add_message(first, "user", "Hello, what's «new»?\nSecond line", source="voice", stt_model="tiny.en")
     reply = s.add_message(first, "assistant", "", status="streaming", llm_model="llama-3")
-    s.update_message(reply, text="Not much — «quiet» day. 🙂", status="complete",
-                     timings={"stt_ms": 250.5, "llm_first_token_ms": 300, "first_audio_ms": 800, "total_ms": 2000})
+    s.update_message(
+        reply,
+        text="Not much — «quiet» day. 🙂",
+        status="complete",
+        timings={"stt_ms": 250.5, "llm_first_token_ms": 300, "first_audio_ms": 800, "total_ms": 2000},
+    )
     second = s.conversation_for_turn("pirate", 3600)
     s.add_message(second, "user", "Ahoy")
     s.add_message(second, "assistant", "", status="failed", error="no network")

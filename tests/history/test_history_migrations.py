@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
-from contextlib import closing
 import threading
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -18,11 +18,17 @@ V1_SQL = Path(__file__).parent / "fixtures" / "schema_v1.sql"
 def _make_v1(path: Path) -> None:
     with closing(sqlite3.connect(path)) as conn:
         conn.executescript(V1_SQL.read_text())
-        conn.execute("INSERT INTO conversations VALUES (1, 'assistant', 'Old talk', 1700000000.0, 1700000100.0)")
+        conn.execute(
+            "INSERT INTO conversations VALUES (1, 'assistant', 'Old talk', 1700000000.0, 1700000100.0)"
+        )
         conn.executemany(
-            "INSERT INTO messages (id, conversation_id, role, text, created_at, status, source) VALUES (?,?,?,?,?,?,?)",
-            [(1, 1, "user", "Tell me about lighthouses", 1700000000.0, "complete", "voice"),
-             (2, 1, "assistant", "Lighthouses guide ships", 1700000050.0, "streaming", "typed")])
+            "INSERT INTO messages (id, conversation_id, role, text, created_at, status, source) "
+            "VALUES (?,?,?,?,?,?,?)",
+            [
+                (1, 1, "user", "Tell me about lighthouses", 1700000000.0, "complete", "voice"),
+                (2, 1, "assistant", "Lighthouses guide ships", 1700000050.0, "streaming", "typed"),
+            ],
+        )
         conn.commit()
 
 
@@ -113,6 +119,7 @@ def test_two_processes_opening_at_once_migrate_once(tmp_path):
 
 def test_first_step_still_matches_the_frozen_v1_schema(tmp_path):
     """Released steps must never change: step 1 builds exactly the v1 fixture's tables."""
+
     def schema(conn: sqlite3.Connection) -> list[tuple[str, str]]:
         return sorted(conn.execute("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL").fetchall())
 

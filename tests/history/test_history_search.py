@@ -7,18 +7,67 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from desktop_assistant.history.search import ELLIPSIS, HIGHLIGHT_END, HIGHLIGHT_START, match_query
 from desktop_assistant.history.snippet import make_snippet
 from desktop_assistant.history.store import HistoryStore
 from desktop_assistant.paths import Paths
 
-HOSTILE = ['"', '""', "'", "AND", "OR", "NOT", "a AND", "AND OR NOT", "*", "**", "-", "-x", "x -y", "NEAR(",
-           "NEAR(a b", "NEAR(a b, 3)", "(", ")", "((a)", "a)", "^", "^a", "a:b", "text:foo", "{a b}:c", "+",
-           "🙂", "🙂 weather", "weather 🙂", "\x00", "\\", "a\u0301", "_", "__init__", "ﬁsh", "x" * 500,
-           " ".join(["word"] * 100), "Ünïcödé", "中文搜索", "١٢٣", "a*b", "col:*", "NEAR/3", "a + b", ":",
-           "\"unbalanced", "it's", "e-mail", "c++", "x AND (y OR", ""]
+HOSTILE = [
+    '"',
+    '""',
+    "'",
+    "AND",
+    "OR",
+    "NOT",
+    "a AND",
+    "AND OR NOT",
+    "*",
+    "**",
+    "-",
+    "-x",
+    "x -y",
+    "NEAR(",
+    "NEAR(a b",
+    "NEAR(a b, 3)",
+    "(",
+    ")",
+    "((a)",
+    "a)",
+    "^",
+    "^a",
+    "a:b",
+    "text:foo",
+    "{a b}:c",
+    "+",
+    "🙂",
+    "🙂 weather",
+    "weather 🙂",
+    "\x00",
+    "\\",
+    "a\u0301",
+    "_",
+    "__init__",
+    "ﬁsh",
+    "x" * 500,
+    " ".join(["word"] * 100),
+    "Ünïcödé",
+    "中文搜索",
+    "١٢٣",
+    "a*b",
+    "col:*",
+    "NEAR/3",
+    "a + b",
+    ":",
+    '"unbalanced',
+    "it's",
+    "e-mail",
+    "c++",
+    "x AND (y OR",
+    "",
+]
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +78,10 @@ def store(tmp_path_factory: pytest.TempPathFactory):
     s.add_message(conv, "assistant", "Tomorrow in Paris it will be sunny, about twenty degrees.")
     other = s.conversation_for_turn("chef", 3600)
     s.add_message(other, "user", "Give me a recipe for tomato soup")
-    s.add_message(other, "assistant", "Roast the tomatoes, then blend them with stock. Weather permitting, eat outside.")
-    s.add_message(other, "user", "NEAR(this) \"quoted\" text AND stuff (unbalanced")
+    s.add_message(
+        other, "assistant", "Roast the tomatoes, then blend them with stock. Weather permitting, eat outside."
+    )
+    s.add_message(other, "user", 'NEAR(this) "quoted" text AND stuff (unbalanced')
     s.add_message(other, "user", "Crème brûlée for dessert 🍮")
     yield s
     s.close()
@@ -41,8 +92,10 @@ def test_hits_carry_conversation_message_role_snippet_time_and_title(store):
     assert len(hits) == 1
     hit = hits[0]
     assert hit.role == "user" and hit.conversation_title == "Give me a recipe for tomato soup"
-    assert hit.snippet == f"Give me a recipe for {HIGHLIGHT_START}tomato{HIGHLIGHT_END} " \
-                          f"{HIGHLIGHT_START}soup{HIGHLIGHT_END}"
+    assert (
+        hit.snippet == f"Give me a recipe for {HIGHLIGHT_START}tomato{HIGHLIGHT_END} "
+        f"{HIGHLIGHT_START}soup{HIGHLIGHT_END}"
+    )
     assert hit.created_at.tzinfo is not None
     detail = store.get_conversation(hit.conversation_id)
     assert hit.message_id in {m.id for m in detail.messages}
@@ -70,8 +123,9 @@ def test_diacritics_and_case_are_folded(store):
 
 
 def test_agent_filter(store):
-    assert {h.conversation_title for h in store.search("weather", agent="chef")} == \
-        {"Give me a recipe for tomato soup"}
+    assert {h.conversation_title for h in store.search("weather", agent="chef")} == {
+        "Give me a recipe for tomato soup"
+    }
     assert store.search("weather", agent="nobody") == []
 
 
@@ -103,8 +157,37 @@ def test_any_text_never_raises(store, text):
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.sampled_from(['"', "*", "(", ")", "-", "+", "^", ":", "AND", "OR", "NOT", "NEAR", "NEAR(",
-                                 "paris", "x", " ", ",", "{", "}", "🙂", "\u0301", "_"]), max_size=12))
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                '"',
+                "*",
+                "(",
+                ")",
+                "-",
+                "+",
+                "^",
+                ":",
+                "AND",
+                "OR",
+                "NOT",
+                "NEAR",
+                "NEAR(",
+                "paris",
+                "x",
+                " ",
+                ",",
+                "{",
+                "}",
+                "🙂",
+                "\u0301",
+                "_",
+            ]
+        ),
+        max_size=12,
+    )
+)
 def test_fts_syntax_fragments_never_raise(store, parts):
     assert isinstance(store.search("".join(parts)), list)
     assert isinstance(store.search(" ".join(parts)), list)
@@ -165,8 +248,10 @@ def test_snippet_of_a_long_message_is_cut_around_the_matches():
 
 
 def test_snippet_marks_prefixes_accents_and_case_like_the_index():
-    assert make_snippet("The WEATHER and weathermen", ["wea"], prefix_last=True) == \
-        "The «WEATHER» and «weathermen»"
+    assert (
+        make_snippet("The WEATHER and weathermen", ["wea"], prefix_last=True)
+        == "The «WEATHER» and «weathermen»"
+    )
     assert make_snippet("The weather", ["wea"]) == "The weather"  # not a prefix: no mark
     assert make_snippet("Crème brûlée tonight", ["creme", "brulee"]) == "«Crème» «brûlée» tonight"
     assert make_snippet("🙂🙂", ["x"]) == "🙂🙂"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
-from contextlib import closing
 import threading
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -88,8 +88,11 @@ def test_add_and_update_a_streaming_reply(store, clock):
     clock.advance(1)
     reply = store.add_message(conv, "assistant", "", status="streaming", llm_model="llama")
     store.update_message(reply, text="It is noon.")
-    store.update_message(reply, status="complete",
-                         timings={"stt_ms": 310.0, "llm_first_token_ms": 420, "first_audio_ms": 900, "total_ms": None})
+    store.update_message(
+        reply,
+        status="complete",
+        timings={"stt_ms": 310.0, "llm_first_token_ms": 420, "first_audio_ms": 900, "total_ms": None},
+    )
     msgs = store.recent_messages(conv, 10)
     assert [m.id for m in msgs] == [user, reply]
     u, a = msgs
@@ -125,7 +128,9 @@ def test_bad_values_are_refused(store):
 def test_title_defaults_to_the_first_user_message_shortened(store):
     conv = store.conversation_for_turn("assistant", 3600)
     store.add_message(conv, "assistant", "Hello! How can I help?")
-    long = "Could you please explain   how the\nweather forecast models work over several days and why they fail"
+    long = (
+        "Could you please explain   how the\nweather forecast models work over several days and why they fail"
+    )
     store.add_message(conv, "user", long)
     store.add_message(conv, "user", "second question")
     title = store.get_conversation(conv).conversation.title
