@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
@@ -415,31 +416,13 @@ def _check(name: str, value: str, allowed: tuple[str, ...]) -> None:
         raise ValueError(f"{name} must be one of {allowed}, not {value!r}")
 
 
+_MESSAGE_FIELDS = tuple(f.name for f in fields(MessageRecord))
+
+
 def _message(r: MessageRow) -> MessageRecord:
-    return MessageRecord(
-        id=r.id,
-        conversation_id=r.conversation_id,
-        role=r.role,
-        text=r.text,
-        status=r.status,
-        source=r.source,
-        created_at=r.created_at,
-        error=r.error,
-        stt_ms=r.stt_ms,
-        llm_first_token_ms=r.llm_first_token_ms,
-        first_audio_ms=r.first_audio_ms,
-        total_ms=r.total_ms,
-        stt_model=r.stt_model,
-        llm_model=r.llm_model,
-    )
+    return MessageRecord(**{name: getattr(r, name) for name in _MESSAGE_FIELDS})
 
 
 def _conversation(r: ConversationRow, count: int | None = None) -> ConversationRecord:
-    return ConversationRecord(
-        id=r.id,
-        agent=r.agent,
-        title=r.title,
-        started_at=r.started_at,
-        updated_at=r.updated_at,
-        message_count=int(r.message_count if count is None else count),
-    )
+    n = r.message_count if count is None else count
+    return ConversationRecord(r.id, r.agent, r.title, r.started_at, r.updated_at, int(n))
