@@ -109,13 +109,26 @@ def test_device_error_mid_recording_is_clear_and_recoverable() -> None:
 
 def test_a_device_that_goes_quiet_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(recorder_module, "STALL_S", 0.2)
-    streams = Streams(source=tone(300, 5.0, 16000), speed=0.01)  # one block per 2 s: stalled
+    streams = Streams(source=tone(300, 5.0, 16000), speed=0.01)  # one block, then 2 s of nothing
     rec = Recorder(stream_factory=streams)
     rec.start()
     time.sleep(0.4)
     with pytest.raises(AudioError, match="stopped sending audio"):
         rec.stop()
     assert not rec.is_recording
+
+
+def test_a_device_slow_to_wake_gives_a_short_clip_not_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(recorder_module, "STALL_S", 0.2)
+
+    class Sleepy(FakeInputStream):
+        def start(self) -> None:  # never delivers a block (like a suspended source waking up)
+            self.active = True
+
+    rec = Recorder(stream_factory=lambda **kw: Sleepy(**kw))
+    rec.start()
+    time.sleep(0.4)
+    assert rec.stop().duration_s == 0
 
 
 def test_device_without_16k_is_recorded_at_its_rate_and_resampled() -> None:
