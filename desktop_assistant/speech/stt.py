@@ -259,7 +259,7 @@ class Transcriber:
         self._publish(ModelStatus(resolved.name, resolved.source, "loading", None, f"loading {resolved.describe}"))
         started = time.perf_counter()
         try:
-            self._model = self._factory(resolved, self.settings.stt_compute_type)
+            self._model, resolved = self._load_with_compute_type(resolved)
         except Exception as exc:  # noqa: BLE001 - CTranslate2 raises RuntimeError/ValueError for bad files
             log.warning("loading %s from %s failed: %s", resolved.name, resolved.path, exc)
             if resolved.source != "embedded":
@@ -280,6 +280,19 @@ class Transcriber:
         log.info("speech model %s ready in %.2f s (%s)", resolved.name, took, resolved.describe)
         self._publish(ModelStatus(resolved.name, resolved.source, "ready", None,
                                   resolved.reason or f"{resolved.name} ready"))
+
+    def _load_with_compute_type(self, resolved: ResolvedModel) -> tuple[Any, ResolvedModel]:
+        """Load with STT_COMPUTE_TYPE; a type this CPU cannot run (float16, int16…) falls back to int8."""
+        wanted = self.settings.stt_compute_type
+        try:
+            return self._factory(resolved, wanted), resolved
+        except ValueError as exc:
+            if "compute type" not in str(exc) or wanted in ("int8", "auto", "default"):
+                raise
+            log.warning("compute type %s is not supported here (%s); using int8", wanted, exc)
+        note = f"compute type {wanted} is not supported on this CPU — using int8"
+        return self._factory(resolved, "int8"), replace(
+            resolved, reason=f"{resolved.reason}; {note}" if resolved.reason else note)
 
     def _fail(self, error: UserFacingError) -> None:
         self._model = None

@@ -297,3 +297,15 @@ def test_failed_download_is_reported_and_embedded_keeps_serving(app_home: Path) 
     assert stt.status.state == "ready"
     assert stt.transcribe(CLIP).model_source == "embedded"
     stt.close()
+
+
+@pytest.mark.slow
+def test_unsupported_compute_type_falls_back_to_int8(app_home: Path) -> None:
+    statuses: list[ModelStatus] = []
+    stt = Transcriber(Settings(stt_model="tiny.en", stt_compute_type="float16"), Paths.from_env().ensure(),
+                      on_status=statuses.append)
+    assert stt.wait_ready(30)
+    result = stt.transcribe(AudioClip(fixture_samples("weather.wav")), language="en")
+    stt.close()
+    assert word_overlap(SENTENCES["weather.wav"], result.text) >= 0.85
+    assert statuses[-1].message == "compute type float16 is not supported on this CPU — using int8"
