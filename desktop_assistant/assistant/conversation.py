@@ -47,6 +47,7 @@ class Assistant:
         self.agent = agents.get(settings.agent)
         self.store = store
         self.chat = chat
+        self._given_chat = chat  # closed by its owner; a client made by apply_settings is closed here
         self.transcriber = transcriber
         self.recorder = recorder
         self.player = player
@@ -77,9 +78,17 @@ class Assistant:
 
     def on_player_event(self, event: Any) -> None:
         """Give this to the Player as `on_event` (audio thread: cheap)."""
+        if type(event).__name__ == "PlaybackFailed":
+            threading.Thread(target=self._playback_failed, args=(event.error,), name="playback-failed",
+                             daemon=True).start()
+            return
         speech = self._speech
         if speech is not None:
             speech.on_player_event(event)
+
+    def _playback_failed(self, error: UserFacingError) -> None:
+        turn = self._turn
+        self.emit(Notice(turn.id if turn else 0, "playback_failed", str(error)))
 
     def on_recorder_event(self, event: Any) -> None:
         """Give this to the Recorder as `on_event` (audio thread: hands work to a thread)."""
@@ -213,6 +222,8 @@ class Assistant:
             self._cancel_turn()
         if turn is not None:
             turn.join(timeout)
+        if self.chat is not self._given_chat and hasattr(self.chat, "close"):
+            self.chat.close()
 
     # -- internals --------------------------------------------------------------------------------
     def _cancel_turn(self) -> None:

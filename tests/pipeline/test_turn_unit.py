@@ -298,3 +298,14 @@ def test_mute_silences_the_reply_being_spoken_but_the_text_goes_on(harness_facto
     groq_server.default = GroqBehaviour()
     assert isinstance(h.assistant.send_text("again").wait(10), TurnFinished)
     assert len(h.player.enqueued) == enqueued  # muted: nothing new was spoken
+
+
+def test_playback_failure_becomes_a_notice(harness_factory) -> None:
+    from desktop_assistant.audio.player import PlaybackFailed
+
+    h = harness_factory()
+    h.assistant.on_player_event(PlaybackFailed(time.monotonic(), AudioError("The audio output stopped working")))
+    deadline = time.monotonic() + 2
+    while not h.of(Notice) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert [(n.kind, n.message) for n in h.of(Notice)] == [("playback_failed", "The audio output stopped working")]
