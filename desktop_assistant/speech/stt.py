@@ -140,6 +140,11 @@ class Transcriber:
         return self._load_error
 
     def start(self) -> Transcriber:
+        self._put(None)
+        return self
+
+    def _put(self, job: tuple[str, Any] | None) -> None:
+        """Start the worker if needed and queue `job`; under the lock, so nothing lands after "stop"."""
         with self._lock:
             if self._closed:
                 raise UserFacingError("Speech recognition has been shut down")
@@ -147,14 +152,14 @@ class Transcriber:
                 self._thread = threading.Thread(target=self._run, name="stt-worker", daemon=True)
                 self._thread.start()
                 self._jobs.put(("load", None))
-        return self
+            if job is not None:
+                self._jobs.put(job)
 
     def submit(self, clip: AudioClip, *, language: str | None = None,
                initial_prompt: str | None = None) -> cf.Future[Transcript]:
         self._check_clip(clip)
-        self.start()
         future: cf.Future[Transcript] = cf.Future()
-        self._jobs.put(("transcribe", (clip, language, initial_prompt, future)))
+        self._put(("transcribe", (clip, language, initial_prompt, future)))
         return future
 
     def transcribe(self, clip: AudioClip, *, language: str | None = None, initial_prompt: str | None = None,
@@ -164,14 +169,13 @@ class Transcriber:
             return future.result(timeout)
         except cf.TimeoutError:
             future.cancel()
-            raise UserFacingError(f"Speech recognition took longer than {timeout:.0f} s",
+            raise UserFacingError(f"Speech recognition took longer than {timeout:g} s",
                                   "try a shorter recording", kind="stt") from None
 
     def wait_ready(self, timeout: float) -> bool:
         """Block until a model is loaded (or loading failed); False on timeout."""
-        self.start()
         done: cf.Future[None] = cf.Future()
-        self._jobs.put(("ping", done))
+        self._put(("ping", done))
         try:
             done.result(timeout)
         except cf.TimeoutError:
@@ -184,11 +188,12 @@ class Transcriber:
 
     def close(self, timeout: float = 5.0) -> None:
         with self._lock:
+            if not self._closed and self._thread is not None:
+                self._jobs.put(("stop", None))
             self._closed = True
             thread = self._thread
         self._cancel_download.set()
         if thread is not None:
-            self._jobs.put(("stop", None))
             thread.join(timeout)
             if thread.is_alive():
                 log.warning("speech worker did not stop within %.1f s", timeout)
@@ -377,7 +382,10 @@ class Transcriber:
                                           f"{exc} — using embedded {models.EMBEDDED_NAME}"))
                 return
             if not self._cancel_download.is_set():
-                self._jobs.put(("swap", resolved))
+                try:
+                    self._put(("swap", resolved))
+                except UserFacingError:  # closed meanwhile: the model is on disk for next time
+                    pass
 
         self._publish(ModelStatus(name, "download", "downloading", 0.0,
                                   f"downloading {name} — using embedded {models.EMBEDDED_NAME} meanwhile"))
