@@ -2,7 +2,9 @@
 
 A `Turn` runs on its own worker thread and reports only through events: every
 failure becomes `TurnFailed(UserFacingError)`, nothing crosses threads as an
-exception. `cancel()` (barge-in or Stop) silences the player at once, closes the
+exception. A turn stopped before its reply began ends in `TurnFailed` with
+`error.kind == "cancelled"` (listeners show no error for it); once the reply has
+begun, stopping ends in `TurnFinished(status="interrupted")`. `cancel()` (barge-in or Stop) silences the player at once, closes the
 LLM stream and drops pending speech; the assistant message is then stored as
 `interrupted` with the text that was actually spoken.
 """
@@ -241,13 +243,17 @@ class Turn:
         speech = self._speech
         if speech is not None:
             speech.cancel()
+        if error.kind == CANCELLED and state.message_id is not None:
+            try:
+                self._finish(state, "interrupted")  # stopped after the reply began: not an error
+                return
+            except Exception:  # noqa: BLE001 - fall through and report it as failed
+                log.exception("could not store the interrupted turn %d", self.id)
         timings = self._timings(state)
         if state.message_id is not None:
-            status = "interrupted" if error.kind == CANCELLED else "failed"
             try:
-                self.setup.store.update_message(state.message_id, text=state.reply, status=status,
-                                                error=None if error.kind == CANCELLED else str(error),
-                                                timings=timings.as_dict())
+                self.setup.store.update_message(state.message_id, text=state.reply, status="failed",
+                                                error=str(error), timings=timings.as_dict())
             except Exception:  # noqa: BLE001 - the failure we report matters more
                 log.exception("could not store the failed turn %d", self.id)
         self.result = TurnFailed(self.id, error, state.conversation_id, state.message_id, state.reply, timings)

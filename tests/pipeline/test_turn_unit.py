@@ -309,3 +309,32 @@ def test_playback_failure_becomes_a_notice(harness_factory) -> None:
     while not h.of(Notice) and time.monotonic() < deadline:
         time.sleep(0.01)
     assert [(n.kind, n.message) for n in h.of(Notice)] == [("playback_failed", "The audio output stopped working")]
+
+
+def test_stop_while_waiting_to_retry_ends_interrupted_not_failed(harness_factory, groq_server) -> None:
+    groq_server.default = GroqBehaviour(status=429, retry_after=5)
+    h = harness_factory(speak=False)
+    turn = h.assistant.send_text("hello")
+    while not h.of(ReplyStarted):
+        time.sleep(0.01)
+    time.sleep(0.1)
+    h.assistant.stop()
+    result = turn.wait(2)
+    assert isinstance(result, TurnFinished) and result.status == "interrupted"
+    assert h.store.of_role("assistant")[0].status == "interrupted"
+    assert not h.of(TurnFailed)
+
+
+def test_stop_during_transcription_is_a_quiet_cancel_that_stores_nothing(harness_factory) -> None:
+    class SlowTranscriber(FakeTranscriber):
+        def transcribe(self, clip, **kwargs):
+            time.sleep(0.3)
+            return super().transcribe(clip, **kwargs)
+
+    h = harness_factory(speak=False, transcriber=SlowTranscriber(FakeTranscript("hello")))
+    turn = h.assistant.send_clip(Clip(np.zeros(16000, dtype=np.float32)))
+    time.sleep(0.05)
+    h.assistant.stop()
+    result = turn.wait(5)
+    assert isinstance(result, TurnFailed) and result.error.kind == "cancelled"
+    assert h.store.messages == {}
