@@ -11,6 +11,8 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
+from desktop_assistant.ui.qt_compat import emit
+
 
 class Banner(QFrame):
     action_triggered = Signal(str)  # the action's key, e.g. "settings"
@@ -74,4 +76,4 @@ class Banner(QFrame):
     def _on_action(self) -> None:
         if self._callback is not None:
             self._callback()
-        self.action_triggered.emit(self._action_key)
+        emit(self.action_triggered, self._action_key)

@@ -18,6 +18,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
+from desktop_assistant.ui.qt_compat import emit
+
 log = logging.getLogger(__name__)
 
 LEVEL_INTERVAL_MS = 33
@@ -71,7 +73,7 @@ class EngineBridge(QObject):
         if self._closed.is_set():
             return
         try:
-            self._incoming.emit(event)
+            emit(self._incoming, event)
         except RuntimeError:  # the bridge was deleted while a worker was finishing
             self._closed.set()
 
@@ -116,7 +118,7 @@ class EngineBridge(QObject):
                 except Exception:  # noqa: BLE001 - a slot bug must not stop event delivery
                     log.exception("GUI callback failed")
             else:
-                getattr(self, event.signal).emit(event.payload)
+                emit(getattr(self, event.signal), event.payload)
             return
         name = signal_name(event)
         if name == "recording_started":
@@ -127,16 +129,16 @@ class EngineBridge(QObject):
         signal = getattr(type(self), name, None)
         self.delivered += 1
         if isinstance(signal, Signal):
-            getattr(self, name).emit(event)
+            emit(getattr(self, name), event)
         else:
             log.debug("engine event without a signal: %s", type(event).__name__)
-        self.any_event.emit(event)
+        emit(self.any_event, event)
 
     def _flush_level(self) -> None:
         with self._level_lock:
             value, self._level = self._level, None
         if value is not None and not self._closed.is_set():
-            self.level.emit(value)
+            emit(self.level, value)
 
 
 class _Wrapped:

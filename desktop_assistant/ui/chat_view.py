@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
+from desktop_assistant.ui.qt_compat import emit
+
 STYLE = """
 QFrame#userBubble { background: palette(alternate-base); border: 1px solid palette(mid); border-radius: 10px; }
 QFrame#assistantBubble { background: palette(base); border: 1px solid palette(midlight); border-radius: 10px; }
@@ -145,7 +147,7 @@ class ChatView(QScrollArea):
         self._column.insertLayout(self._column.count() - 1, row)
         self._bubbles.append(bubble)
         self._placeholder.hide()
-        self.bubble_added.emit(bubble)
+        emit(self.bubble_added, bubble)
         if role != "user" and (status != "complete" or timings):
             bubble.finish(status, timings, error)
         self._scroll_to_end()

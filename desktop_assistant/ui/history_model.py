@@ -14,6 +14,8 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QFont, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
+from desktop_assistant.ui.qt_compat import emit
+
 PAGE = 200
 IdRole = Qt.ItemDataRole.UserRole + 1
 DayRole = Qt.ItemDataRole.UserRole + 2
@@ -91,7 +93,7 @@ class ConversationListModel(QAbstractListModel):
         if row >= 0:
             self._rows[row] = row_data
             index = self.index(row)
-            self.dataChanged.emit(index, index)
+            emit(self.dataChanged, index, index)
 
     # -- Qt model API ---------------------------------------------------------------------------
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API

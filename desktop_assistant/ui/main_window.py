@@ -30,8 +30,9 @@ from desktop_assistant.ui.bridge import EngineBridge
 from desktop_assistant.ui.chat_view import ChatView
 from desktop_assistant.ui.level_meter import LevelMeter
 from desktop_assistant.ui.preferences import load_geometry, save_geometry, save_settings
-from desktop_assistant.ui.ptt_button import PushToTalkButton, PushToTalkKey
 from desktop_assistant.ui.problems import describe_problem
+from desktop_assistant.ui.ptt_button import PushToTalkButton, PushToTalkKey
+from desktop_assistant.ui.qt_compat import emit
 from desktop_assistant.ui.status_bar import StatusBar
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ class MainWindow(QMainWindow):
         self.engine = engine
         self.bridge = bridge
         self.state = "loading"
+        self.engine_state = "starting"  # → "ready" | "failed" once the engine's build is delivered
         self._started = False
         self._shut_down = False
         self.remember_geometry = True
@@ -246,9 +248,10 @@ class MainWindow(QMainWindow):
         self.ptt.set_listening(state == "listening")
         if state != "listening":
             self.level.reset()
-        self.state_changed.emit(state)
+        emit(self.state_changed, state)
 
     def _on_engine_ready(self, assistant: Any) -> None:
+        self.engine_state = "ready"
         self._set_state("ready")
         if not self.app.settings.groq_api_key:
             self.show_problem_text("No Groq API key — replies need one.", "Open Settings", "settings", kind="no_key",
@@ -256,6 +259,7 @@ class MainWindow(QMainWindow):
         self.status.show_network("no key" if not self.app.settings.groq_api_key else "unknown")
 
     def _on_engine_failed(self, error: Any) -> None:
+        self.engine_state = "failed"
         self._set_state("error")
         self.show_problem(error)
 
@@ -416,4 +420,4 @@ class MainWindow(QMainWindow):
             if window is not None:
                 window.shutdown()
         log.info("main window closed")
-        self.closed.emit()
+        emit(self.closed)

@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_assistant.ui.qt_compat import emit
+
 _LABELS = {
     ("hold", False): "Hold to talk",
     ("hold", True): "Listening…\nrelease to send",
@@ -80,14 +82,14 @@ class PushToTalkButton(QPushButton):
             return
         self._active = True
         self._refresh()
-        self.talk_started.emit()
+        emit(self.talk_started)
 
     def end(self) -> None:
         if not self._active:
             return
         self._active = False
         self._refresh()
-        self.talk_ended.emit()
+        emit(self.talk_ended)
 
     def key_pressed(self) -> None:
         if self._mode == "hold" or not self._active:

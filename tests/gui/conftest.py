@@ -74,7 +74,7 @@ def fake_window(qtbot: Any, gui_app: App) -> Iterator[Any]:
     window = build_main_window(gui_app, build)
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitUntil(lambda: window.engine.ready, timeout=5000)
+    qtbot.waitUntil(lambda: window.engine_state == "ready", timeout=5000)
     window.fake = holder["assistant"]
     yield window
     window.close()
@@ -149,7 +149,7 @@ def engine_window(qtbot: Any, app_home: Any, monkeypatch: pytest.MonkeyPatch, gr
         window = build_main_window(app, build)
         qtbot.addWidget(window)
         window.show()
-        qtbot.waitUntil(lambda: window.engine.built, timeout=20000)
+        qtbot.waitUntil(lambda: window.engine_state != "starting", timeout=20000)
         assert window.engine.assistant is not None, window.engine.error
         made.append((window, app))
         return window

@@ -308,3 +308,20 @@ def test_close_shuts_the_engine_down_in_order(qtbot: Any, fake_window: Any) -> N
     w.close()
     assert w.fake.names()[-2:] == ["stop", "close"]
     assert w.bridge.closed
+
+
+def test_many_emits_keep_true_alive(qtbot: Any) -> None:
+    """PySide6 6.12 emit() drops a reference to True each call; a long session must not abort."""
+    import sys
+
+    from desktop_assistant.ui.qt_compat import emit
+
+    bridge = EngineBridge()
+    got: list[object] = []
+    bridge.reply_delta.connect(got.append)
+    before = sys.getrefcount(True)
+    for i in range(20_000):
+        emit(bridge.reply_delta, ReplyDelta(1, "x", ""))
+    assert len(got) == 20_000
+    assert sys.getrefcount(True) > before - 2_000  # without the fix: 20 000 fewer (other threads add noise)
+    bridge.close()
