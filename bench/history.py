@@ -16,7 +16,12 @@ Then measures, in one run:
 - `add_message` latency on the big database.
 
 Goals at 1M messages: search p50 <= 20 ms, list page <= 20 ms, >= 100x faster
-than the scan.
+than the scan (the scan grows with the history, so smaller runs show less).
+
+Measured (2 cores, 1M messages / 100k conversations, 487 MB, built in 92 s):
+search p50 rare 0.8 ms, common 1.6 ms, two-word 2.6 ms, prefix 2.1 ms, very
+common ("the") 5.6 ms; LIKE scan 220-420 ms (ratios 268x, 183x, 113x; 75x for
+"the"); list page 0.5 ms; count 6 ms; add_message 0.6 ms.
 
     .venv/bin/python bench/history.py [--messages N] [--db PATH] [--json]
 """
@@ -298,7 +303,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{kind:<14}{s['p50_ms']:>9.2f}{s['p95_ms']:>9.2f}{like_p50:>10.1f}{ratio:>8.0f}   {example!r}")
     for name, s in {**results["list"], **results["write"]}.items():
         print(f"{name:<24} p50 {s['p50_ms']:>8.2f} ms   p95 {s['p95_ms']:>8.2f} ms")
-    print("goals (at 1M messages): " + ", ".join(f"{k} {'OK' if v else 'MISSED'}" for k, v in goals.items()))
+    scale = "" if n_msg >= 1_000_000 else f" (goals are for --messages 1000000; this run: {n_msg:,})"
+    print("goals: " + ", ".join(f"{k} {'OK' if v else 'MISSED'}" for k, v in goals.items()) + scale)
     return 0
 
 
