@@ -158,7 +158,7 @@ class Recorder:
             raise self._callback_stop
 
     def _finished(self) -> None:
-        if self._stopping or self._limit_hit:
+        if self._stopping or self._limit_hit or self._stream is None:  # ours, or a late one from before
             return
         self._fail("The microphone stopped working during the recording")
 
