@@ -39,11 +39,13 @@ log = logging.getLogger(__name__)
 
 MIN_CLIP_S = 0.3
 CPU_THREADS = 2
-NO_SPEECH_PROB = 0.75  # a segment Whisper itself thinks is not speech
+# A segment Whisper itself thinks is not speech: very sure, or fairly sure and unsure of the words
+# (its own rule, > 0.6 and logprob < -1, lets " you" over noise through at -0.97).
+NO_SPEECH_SURE, NO_SPEECH_LIKELY, LOW_LOGPROB = 0.9, 0.6, -0.7
 # What Whisper says over silence or noise (learned from subtitles); never a real request on its own.
 HALLUCINATIONS = frozenset({
     "thanks for watching", "thank you for watching", "thanks for watching bye", "please subscribe",
-    "subscribe to my channel", "like and subscribe", "you", "bye", "the end", "so",
+    "subscribe to my channel", "like and subscribe", "you", "the end", "so",
     "subtitles by the amaraorg community", "subtitles by", "transcription by castingwords",
 })
 _BRACKETED = re.compile(r"^\s*([\[\(♪*].*[\]\)♪*]|♪+)\s*$")
@@ -94,6 +96,11 @@ def decode_options(duration_s: float, language: str | None, initial_prompt: str 
 
 def _normal(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9 ]+", "", text.lower().replace("-", " ")).split())
+
+
+def _not_speech(segment: Any) -> bool:
+    nsp = segment.no_speech_prob
+    return nsp >= NO_SPEECH_SURE or (nsp > NO_SPEECH_LIKELY and segment.avg_logprob < LOW_LOGPROB)
 
 
 def is_hallucination(text: str) -> bool:
@@ -340,7 +347,7 @@ class Transcriber:
         raw = list(segments_iter)  # the generator does the work: consume it here, in the worker
         stt_ms = (time.perf_counter() - started) * 1000.0
         kept = tuple(Segment(round(s.start, 2), round(s.end, 2), s.text.strip(), float(s.no_speech_prob),
-                             float(s.avg_logprob)) for s in raw if s.no_speech_prob < NO_SPEECH_PROB)
+                             float(s.avg_logprob)) for s in raw if not _not_speech(s))
         text = " ".join(s.text for s in kept if s.text).strip()
         no_speech = not kept or is_hallucination(text)
         if no_speech:

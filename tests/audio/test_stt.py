@@ -108,7 +108,8 @@ def test_a_corrupt_model_file_falls_back_with_the_reason(app_home: Path, embedde
 class FakeWhisper:
     """Returns canned segments; optionally slow or failing."""
 
-    def __init__(self, texts: list[tuple[str, float]] | None = None, *, delay: float = 0.0,
+    def __init__(self, texts: list[tuple[str, float] | tuple[str, float, float]] | None = None, *,
+                 delay: float = 0.0,
                  error: Exception | None = None) -> None:
         self.texts = texts if texts is not None else [("Hello there.", 0.05)]
         self.delay = delay
@@ -123,9 +124,9 @@ class FakeWhisper:
             time.sleep(self.delay)
             if self.error is not None:
                 raise self.error
-            for i, (text, nsp) in enumerate(self.texts):
+            for i, (text, nsp, *logprob) in enumerate(self.texts):
                 yield SimpleNamespace(start=float(i), end=float(i + 1), text=" " + text, no_speech_prob=nsp,
-                                      avg_logprob=-0.2)
+                                      avg_logprob=logprob[0] if logprob else -0.2)
 
         return segments(), SimpleNamespace(language=options.get("language") or "de")
 
@@ -170,7 +171,10 @@ def test_language_and_prompt_reach_the_model(app_home: Path) -> None:
     ([("[BLANK_AUDIO]", 0.1)], ""),
     ([("you", 0.2)], ""),
     ([("Turn it up.", 0.9)], ""),  # Whisper is sure it is not speech
+    ([("Turn it up.", 0.7, -0.9)], ""),  # fairly sure, and unsure of the words
+    ([("Turn it up.", 0.7, -0.3)], "Turn it up."),  # fairly sure, but the words are clear
     ([("Turn it up.", 0.9), ("Play music.", 0.1)], "Play music."),
+    ([("Bye.", 0.1)], "Bye."),
     ([("Thank you.", 0.1)], "Thank you."),  # a real reply, not a subtitle credit
 ])
 def test_no_speech_rules(app_home: Path, texts: list[tuple[str, float]], expected: str) -> None:
