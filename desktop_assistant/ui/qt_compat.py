@@ -1,11 +1,16 @@
 """Work-arounds for bugs in the pinned Qt binding.
 
-PySide6 6.12.0: `SignalInstance.emit()` returns `True` without taking a reference,
-so every emit from Python drops one reference to `True`; after some thousands of
-emits (a few long conversations) the interpreter aborts with "bool_dealloc:
-deallocating True or False". `emit()` here compensates when — and only when — the
-running binding is measured to have the bug, so a fixed binding is left alone.
-Every Python-side emit in the GUI goes through it.
+PySide6 6.12.0 (abi3 wheel) on Python 3.11 returns `None` from every void method
+(`label.setText(…)`) and `True` from `SignalInstance.emit()` without taking a
+reference — fine on Python ≥ 3.12, where those objects are immortal, but on 3.11
+each call drops one reference. After enough calls (minutes to hours of a live
+GUI) the interpreter aborts with "none_dealloc: deallocating None" or
+"bool_dealloc". Both are measured at start, and only a binding that has the bug
+is worked around:
+- `protect_singletons()` gives None, True and False so many references that they
+  can never reach zero (what Python 3.12 does for them); `qt_application()` calls it;
+- `emit()` re-adds the reference emit() took (every Python-side emit in the GUI
+  goes through it, so the count stays exact even without the first fix).
 """
 
 from __future__ import annotations
@@ -44,6 +49,34 @@ def emit_steals_result() -> bool:
                 ctypes.pythonapi.Py_DecRef(ctypes.py_object(True))
         del probe
     return _steals
+
+
+_HEADROOM = 1 << 60
+
+
+def void_call_drops_none() -> bool:
+    """True when a void Qt method call returns None without a reference (measured)."""
+    probe = _Probe()
+    before = sys.getrefcount(None)
+    for _ in range(64):
+        probe.setObjectName("probe")
+    return before - sys.getrefcount(None) >= 32
+
+
+def protect_singletons() -> bool:
+    """Make None/True/False effectively immortal if this binding leaks their references.
+
+    Returns True when the work-around was needed. Their reference count is the first
+    field of the object (CPython 3.11 layout); they are static and never freed, so a
+    huge count is harmless.
+    """
+    if sys.version_info >= (3, 12) or not void_call_drops_none():
+        return False
+    for obj in (None, True, False):
+        cell = ctypes.c_ssize_t.from_address(id(obj))
+        if cell.value < _HEADROOM:
+            cell.value += _HEADROOM
+    return True
 
 
 def emit(signal: Any, *args: Any) -> None:
