@@ -147,7 +147,7 @@ def test_barge_in_silences_the_sink_and_stores_the_spoken_part(rig: Rig, groq_se
 def test_push_to_talk_records_the_microphone_and_answers(rig: Rig, store) -> None:
     rig.assistant.push_to_talk_pressed()
     assert rig.assistant.is_recording
-    player = play_into_sink(FIXTURES / "lights.wav", delay_s=0.2)
+    player = play_into_sink(FIXTURES / "lights.wav", delay_s=0.8)  # let the capture stream start flowing
     player.communicate(timeout=20)
     time.sleep(0.3)
     released = time.monotonic()
