@@ -53,7 +53,8 @@ def _decode(source: str | BinaryIO, sample_rate: int, max_seconds: float | None)
     return np.ascontiguousarray(samples, dtype=np.float32)
 
 
-def decode_file(path: str | Path, sample_rate: int = 16000, *, max_seconds: float | None = None) -> np.ndarray:
+def decode_file(path: str | Path, sample_rate: int = 16000, *,
+                max_seconds: float | None = None) -> np.ndarray:
     """The audio of `path` as float32 mono at `sample_rate`.
 
     A missing, empty, unreadable or non-audio file raises `UserFacingError(kind="input")`.

@@ -108,7 +108,8 @@ def probe_in_subprocess(timeout: float = PROBE_TIMEOUT_S) -> str | None:
     except ValueError:
         name = f"signal {-result.returncode}"
     log.warning("audio probe died with %s: %s", name, result.stderr.strip()[-300:])
-    return f"Audio is unavailable: the sound system failed to start ({name}); is a sound server or card present?"
+    return (f"Audio is unavailable: the sound system failed to start ({name}); "
+            "is a sound server or card present?")
 
 
 def describe_problem(*, probe: bool = True) -> str | None:

@@ -2,12 +2,16 @@
 
 Chunks play back to back with no gap (the callback fills each block from as many
 chunks as it needs). `stop()` clears the queue; the next block is silence, so output
-stops within one block plus the device latency (~10 + 20 ms; see test_player.py). Events are delivered from the audio
-thread: `ChunkStarted(tag, at)` when a chunk's first sample is handed to the device
-and `Drained(at)` when the queue has run dry. Listeners must be cheap.
+stops within one block plus the device latency (~10 + 20 ms; see test_player.py).
+Events come from the audio thread: `ChunkStarted(tag, at)` when a chunk's first sample
+is handed to the device and `Drained(at)` when the queue has run dry (the last sample
+handed over; audible `latency` later). Listeners must be cheap.
 
 Playback and recording use separate explicit streams (never `sd.play`/`sd.stop`,
 which share one global stream), so playing while recording cuts neither.
+
+Note: a new ALSA→PulseAudio output stream can take ~2 s before its callbacks flow (seen
+with the test null sink), so open the player early, not at the first reply.
 """
 
 from __future__ import annotations

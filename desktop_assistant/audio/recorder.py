@@ -117,8 +117,9 @@ class Recorder:
             self._reset(samplerate)
             return factory(samplerate=samplerate, blocksize=max(1, int(samplerate * self._block_s)), **kw)
 
-        opened, rate = open_at_rates(make, rates, "microphone", channels=1, dtype="float32", device=device_arg,
-                                     callback=self._callback, finished_callback=self._finished)
+        opened, rate = open_at_rates(make, rates, "microphone", channels=1, dtype="float32",
+                                     device=device_arg, callback=self._callback,
+                                     finished_callback=self._finished)
         self._started_at = self._last_block_at = time.monotonic()
         try:
             opened.start()

@@ -14,7 +14,8 @@ log = logging.getLogger(__name__)
 CLOSE_TIMEOUT_S = 2.0
 
 
-def open_at_rates(factory: Callable[..., Any], rates: Sequence[int], what: str, **kwargs: Any) -> tuple[Any, int]:
+def open_at_rates(factory: Callable[..., Any], rates: Sequence[int], what: str,
+                  **kwargs: Any) -> tuple[Any, int]:
     """Open a stream at the first of `rates` the device accepts; (stream, rate).
 
     Raises AudioError naming the device problem when none works.

@@ -33,7 +33,8 @@ def register(subparsers: Any) -> None:
                               description=__doc__)
     p.add_argument("--seconds", type=_seconds, required=True, metavar="N", help="how long to record")
     p.add_argument("--out", metavar="FILE.wav", help="output file (default: recording-<time>.wav here)")
-    p.add_argument("--device", metavar="NAME|INDEX", help="input device (default: INPUT_DEVICE or the system's)")
+    p.add_argument("--device", metavar="NAME|INDEX",
+                   help="input device (default: INPUT_DEVICE or the system's)")
     p.set_defaults(func=run)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict
 from typing import Any
 
 from desktop_assistant.audio.clip import SAMPLE_RATE, AudioClip
@@ -75,5 +74,5 @@ def as_json(t: Transcript) -> dict[str, Any]:
         "model": t.model,
         "model_source": t.model_source,
         "no_speech": t.no_speech,
-        "segments": [{k: v for k, v in asdict(s).items() if k in ("start", "end", "text")} for s in t.segments],
+        "segments": [{"start": s.start, "end": s.end, "text": s.text} for s in t.segments],
     }

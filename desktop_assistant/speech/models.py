@@ -85,7 +85,8 @@ def repo_for(name: str) -> str:
 
 
 def looks_like_path(value: str) -> bool:
-    return any(sep in value for sep in ("/", "\\")) or value.startswith(("~", ".")) or Path(value).is_absolute()
+    has_sep = any(sep in value for sep in ("/", "\\"))
+    return has_sep or value.startswith(("~", ".")) or Path(value).is_absolute()
 
 
 def model_dir_problem(path: Path) -> str | None:
@@ -247,7 +248,8 @@ def hub_downloader(repo_id: str, dest: Path, report: Callable[[int, int | None],
 
 
 def download_model(name: str, paths: Paths, *, on_progress: Callable[[DownloadProgress], None] | None = None,
-                   cancel: threading.Event | None = None, downloader: Downloader | None = None) -> ResolvedModel:
+                   cancel: threading.Event | None = None,
+                   downloader: Downloader | None = None) -> ResolvedModel:
     """Download size `name` into `<user data>/models/<name>` (atomically: a partial folder is renamed).
 
     Raises DownloadCancelled when `cancel` is set, ModelError for anything else.
@@ -286,3 +288,27 @@ def download_model(name: str, paths: Paths, *, on_progress: Callable[[DownloadPr
         raise ModelError(f"Could not download the {name} speech model: {exc}", "check the network") from None
     log.info("downloaded %s into %s", name, final)
     return ResolvedModel(name, final, "download")
+
+
+def download_in_background(name: str, paths: Paths, *, on_progress: Callable[[DownloadProgress], None],
+                           on_end: Callable[[ResolvedModel | None, UserFacingError | None], None],
+                           cancel: threading.Event, downloader: Downloader | None = None) -> threading.Thread:
+    """Run `download_model` on a daemon thread; `on_end(resolved, None)` when done,
+    `(None, error)` when it failed, `(None, None)` when cancelled. Never raises."""
+
+    def run() -> None:
+        try:
+            resolved = download_model(name, paths, on_progress=on_progress, cancel=cancel,
+                                      downloader=downloader)
+        except DownloadCancelled:
+            log.info("download of %s cancelled", name)
+            on_end(None, None)
+            return
+        except UserFacingError as exc:
+            on_end(None, exc)
+            return
+        on_end(None, None) if cancel.is_set() else on_end(resolved, None)
+
+    thread = threading.Thread(target=run, name="model-download", daemon=True)
+    thread.start()
+    return thread

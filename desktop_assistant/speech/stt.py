@@ -1,18 +1,12 @@
 """Speech to text: one long-lived worker thread owns the WhisperModel.
 
-`Transcriber.start()` starts the worker, which loads the model in the background
-(see `models.plan`). `transcribe()` is blocking and may be called from any thread;
-`submit()` returns a Future. Nothing raised in the worker crosses threads except as
-a Future's exception (always a UserFacingError). When the wanted size is not on disk
-and the network is up, it is downloaded in the background while the embedded tiny.en
-serves; the worker swaps models once the download is ready.
+`start()` loads the model (see `models.plan`) on the worker; `transcribe()` blocks, from any
+thread; `submit()` returns a Future, whose exception is always a UserFacingError. A wanted size
+not on disk is downloaded in the background (when online) while the embedded tiny.en serves.
 
-Latency choices (see bench/stt.py for the figures): int8 weights, two CPU threads
-(this is a 2-core target: more threads only contend), VAD on (silence is skipped and
-empty clips cost ~5 ms), no timestamp tokens for clips that fit one 30 s window, no
-conditioning on previous text, and the language given (skips detection). Beam 5 is
-kept: on tiny.en greedy decoding loses words, and the decoder is a small share of the
-time next to the encoder.
+Latency (figures: bench/stt.py): int8, 2 threads (a 2-core target), VAD (empty clips ~5 ms),
+no timestamps within one 30 s window, no previous-text conditioning, language given. Beam 5
+stays: greedy loses words on tiny.en and saves little next to the fixed 30 s encoder pass.
 """
 
 from __future__ import annotations
@@ -33,7 +27,7 @@ from desktop_assistant.config import Settings
 from desktop_assistant.errors import UserFacingError
 from desktop_assistant.paths import Paths
 from desktop_assistant.speech import models
-from desktop_assistant.speech.models import DownloadCancelled, DownloadProgress, ModelError, ResolvedModel
+from desktop_assistant.speech.models import DownloadProgress, ModelError, ResolvedModel
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +104,9 @@ def is_hallucination(text: str) -> bool:
 class Transcriber:
     """Owns the Whisper model on its own thread; transcribes `AudioClip`s."""
 
-    def __init__(self, settings: Settings, paths: Paths, on_status: Callable[[ModelStatus], None] | None = None,
-                 *, model: ResolvedModel | None = None, allow_download: bool | None = None,
+    def __init__(self, settings: Settings, paths: Paths,
+                 on_status: Callable[[ModelStatus], None] | None = None, *,
+                 model: ResolvedModel | None = None, allow_download: bool | None = None,
                  downloader: models.Downloader | None = None,
                  model_factory: Callable[[ResolvedModel, str], Any] | None = None) -> None:
         self.settings = settings
@@ -268,7 +263,8 @@ class Transcriber:
             self._start_download(wanted)
 
     def _load(self, resolved: ResolvedModel) -> None:
-        self._publish(ModelStatus(resolved.name, resolved.source, "loading", None, f"loading {resolved.describe}"))
+        self._publish(ModelStatus(resolved.name, resolved.source, "loading", None,
+                                  f"loading {resolved.describe}"))
         started = time.perf_counter()
         try:
             self._model, resolved = self._load_with_compute_type(resolved)
@@ -333,13 +329,15 @@ class Transcriber:
             future.set_exception(exc)
         except Exception as exc:  # noqa: BLE001 - turn into a typed error for the caller's thread
             log.exception("transcription failed")
-            future.set_exception(UserFacingError(f"Speech recognition failed: {_first_line(exc)}", kind="stt"))
+            error = UserFacingError(f"Speech recognition failed: {_first_line(exc)}", kind="stt")
+            future.set_exception(error)
 
     def _run_model(self, clip: AudioClip, language: str | None, prompt: str | None) -> Transcript:
         model, resolved = self._model, self._resolved
         assert resolved is not None
-        samples = clip.samples if clip.sample_rate == SAMPLE_RATE else resample(clip.samples, clip.sample_rate,
-                                                                                SAMPLE_RATE)
+        samples = clip.samples
+        if clip.sample_rate != SAMPLE_RATE:
+            samples = resample(samples, clip.sample_rate, SAMPLE_RATE)
         if not getattr(model, "model", None) or not getattr(model.model, "is_multilingual", True):
             language = "en"  # English-only model: skip detection, avoid its warning
         started = time.perf_counter()
@@ -365,39 +363,30 @@ class Transcriber:
 
     # -- background download ------------------------------------------------------------
     def _start_download(self, name: str) -> None:
+        meanwhile = f" — using embedded {models.EMBEDDED_NAME} meanwhile"
+
         def progress(p: DownloadProgress) -> None:
             pct = p.percent
-            self._publish(ModelStatus(name, "download", "downloading", None if pct is None else pct / 100.0,
-                                      f"downloading {name}" + (f" {pct:.0f}%" if pct is not None else "")
-                                      + f" — using embedded {models.EMBEDDED_NAME} meanwhile"))
+            shown = f"downloading {name}" + (f" {pct:.0f}%" if pct is not None else "") + meanwhile
+            fraction = None if pct is None else pct / 100.0
+            self._publish(ModelStatus(name, "download", "downloading", fraction, shown))
 
-        def run() -> None:
-            try:
-                resolved = models.download_model(name, self.paths, on_progress=progress,
-                                                  cancel=self._cancel_download, downloader=self._downloader)
-            except DownloadCancelled:
-                log.info("download of %s cancelled", name)
-                current = self._resolved
-                if current is not None and not self._closed:
-                    self._publish(ModelStatus(current.name, current.source, "ready", None,
-                                              f"download of {name} cancelled — using {current.name}"))
-                return
-            except UserFacingError as exc:
-                current = self._resolved
-                self._publish(ModelStatus(current.name if current else name, current.source if current else "",
-                                          "ready" if current else "error", None,
-                                          f"{exc} — using embedded {models.EMBEDDED_NAME}"))
-                return
-            if not self._cancel_download.is_set():
+        def ended(resolved: ResolvedModel | None, error: UserFacingError | None) -> None:
+            current = self._resolved
+            if resolved is not None:
                 try:
                     self._put(("swap", resolved))
                 except UserFacingError:  # closed meanwhile: the model is on disk for next time
                     pass
+            elif current is not None and not self._closed:
+                what = str(error) if error else f"download of {name} cancelled"
+                self._publish(ModelStatus(current.name, current.source, "ready", None,
+                                          f"{what} — using {current.name}"))
 
-        self._publish(ModelStatus(name, "download", "downloading", 0.0,
-                                  f"downloading {name} — using embedded {models.EMBEDDED_NAME} meanwhile"))
-        self._download_thread = threading.Thread(target=run, name="model-download", daemon=True)
-        self._download_thread.start()
+        self._publish(ModelStatus(name, "download", "downloading", 0.0, f"downloading {name}{meanwhile}"))
+        self._download_thread = models.download_in_background(
+            name, self.paths, on_progress=progress, on_end=ended, cancel=self._cancel_download,
+            downloader=self._downloader)
 
     @staticmethod
     def _check_clip(clip: AudioClip) -> None:
