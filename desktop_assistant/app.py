@@ -29,7 +29,7 @@ class App:
     paths: Paths
     redactor: Redactor
     agents: AgentSet
-    _closers: list[Callable[[], None]] = field(default_factory=list)
+    _closers: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
     _parts: dict[str, Any] = field(default_factory=dict)
     _settings_listeners: list[Callable[[Settings, Settings], None]] = field(default_factory=list)
 
@@ -80,13 +80,28 @@ class App:
             obj = build()
             self._parts[name] = obj
             if close is not None:
-                self._closers.append(lambda: close(obj))
+                self._closers.append((name, lambda: close(obj)))
         return self._parts[name]
+
+    def replace_part(self, name: str, obj: Any, close: Callable[[Any], None] | None = None) -> Any:
+        """Put `obj` in place of part `name` (e.g. a recorder for a new device); returns the old
+        one, which the caller closes. The new one is closed at shutdown in the old one's place."""
+        old = self._parts.get(name)
+        self._parts[name] = obj
+        closer = (name, (lambda: close(obj)) if close is not None else (lambda: None))
+        for i, (existing, _) in enumerate(self._closers):
+            if existing == name:
+                self._closers[i] = closer
+                break
+        else:
+            if close is not None:
+                self._closers.append(closer)
+        return old
 
     def close(self) -> None:
         """Close components in reverse order of creation (last built, first closed)."""
         while self._closers:
-            closer = self._closers.pop()
+            _, closer = self._closers.pop()
             try:
                 closer()
             except Exception:  # noqa: BLE001 - shutdown must go on

@@ -20,6 +20,11 @@ log = logging.getLogger(__name__)
 
 Builder = Callable[[Any, Any], Any]  # (app, bridge) -> assistant
 
+# Settings the Assistant does not apply itself: the controller swaps these parts.
+RECORDER_SETTINGS = ("input_device", "max_recording_s")
+STT_SETTINGS = ("stt_model", "stt_compute_type")
+PLAYER_SETTINGS = ("output_device",)
+
 
 def build_engine(app: Any, bridge: Any, **options: Any) -> Any:
     """The real engine (assistant/wiring.py), its events and levels routed into the bridge.
@@ -44,6 +49,8 @@ class EngineController:
         self._started = False
         self.assistant: Any = None
         self.error: BaseException | None = None
+        if hasattr(app, "on_settings_changed"):
+            app.on_settings_changed(self._settings_changed)
 
     @property
     def built(self) -> bool:
@@ -132,6 +139,66 @@ class EngineController:
             log.exception("engine command %s failed", name)
             self.bridge.post_command_failed(UserFacingError(f"Something went wrong: {exc}",
                                                             "see the log for details"))
+
+    # ------------------------------------------------------------ settings that need new parts
+
+    def _settings_changed(self, old: Any, new: Any) -> None:
+        changed = {name for name in (*RECORDER_SETTINGS, *STT_SETTINGS, *PLAYER_SETTINGS)
+                   if getattr(old, name) != getattr(new, name)}
+        if changed and not self._closed:
+            self._commands.submit(self._swap_parts, changed)
+
+    def _swap_parts(self, changed: set[str]) -> None:
+        """Replace the recorder / transcriber / player built from old settings (command thread)."""
+        assistant, app = self.assistant, self.app
+        if assistant is None:
+            return
+        settings = app.settings
+        try:
+            if changed & set(RECORDER_SETTINGS):
+                from desktop_assistant.audio.recorder import Recorder
+
+                recorder = Recorder(device=settings.input_device, max_seconds=settings.max_recording_s,
+                                    on_level=self.bridge.post_level)
+                recorder.on_event = getattr(assistant, "on_recorder_event", None)
+                self._retire(app.replace_part("recorder", recorder, lambda r: r.close()), "cancel", "close")
+                assistant.recorder = recorder
+            if changed & set(STT_SETTINGS):
+                from desktop_assistant.speech.stt import Transcriber
+
+                stt = Transcriber(settings, app.paths, on_status=self.bridge.post_model_status).start()
+                self._retire(app.replace_part("transcriber", stt, lambda t: t.close()), "close")
+                assistant.transcriber = stt
+            if changed & set(PLAYER_SETTINGS):
+                from desktop_assistant.audio.player import Player
+                from desktop_assistant.speech.tts import PLAYER_RATE
+
+                player = Player(device=settings.output_device, sample_rate=PLAYER_RATE)
+                player.on_event = getattr(assistant, "on_player_event", None)
+                self._retire(app.replace_part("player", player, lambda p: p.close()), "close")
+                assistant.player = player
+                if hasattr(assistant, "_player_state"):
+                    assistant._player_state = None  # opened on the next spoken turn
+            log.info("applied new %s", ", ".join(sorted(changed)))
+        except Exception as exc:  # noqa: BLE001 - shown as a banner; the old parts stay in use
+            log.exception("could not apply new audio/speech settings")
+            self.bridge.post_command_failed(exc if isinstance(exc, UserFacingError) else
+                                            UserFacingError(f"Could not apply the new settings: {exc}"))
+
+    @staticmethod
+    def _retire(part: Any, *steps: str) -> None:
+        """Close a replaced part on its own thread (closing may wait on a device or a worker)."""
+        if part is None:
+            return
+
+        def run() -> None:
+            for step in steps:
+                try:
+                    getattr(part, step)()
+                except Exception:  # noqa: BLE001 - an old part that fails to close is only logged
+                    log.warning("closing the replaced %s failed", type(part).__name__, exc_info=True)
+
+        threading.Thread(target=run, name="gui-retire-part", daemon=True).start()
 
     # ------------------------------------------------------------ shutdown
 

@@ -201,3 +201,24 @@ def test_gui_thread_never_stalls_during_a_voice_turn(qtbot: Any, engine_window: 
     assert w.chat.messages()[-1][2] == "complete"
     assert len(stalls) > 20
     assert max(stalls) < 500, f"the GUI thread stalled {max(stalls)} ms"
+
+
+@pytest.mark.audio
+def test_changing_the_microphone_applies_without_restart(qtbot: Any, engine_window: Any) -> None:
+    from desktop_assistant.ui.preferences import save_settings
+
+    w = engine_window(SPEECH_MUTED="1")
+    first = w.engine.assistant.recorder
+    save_settings(w.app, {"input_device": "no such microphone"})
+    qtbot.waitUntil(lambda: w.engine.assistant.recorder is not first, timeout=5000)
+    qtbot.mouseClick(w.ptt, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.banner.isVisible() and w.banner.kind == "audio", timeout=10000)
+    assert "no such microphone" in w.banner.text
+    broken = w.engine.assistant.recorder
+    save_settings(w.app, {"input_device": None})  # back to the system default (the null sink monitor)
+    qtbot.waitUntil(lambda: w.engine.assistant.recorder is not broken, timeout=5000)
+    assert not w.banner.isVisible()  # the microphone banner goes when the device changes
+    qtbot.mousePress(w.ptt, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.state == "listening", timeout=10000)
+    qtbot.mouseRelease(w.ptt, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: w.state != "listening", timeout=10000)
