@@ -48,6 +48,9 @@ class RecordingAssistant:
     def set_agent(self, agent_id: str) -> None:
         self._record("set_agent", agent_id)
 
+    def cancel_download(self) -> None:
+        self._record("cancel_download")
+
     def close(self, timeout: float = 5.0) -> None:
         self._record("close")
 

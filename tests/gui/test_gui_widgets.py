@@ -344,3 +344,31 @@ def test_void_calls_cannot_free_none(qtbot: Any) -> None:
     if void_call_drops_none():  # the buggy binding: None must have been made immortal
         assert sys.getrefcount(None) > 1 << 59
     assert label.text() == "x"
+
+
+def test_model_download_progress_and_cancel_keep_the_window_usable(qtbot: Any, fake_window: Any) -> None:
+    from desktop_assistant.speech.stt import ModelStatus
+
+    w = fake_window
+    w.bridge.post_model_status(ModelStatus("base", "download", "downloading", 0.42, "downloading base"))
+    qtbot.waitUntil(lambda: w.status.progress.isVisibleTo(w), timeout=2000)
+    assert w.status.model.text() == "Speech: base, downloading 42 %"
+    assert w.status.progress.value() == 42 and w.status.cancel.isVisibleTo(w)
+    assert w.text_box.isEnabled() and w.ptt.isEnabled()  # usable meanwhile
+    w.status.cancel.click()
+    wait_calls(qtbot, w.fake, ["cancel_download"])
+    w.bridge.post_model_status(ModelStatus("tiny.en", "embedded", "ready", None, "model ready"))
+    qtbot.waitUntil(lambda: not w.status.progress.isVisibleTo(w), timeout=2000)
+    assert w.status.model.text() == "Speech: tiny.en, embedded"
+
+
+def test_offline_voice_notice_is_a_banner_not_a_dialog(qtbot: Any, fake_window: Any) -> None:
+    from desktop_assistant.assistant.events import Notice
+
+    w = fake_window
+    w.bridge.post(Notice(3, "offline_voice", "Offline — speaking with the offline voice"))
+    qtbot.waitUntil(lambda: w.banner.kind == "offline_voice", timeout=2000)
+    assert w.banner.isVisible() and w.banner.text == "Offline — speaking with the offline voice"
+    from PySide6.QtWidgets import QApplication
+
+    assert QApplication.activeModalWidget() is None
