@@ -47,6 +47,7 @@ class SpeechRun:
         self._all_queued = threading.Event()
         self.first_audio_at: float | None = None
         self._announced = False
+        self._settled = False
         self.engines: set[str] = set()
         self._feeder = threading.Thread(target=self._feed, name=f"speech-feed-{turn_id}", daemon=True)
         self._notifier = threading.Thread(target=self._notify, name=f"speech-events-{turn_id}", daemon=True)
@@ -97,7 +98,16 @@ class SpeechRun:
         """Release the threads once the turn is over (does not silence a finished run)."""
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._work.put(None)
-        self._played.put(None)
+        self.settle(0.0)
+
+    def settle(self, timeout: float) -> None:
+        """Deliver the playback callbacks still pending, then end their thread (so a turn's
+        `FragmentSpoken` events all come before its `TurnFinished`)."""
+        if not self._settled:
+            self._settled = True
+            self._played.put(None)
+        if timeout > 0 and self._notifier is not threading.current_thread():
+            self._notifier.join(timeout)
 
     @property
     def spoken_text(self) -> str:

@@ -231,6 +231,8 @@ class Turn:
     def _finish(self, state: _State, status: str) -> None:
         s = self.setup
         speech = self._speech
+        if speech is not None:
+            speech.settle(0.5)
         spoken = speech.spoken_text if speech is not None else state.reply.strip()
         stored = spoken if status == "interrupted" and speech is not None else state.reply
         timings = self._timings(state)

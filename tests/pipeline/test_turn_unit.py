@@ -141,6 +141,7 @@ def test_spoken_turn_plays_fragments_in_order_while_streaming(harness_factory, g
     # speech began while the reply was still arriving
     assert kinds.index(SpeakingStarted) < max(i for i, k in enumerate(kinds) if k is ReplyDelta)
     assert [e.index for e in h.of(FragmentSpoken)] == [0, 1, 2]
+    assert kinds[-1] is TurnFinished  # every playback event comes before the end of the turn
     assert result.spoken == result.reply
     stored = h.store.of_role("assistant")[0]
     assert stored.timings["first_audio_ms"] == pytest.approx(speaking[0].first_audio_ms)
