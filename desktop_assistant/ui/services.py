@@ -66,6 +66,22 @@ class SettingsServices:
 
         self._run(work, done)
 
+    def model_plans(self, names: tuple[str, ...], done: Callable[[Any], None]) -> None:
+        """done({name: source} | UserFacingError) for every model name (offline, fast)."""
+        def work() -> Any:
+            from desktop_assistant.speech import models
+
+            out = {}
+            for name in names:
+                try:
+                    plan = models.plan(self.app.settings.with_values(stt_model=name), self.app.paths)
+                    out[name] = plan.source if plan.name == name else "download"
+                except UserFacingError:
+                    out[name] = "unavailable"
+            return out
+
+        self._run(work, done)
+
     def start_mic_test(self, device: Any, on_level: Callable[[float], None],
                        done: Callable[[Any], None]) -> None:
         """Record from `device` (not kept) and feed its level to `on_level` (any thread)."""

@@ -66,8 +66,11 @@ def _select(box: QComboBox, value: Any) -> None:
 
 
 def _value(box: QComboBox) -> Any:
+    """The chosen item's data, or what was typed into an editable box."""
     if box.isEditable():
-        return box.currentText().strip()
+        text = box.currentText().strip()
+        index = box.findText(text)
+        return box.itemData(index) if index >= 0 else text
     return box.currentData()
 
 
@@ -80,7 +83,7 @@ class SettingsDialog(QDialog):
         self.setObjectName("settingsDialog")
         self.setModal(False)
         self._key_dirty = False
-        self._mic_testing = False
+        self.model_sources: dict[str, str] = {}
         layout = QVBoxLayout(self)
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self._groq_page(), "&Assistant")
@@ -239,6 +242,7 @@ class SettingsDialog(QDialog):
         _select(self.ptt_mode, s.ptt_mode)
         self.error.hide()
         self.services.devices(self._devices_loaded)
+        self.services.model_plans(MODEL_CHOICES, self._models_listed)
         self._model_changed(self.stt_model.currentText())
 
     def values(self) -> dict[str, Any]:
@@ -306,8 +310,20 @@ class SettingsDialog(QDialog):
             _select(box, current)
             box.blockSignals(False)
 
-    def _model_changed(self, name: str) -> None:
-        name = name.strip()
+    def _models_listed(self, sources: Any) -> None:
+        """Label each model in the list: embedded / downloaded / download."""
+        if isinstance(sources, UserFacingError):
+            return
+        for i in range(self.stt_model.count()):
+            name = self.stt_model.itemData(i)
+            if name in sources:
+                self.stt_model.setItemData(i, f"{name}: {_SOURCES.get(sources[name], sources[name])}",
+                                           Qt.ItemDataRole.ToolTipRole)
+                self.stt_model.setItemText(i, name if sources[name] == "download" else f"{name} ✓")
+        self.model_sources = sources
+
+    def _model_changed(self, _text: str) -> None:
+        name = _value(self.stt_model)
         if name:
             self.model_state.setText("checking…")
             self.services.model_plan(name, self._model_planned)
@@ -317,7 +333,7 @@ class SettingsDialog(QDialog):
             self.model_state.setText(str(result))
             return
         name, source, reason = result
-        if name != self.stt_model.currentText().strip():
+        if name != _value(self.stt_model):
             return
         text = _SOURCES.get(source, source)
         self.model_state.setText(f"{text} — {reason}" if reason else text)

@@ -113,3 +113,39 @@ def test_devices_and_model_status_load_off_the_gui_thread(qtbot: Any, fake_windo
         names = [dialog.input_device.itemText(i) for i in range(dialog.input_device.count())]
         assert len(names) > 1, dialog.audio_state.text()
     dialog.close()
+
+
+def test_model_list_shows_what_is_on_this_computer(qtbot: Any, fake_window: Any, gui_app: App) -> None:
+    dialog = fake_window.open_settings()
+    qtbot.waitUntil(lambda: bool(dialog.model_sources), timeout=10000)
+    assert dialog.model_sources["tiny.en"] == "embedded"
+    assert dialog.model_sources["large-v3"] == "download"  # nothing downloaded in a fresh home
+    index = dialog.stt_model.findData("tiny.en")
+    assert dialog.stt_model.itemText(index) == "tiny.en ✓"
+    dialog.stt_model.setCurrentIndex(index)
+    qtbot.waitUntil(lambda: dialog.model_state.text().startswith("embedded"), timeout=10000)
+    assert dialog.apply()
+    assert gui_app.settings.stt_model == "tiny.en"
+    dialog.close()
+
+
+@pytest.mark.audio
+def test_microphone_meter_and_speaker_test_on_the_null_sink(qtbot: Any, fake_window: Any) -> None:
+    from tests.support.audio import FIXTURES, play_into_sink, pulse_available
+
+    assert pulse_available(), "run inside scripts/test-env.sh (make test)"
+    dialog = fake_window.open_settings()
+    peaks: list[float] = []
+    original = dialog.mic_meter.set_level
+    dialog.mic_meter.set_level = lambda dbfs: (peaks.append(dbfs), original(dbfs))  # type: ignore[method-assign]
+    dialog.mic_button.click()
+    qtbot.waitUntil(lambda: dialog.audio_state.text().startswith("Speak"), timeout=10000)
+    player = play_into_sink(FIXTURES / "fox.wav")
+    qtbot.waitUntil(lambda: bool(peaks) and max(peaks) > -35, timeout=15000)
+    player.wait(15)
+    dialog.mic_button.click()
+    assert dialog.mic_button.text() == "Test microphone"
+    dialog.speaker_button.click()
+    qtbot.waitUntil(lambda: dialog.speaker_button.isEnabled(), timeout=20000)
+    assert dialog.audio_state.text() == "Test sound played.", dialog.audio_state.text()
+    dialog.close()
