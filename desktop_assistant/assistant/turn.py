@@ -52,7 +52,7 @@ class TurnSetup:
     player: Any = None
     on_speech_run: Callable[[SpeechRun | None], None] | None = None
     stt_timeout: float = 60.0
-    speech_timeout: float = 120.0
+    speech_timeout: float = 900.0  # a cap only: the wait ends when the queued speech has played
 
 
 class Turn:
