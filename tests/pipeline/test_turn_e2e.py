@@ -144,7 +144,8 @@ def test_barge_in_silences_the_sink_and_stores_the_spoken_part(rig: Rig, groq_se
     assert LONG_REPLY.startswith(stored.text) and len(stored.text) < len(LONG_REPLY)
 
 
-def test_push_to_talk_records_the_microphone_and_answers(rig: Rig, store) -> None:
+def test_push_to_talk_records_the_microphone_and_answers(rig: Rig, groq_server: GroqServer, store) -> None:
+    groq_server.default = GroqBehaviour(reply="Okay. The kitchen lights are off now.")
     rig.assistant.push_to_talk_pressed()
     assert rig.assistant.is_recording
     player = play_into_sink(FIXTURES / "lights.wav", delay_s=0.8)  # let the capture stream start flowing
