@@ -51,7 +51,9 @@ window.shutdown(); app.close()
 
 def launch(code: str, env: dict[str, str], markers: tuple[str, ...]) -> dict[str, float]:
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True, cwd=ROOT
+    )
     seen: dict[str, float] = {}
     assert proc.stdout is not None
     for line in proc.stdout:

@@ -127,4 +127,3 @@ class KeyStore:
             self.file.unlink()
         except FileNotFoundError:
             pass
-

@@ -16,13 +16,17 @@ from desktop_assistant.errors import UserFacingError
 
 SIZE = (860, 660)
 SAMPLE = [
-    ("What's the weather usually like in Lisbon in May?",
-     "Lisbon in May is mild and sunny: around 22 °C in the afternoon, cooler evenings, and only a few "
-     "rainy days. Bring a light jacket for the wind by the river.",
-     {"stt_ms": 310.0, "llm_first_token_ms": 420.0, "first_audio_ms": 910.0, "total_ms": 5200.0}),
-    ("And what should I not miss there?",
-     "Take tram 28 up to Alfama, watch the sunset from a miradouro, and try a pastel de nata in Belém.",
-     {"stt_ms": 280.0, "llm_first_token_ms": 520.0, "first_audio_ms": 1120.0, "total_ms": 4100.0}),
+    (
+        "What's the weather usually like in Lisbon in May?",
+        "Lisbon in May is mild and sunny: around 22 °C in the afternoon, cooler evenings, and only a few "
+        "rainy days. Bring a light jacket for the wind by the river.",
+        {"stt_ms": 310.0, "llm_first_token_ms": 420.0, "first_audio_ms": 910.0, "total_ms": 5200.0},
+    ),
+    (
+        "And what should I not miss there?",
+        "Take tram 28 up to Alfama, watch the sunset from a miradouro, and try a pastel de nata in Belém.",
+        {"stt_ms": 280.0, "llm_first_token_ms": 520.0, "first_audio_ms": 1120.0, "total_ms": 4100.0},
+    ),
 ]
 HISTORY = [
     ("assistant", "Quick pasta recipe for two"),
@@ -50,9 +54,17 @@ def _fill_history(store: Any) -> None:
         store.add_message(conversation, "user", question, source="voice")
         reply = store.add_message(conversation, "assistant", "", status="streaming")
         text = SAMPLE[0][1] if n == len(HISTORY) - 1 else f"Here is a short answer about: {question.lower()}"
-        store.update_message(reply, text=text, status="complete",
-                             timings={"stt_ms": 300.0 + 20 * n, "llm_first_token_ms": 380.0 + 35 * n,
-                                      "first_audio_ms": 820.0 + 90 * (n % 4), "total_ms": 4000.0})
+        store.update_message(
+            reply,
+            text=text,
+            status="complete",
+            timings={
+                "stt_ms": 300.0 + 20 * n,
+                "llm_first_token_ms": 380.0 + 35 * n,
+                "first_audio_ms": 820.0 + 90 * (n % 4),
+                "total_ms": 4000.0,
+            },
+        )
 
 
 def run(app: Any, args: argparse.Namespace) -> int:

@@ -51,9 +51,16 @@ class Banner(QFrame):
     def action_text(self) -> str:
         return self._action.text() if not self._action.isHidden() else ""
 
-    def show_problem(self, message: str, action_text: str | None = None, action_key: str = "",
-                     *, severity: str = "error", kind: str = "",
-                     callback: Callable[[], None] | None = None) -> None:
+    def show_problem(
+        self,
+        message: str,
+        action_text: str | None = None,
+        action_key: str = "",
+        *,
+        severity: str = "error",
+        kind: str = "",
+        callback: Callable[[], None] | None = None,
+    ) -> None:
         self.kind = kind
         self._text.setText(message)
         self._action_key = action_key

@@ -15,12 +15,20 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePol
 from desktop_assistant.ui.qt_compat import emit
 
 STYLE = """
-QFrame#userBubble { background: palette(alternate-base); border: 1px solid palette(mid); border-radius: 10px; }
-QFrame#assistantBubble { background: palette(base); border: 1px solid palette(midlight); border-radius: 10px; }
+QFrame#userBubble {
+    background: palette(alternate-base); border: 1px solid palette(mid); border-radius: 10px;
+}
+QFrame#assistantBubble {
+    background: palette(base); border: 1px solid palette(midlight); border-radius: 10px;
+}
 QLabel#turnMeta { color: palette(placeholder-text); font-size: 11px; }
 """
-STAGES = (("stt_ms", "Speech to text"), ("llm_first_token_ms", "First word from the model"),
-          ("first_audio_ms", "First sound"), ("total_ms", "Whole turn"))
+STAGES = (
+    ("stt_ms", "Speech to text"),
+    ("llm_first_token_ms", "First word from the model"),
+    ("first_audio_ms", "First sound"),
+    ("total_ms", "Whole turn"),
+)
 
 
 def headline_ms(timings: Mapping[str, float | None]) -> float | None:
@@ -37,8 +45,11 @@ def format_seconds(ms: float) -> str:
 
 
 def breakdown(timings: Mapping[str, float | None]) -> str:
-    lines = [f"{label}: {format_seconds(float(timings[key]))}" for key, label in STAGES
-             if timings.get(key) is not None]
+    lines = [
+        f"{label}: {format_seconds(float(timings[key]))}"
+        for key, label in STAGES
+        if timings.get(key) is not None
+    ]
     return "\n".join(lines)
 
 
@@ -56,8 +67,9 @@ class MessageBubble(QFrame):
         self.body = QLabel(self)
         self.body.setTextFormat(Qt.TextFormat.PlainText)
         self.body.setWordWrap(True)
-        self.body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
-                                          | Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self.body.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
         self.body.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.body.setAccessibleName("You said" if role == "user" else "Assistant said")
         self.meta = QLabel(self)
@@ -80,8 +92,9 @@ class MessageBubble(QFrame):
     def append(self, delta: str) -> None:
         self.set_text(self._text + delta)
 
-    def finish(self, status: str, timings: Mapping[str, float | None] | None = None,
-               error: str | None = None) -> None:
+    def finish(
+        self, status: str, timings: Mapping[str, float | None] | None = None, error: str | None = None
+    ) -> None:
         self.status = status
         parts: list[str] = []
         ms = headline_ms(timings or {})
@@ -134,8 +147,15 @@ class ChatView(QScrollArea):
     def messages(self) -> list[tuple[str, str, str]]:
         return [(b.role, b.text, b.status) for b in self._bubbles]
 
-    def add_message(self, role: str, text: str, *, status: str = "complete",
-                    timings: Mapping[str, float | None] | None = None, error: str | None = None) -> MessageBubble:
+    def add_message(
+        self,
+        role: str,
+        text: str,
+        *,
+        status: str = "complete",
+        timings: Mapping[str, float | None] | None = None,
+        error: str | None = None,
+    ) -> MessageBubble:
         bubble = MessageBubble(role, text, self._inner)
         row = QHBoxLayout()
         if role == "user":
@@ -163,8 +183,9 @@ class ChatView(QScrollArea):
         self.begin_reply().append(delta)
         self._scroll_to_end()
 
-    def finish_reply(self, status: str, timings: Mapping[str, float | None] | None = None,
-                     error: str | None = None) -> MessageBubble | None:
+    def finish_reply(
+        self, status: str, timings: Mapping[str, float | None] | None = None, error: str | None = None
+    ) -> MessageBubble | None:
         bubble = self._reply
         if bubble is None and status != "complete":
             bubble = self.add_message("assistant", "", status="streaming")

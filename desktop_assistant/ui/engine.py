@@ -33,8 +33,13 @@ def build_engine(app: Any, bridge: Any, **options: Any) -> Any:
     """
     from desktop_assistant.assistant.wiring import build_assistant
 
-    return build_assistant(app, on_event=bridge.post, on_level=bridge.post_level,
-                           on_model_status=bridge.post_model_status, **options)
+    return build_assistant(
+        app,
+        on_event=bridge.post,
+        on_level=bridge.post_level,
+        on_model_status=bridge.post_model_status,
+        **options,
+    )
 
 
 class EngineController:
@@ -120,9 +125,13 @@ class EngineController:
         assistant = self.assistant
         if assistant is None:
             if name not in ("stop", "push_to_talk_released", "cancel_download"):
-                self.bridge.post_command_failed(self.error if isinstance(self.error, UserFacingError) else
-                                                UserFacingError("The assistant is still starting",
-                                                                "try again in a moment", kind="starting"))
+                self.bridge.post_command_failed(
+                    self.error
+                    if isinstance(self.error, UserFacingError)
+                    else UserFacingError(
+                        "The assistant is still starting", "try again in a moment", kind="starting"
+                    )
+                )
             return
         method = getattr(assistant, name, None)
         if method is None and name == "cancel_download":
@@ -137,14 +146,18 @@ class EngineController:
             self.bridge.post_command_failed(exc)
         except Exception as exc:  # noqa: BLE001 - a bug, reported and survived
             log.exception("engine command %s failed", name)
-            self.bridge.post_command_failed(UserFacingError(f"Something went wrong: {exc}",
-                                                            "see the log for details"))
+            self.bridge.post_command_failed(
+                UserFacingError(f"Something went wrong: {exc}", "see the log for details")
+            )
 
     # ------------------------------------------------------------ settings that need new parts
 
     def _settings_changed(self, old: Any, new: Any) -> None:
-        changed = {name for name in (*RECORDER_SETTINGS, *STT_SETTINGS, *PLAYER_SETTINGS)
-                   if getattr(old, name) != getattr(new, name)}
+        changed = {
+            name
+            for name in (*RECORDER_SETTINGS, *STT_SETTINGS, *PLAYER_SETTINGS)
+            if getattr(old, name) != getattr(new, name)
+        }
         if changed and not self._closed:
             self._commands.submit(self._swap_parts, changed)
 
@@ -158,8 +171,11 @@ class EngineController:
             if changed & set(RECORDER_SETTINGS):
                 from desktop_assistant.audio.recorder import Recorder
 
-                recorder = Recorder(device=settings.input_device, max_seconds=settings.max_recording_s,
-                                    on_level=self.bridge.post_level)
+                recorder = Recorder(
+                    device=settings.input_device,
+                    max_seconds=settings.max_recording_s,
+                    on_level=self.bridge.post_level,
+                )
                 recorder.on_event = getattr(assistant, "on_recorder_event", None)
                 self._retire(app.replace_part("recorder", recorder, lambda r: r.close()), "cancel", "close")
                 assistant.recorder = recorder
@@ -182,8 +198,11 @@ class EngineController:
             log.info("applied new %s", ", ".join(sorted(changed)))
         except Exception as exc:  # noqa: BLE001 - shown as a banner; the old parts stay in use
             log.exception("could not apply new audio/speech settings")
-            self.bridge.post_command_failed(exc if isinstance(exc, UserFacingError) else
-                                            UserFacingError(f"Could not apply the new settings: {exc}"))
+            self.bridge.post_command_failed(
+                exc
+                if isinstance(exc, UserFacingError)
+                else UserFacingError(f"Could not apply the new settings: {exc}")
+            )
 
     @staticmethod
     def _retire(part: Any, *steps: str) -> None:

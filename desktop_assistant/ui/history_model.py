@@ -158,13 +158,19 @@ class DayGroupDelegate(QStyledItemDelegate):
             painter.setPen(pal.color(QPalette.ColorRole.Text))
         half = rect.height() // 2
         title = option.fontMetrics.elidedText(index.data(), Qt.TextElideMode.ElideRight, rect.width() - 16)
-        painter.drawText(QRect(rect.left() + 8, rect.top() + 2, rect.width() - 16, half),
-                         Qt.AlignmentFlag.AlignVCenter, title)
+        painter.drawText(
+            QRect(rect.left() + 8, rect.top() + 2, rect.width() - 16, half),
+            Qt.AlignmentFlag.AlignVCenter,
+            title,
+        )
         row = index.data(RowRole)
         when = row.updated_at.astimezone().strftime("%H:%M") if row.updated_at else ""
         small = QFont(option.font)
         small.setPointSizeF(max(6.0, option.font.pointSizeF() * 0.85))
         painter.setFont(small)
-        painter.drawText(QRect(rect.left() + 8, rect.top() + half, rect.width() - 16, half - 2),
-                         Qt.AlignmentFlag.AlignVCenter, f"{when} · {row.agent} · {row.message_count} messages")
+        painter.drawText(
+            QRect(rect.left() + 8, rect.top() + half, rect.width() - 16, half - 2),
+            Qt.AlignmentFlag.AlignVCenter,
+            f"{when} · {row.agent} · {row.message_count} messages",
+        )
         painter.restore()

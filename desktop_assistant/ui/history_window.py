@@ -123,8 +123,12 @@ class HistoryWindow(QWidget):
         self.delete_button = QPushButton("Delete…", right)
         self.export_button = QPushButton("Export…", right)
         self.copy_button = QPushButton("Copy", right)
-        for button, slot in ((self.rename_button, self.rename_current), (self.delete_button, self.delete_current),
-                             (self.export_button, self.export_current), (self.copy_button, self.copy_current)):
+        for button, slot in (
+            (self.rename_button, self.rename_current),
+            (self.delete_button, self.delete_current),
+            (self.export_button, self.export_current),
+            (self.copy_button, self.copy_current),
+        ):
             button.setAccessibleName(button.text().rstrip("…") + " conversation")
             button.clicked.connect(lambda _c=False, s=slot: s())
             button.setEnabled(False)
@@ -242,14 +246,18 @@ class HistoryWindow(QWidget):
         for hit in self.last_results:
             item = QListWidgetItem()
             item.setData(Qt.ItemDataRole.UserRole, (hit.conversation_id, hit.message_id))
-            label = QLabel(f"<small>{html.escape(_when(hit.created_at))} · {html.escape(hit.role)}</small><br>"
-                           f"{snippet_html(hit.snippet)}")
+            label = QLabel(
+                f"<small>{html.escape(_when(hit.created_at))} · {html.escape(hit.role)}</small><br>"
+                f"{snippet_html(hit.snippet)}"
+            )
             label.setWordWrap(True)
             label.setTextFormat(Qt.TextFormat.RichText)
             label.setContentsMargins(6, 3, 6, 3)
             item.setSizeHint(label.sizeHint())
             item.setText("")
-            item.setData(Qt.ItemDataRole.AccessibleTextRole, re.sub(r"<[^>]+>", "", snippet_html(hit.snippet)))
+            item.setData(
+                Qt.ItemDataRole.AccessibleTextRole, re.sub(r"<[^>]+>", "", snippet_html(hit.snippet))
+            )
             self.results.addItem(item)
             self.results.setItemWidget(item, label)
         n = len(self.last_results)
@@ -279,8 +287,11 @@ class HistoryWindow(QWidget):
             self.model.replace(self.source.conversation_row(self.current_id))
 
     def confirm_delete(self) -> bool:
-        answer = QMessageBox.question(self, "Delete conversation",
-                                      f"Delete “{self.title.text()}” and all its messages? This cannot be undone.")
+        answer = QMessageBox.question(
+            self,
+            "Delete conversation",
+            f"Delete “{self.title.text()}” and all its messages? This cannot be undone.",
+        )
         return answer == QMessageBox.StandardButton.Yes
 
     def delete_current(self, confirmed: bool | None = None) -> bool:
@@ -305,9 +316,12 @@ class HistoryWindow(QWidget):
         if self.current_id is None:
             return None
         if path is None:
-            name, chosen = QFileDialog.getSaveFileName(self, "Export conversation",
-                                                       str(Path.home() / f"conversation-{self.current_id}.md"),
-                                                       ";;".join(EXPORT_FILTERS))
+            name, chosen = QFileDialog.getSaveFileName(
+                self,
+                "Export conversation",
+                str(Path.home() / f"conversation-{self.current_id}.md"),
+                ";;".join(EXPORT_FILTERS),
+            )
             if not name:
                 return None
             path = Path(name)
@@ -339,7 +353,9 @@ class HistoryWindow(QWidget):
 
 
 def _timings(message: Any) -> dict[str, float | None]:
-    return {k: getattr(message, k, None) for k in ("stt_ms", "llm_first_token_ms", "first_audio_ms", "total_ms")}
+    return {
+        k: getattr(message, k, None) for k in ("stt_ms", "llm_first_token_ms", "first_audio_ms", "total_ms")
+    }
 
 
 def _when(value: Any) -> str:

@@ -33,8 +33,10 @@ class LatencyPlot(QWidget):
         if self._points:
             values = sorted(ms for _, ms in self._points)
             median = values[len(values) // 2]
-            self.setToolTip(f"{len(values)} turns; median first audio {median / 1000:.2f} s, "
-                            f"worst {values[-1] / 1000:.2f} s")
+            self.setToolTip(
+                f"{len(values)} turns; median first audio {median / 1000:.2f} s, "
+                f"worst {values[-1] / 1000:.2f} s"
+            )
         else:
             self.setToolTip("No spoken turns yet")
         self.setAccessibleDescription(self.toolTip())
@@ -55,7 +57,9 @@ class LatencyPlot(QWidget):
             return
         top = max(GOAL_MS * 1.2, max(ms for _, ms in self._points) * 1.1)
         painter.setPen(text)
-        painter.drawText(QRectF(0, frame.top() - 6, 36, 14), Qt.AlignmentFlag.AlignRight, f"{top / 1000:.1f}s")
+        painter.drawText(
+            QRectF(0, frame.top() - 6, 36, 14), Qt.AlignmentFlag.AlignRight, f"{top / 1000:.1f}s"
+        )
         painter.drawText(QRectF(0, frame.bottom() - 8, 36, 14), Qt.AlignmentFlag.AlignRight, "0s")
         goal_y = frame.bottom() - frame.height() * GOAL_MS / top
         painter.setPen(QPen(pal.color(QPalette.ColorRole.Mid), 1, Qt.PenStyle.DashLine))
@@ -77,8 +81,14 @@ class LatencyPlot(QWidget):
         for dot in dots:
             painter.drawEllipse(dot, 2.5, 2.5)
         painter.setPen(text)
-        painter.drawText(QRectF(frame.left(), frame.bottom() + 2, frame.width() / 2, 14),
-                         Qt.AlignmentFlag.AlignLeft, self._points[0][0])
-        painter.drawText(QRectF(frame.center().x(), frame.bottom() + 2, frame.width() / 2, 14),
-                         Qt.AlignmentFlag.AlignRight, self._points[-1][0])
+        painter.drawText(
+            QRectF(frame.left(), frame.bottom() + 2, frame.width() / 2, 14),
+            Qt.AlignmentFlag.AlignLeft,
+            self._points[0][0],
+        )
+        painter.drawText(
+            QRectF(frame.center().x(), frame.bottom() + 2, frame.width() / 2, 14),
+            Qt.AlignmentFlag.AlignRight,
+            self._points[-1][0],
+        )
         painter.end()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -37,8 +37,15 @@ from desktop_assistant.ui.status_bar import StatusBar
 
 log = logging.getLogger(__name__)
 
-STATES = {"loading": "Loading model…", "ready": "Ready", "listening": "Listening",
-          "transcribing": "Transcribing…", "thinking": "Thinking…", "speaking": "Speaking", "error": "Error"}
+STATES = {
+    "loading": "Loading model…",
+    "ready": "Ready",
+    "listening": "Listening",
+    "transcribing": "Transcribing…",
+    "thinking": "Thinking…",
+    "speaking": "Speaking",
+    "error": "Error",
+}
 
 
 class MainWindow(QMainWindow):
@@ -254,8 +261,13 @@ class MainWindow(QMainWindow):
         self.engine_state = "ready"
         self._set_state("ready")
         if not self.app.settings.groq_api_key:
-            self.show_problem_text("No Groq API key — replies need one.", "Open Settings", "settings", kind="no_key",
-                                   severity="warning")
+            self.show_problem_text(
+                "No Groq API key — replies need one.",
+                "Open Settings",
+                "settings",
+                kind="no_key",
+                severity="warning",
+            )
         self.status.show_network("no key" if not self.app.settings.groq_api_key else "unknown")
 
     def _on_engine_failed(self, error: Any) -> None:
@@ -320,8 +332,12 @@ class MainWindow(QMainWindow):
         elif status.state == "ready" and self.state == "loading":
             self._set_state("ready")
         elif status.state == "error":
-            self.show_problem_text(status.message or "The speech model could not be loaded.", "Open Settings",
-                                   "settings", kind="model")
+            self.show_problem_text(
+                status.message or "The speech model could not be loaded.",
+                "Open Settings",
+                "settings",
+                kind="model",
+            )
 
     def _on_level(self, dbfs: float) -> None:
         if self.state == "listening":
@@ -333,8 +349,9 @@ class MainWindow(QMainWindow):
         message, action, key, kind, severity = describe_problem(error)
         self.show_problem_text(message, action, key, kind=kind, severity=severity)
 
-    def show_problem_text(self, message: str, action: str | None, key: str, *, kind: str = "",
-                          severity: str = "error") -> None:
+    def show_problem_text(
+        self, message: str, action: str | None, key: str, *, kind: str = "", severity: str = "error"
+    ) -> None:
         log.info("banner: %s", message)
         self.banner.show_problem(message, action, key, kind=kind, severity=severity)
 
@@ -387,8 +404,11 @@ class MainWindow(QMainWindow):
     def _show_settings(self, settings: Any) -> None:
         self.ptt.set_mode(settings.ptt_mode)
         self.ptt_key.set_key(settings.ptt_key)
-        self.ptt.setToolTip(f"Hold {settings.ptt_key} (or the button) while you speak" if settings.ptt_mode == "hold"
-                            else f"Press {settings.ptt_key} (or click) to start and again to send")
+        self.ptt.setToolTip(
+            f"Hold {settings.ptt_key} (or the button) while you speak"
+            if settings.ptt_mode == "hold"
+            else f"Press {settings.ptt_key} (or click) to start and again to send"
+        )
         self.status.show_device(settings.input_device)
         blocked = self.mute_button.blockSignals(True)
         self.mute_button.setChecked(settings.speech_muted)
@@ -400,6 +420,11 @@ class MainWindow(QMainWindow):
             self.agent_box.blockSignals(blocked)
 
     # ------------------------------------------------------------ shutdown
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt naming
+        if event.type() == QEvent.Type.ActivationChange and not self.isActiveWindow():
+            self.ptt_key.release()  # a held key's release goes to the other window
+        super().changeEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt naming
         self.shutdown()

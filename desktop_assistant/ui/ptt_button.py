@@ -60,7 +60,10 @@ class PushToTalkButton(QPushButton):
             self.end()
         self._mode = "toggle" if mode == "toggle" else "hold"
         self.setAccessibleDescription(
-            "Press and hold to speak; release to send" if self._mode == "hold" else "Click to start, click again to send")
+            "Press and hold to speak; release to send"
+            if self._mode == "hold"
+            else "Click to start, click again to send"
+        )
         self._refresh()
 
     # Mouse (and Space on the focused button, which QPushButton maps to pressed/released).
@@ -150,9 +153,16 @@ class PushToTalkKey(QObject):
         """Filter `root` (default: the window) and its focusable children."""
         root = root or self._window
         for widget in [root, *root.findChildren(QWidget)]:
-            if widget.focusPolicy() != Qt.FocusPolicy.NoFocus and id(widget) not in self._watched:
+            focusable = widget is self._window or widget.focusPolicy() != Qt.FocusPolicy.NoFocus
+            if focusable and id(widget) not in self._watched:
                 self._watched.add(id(widget))
                 widget.installEventFilter(self)
+
+    def release(self) -> None:
+        """The window lost focus while the key was held: its release will never arrive."""
+        if self._held:
+            self._held = False
+            self._button.key_released()
 
     def set_key(self, key_name: str) -> None:
         if self._held:

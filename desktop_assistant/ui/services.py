@@ -18,8 +18,18 @@ from desktop_assistant.paths import resource_path
 
 log = logging.getLogger(__name__)
 
-MODEL_CHOICES = ("tiny.en", "tiny", "base.en", "base", "small.en", "small", "medium.en", "medium",
-                 "large-v3", "distil-large-v3")
+MODEL_CHOICES = (
+    "tiny.en",
+    "tiny",
+    "base.en",
+    "base",
+    "small.en",
+    "small",
+    "medium.en",
+    "medium",
+    "large-v3",
+    "distil-large-v3",
+)
 
 
 class SettingsServices:
@@ -35,6 +45,7 @@ class SettingsServices:
         """Run `work` on a worker; call `done(result or UserFacingError)` on the GUI thread."""
         if self._closed:
             return
+
         def job() -> None:
             try:
                 result = work()
@@ -49,6 +60,7 @@ class SettingsServices:
 
     def devices(self, done: Callable[[Any], None]) -> None:
         """done(DeviceList | UserFacingError)."""
+
         def work() -> Any:
             from desktop_assistant.audio import devices
 
@@ -58,6 +70,7 @@ class SettingsServices:
 
     def model_plan(self, name: str, done: Callable[[Any], None]) -> None:
         """done((name, source, reason) | UserFacingError): where the model would come from now."""
+
         def work() -> Any:
             from desktop_assistant.speech import models
 
@@ -68,6 +81,7 @@ class SettingsServices:
 
     def model_plans(self, names: tuple[str, ...], done: Callable[[Any], None]) -> None:
         """done({name: source} | UserFacingError) for every model name (offline, fast)."""
+
         def work() -> Any:
             from desktop_assistant.speech import models
 
@@ -82,9 +96,11 @@ class SettingsServices:
 
         self._run(work, done)
 
-    def start_mic_test(self, device: Any, on_level: Callable[[float], None],
-                       done: Callable[[Any], None]) -> None:
+    def start_mic_test(
+        self, device: Any, on_level: Callable[[float], None], done: Callable[[Any], None]
+    ) -> None:
         """Record from `device` (not kept) and feed its level to `on_level` (any thread)."""
+
         def work() -> Any:
             from desktop_assistant.audio.recorder import Recorder
 
@@ -116,6 +132,7 @@ class SettingsServices:
 
     def test_speaker(self, device: Any, done: Callable[[Any], None]) -> None:
         """Play the speaker test sound on `device`; done(True | UserFacingError)."""
+
         def work() -> Any:
             from desktop_assistant.audio.decode import decode_file
             from desktop_assistant.audio.player import Player

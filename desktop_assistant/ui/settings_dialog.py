@@ -38,8 +38,14 @@ from desktop_assistant.ui.services import MODEL_CHOICES, SettingsServices
 log = logging.getLogger(__name__)
 
 LLM_MODELS = ("llama-3.1-8b-instant", "llama-3.3-70b-versatile", "openai/gpt-oss-20b", "openai/gpt-oss-120b")
-_SOURCES = {"embedded": "embedded (built in)", "project": "in the project", "user": "downloaded",
-            "hf-cache": "downloaded (cache)", "path": "folder", "download": "will download"}
+_SOURCES = {
+    "embedded": "embedded (built in)",
+    "project": "in the project",
+    "user": "downloaded",
+    "hf-cache": "downloaded (cache)",
+    "path": "folder",
+    "download": "will download",
+}
 
 
 def _combo(parent: QWidget, name: str, items: Any, editable: bool = False) -> QComboBox:
@@ -97,8 +103,12 @@ class SettingsDialog(QDialog):
         self.error.setStyleSheet("color: palette(highlight);")
         self.error.hide()
         layout.addWidget(self.error)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Apply
-                                        | QDialogButtonBox.StandardButton.Cancel, self)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok
+            | QDialogButtonBox.StandardButton.Apply
+            | QDialogButtonBox.StandardButton.Cancel,
+            self,
+        )
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         self.buttons.button(QDialogButtonBox.StandardButton.Apply).clicked.connect(self.apply)
@@ -117,8 +127,11 @@ class SettingsDialog(QDialog):
         self.api_key.textEdited.connect(self._key_edited)
         self.show_key = QCheckBox("Show", page)
         self.show_key.setAccessibleName("Show API key")
-        self.show_key.toggled.connect(lambda on: self.api_key.setEchoMode(
-            QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password))
+        self.show_key.toggled.connect(
+            lambda on: self.api_key.setEchoMode(
+                QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password
+            )
+        )
         row = QHBoxLayout()
         row.addWidget(self.api_key, 1)
         row.addWidget(self.show_key)
@@ -156,8 +169,11 @@ class SettingsDialog(QDialog):
         self.model_state = QLabel(page)
         self.model_state.setAccessibleName("Speech model status")
         form.addRow("Status:", self.model_state)
-        note = QLabel("A model that is not on this computer downloads when applied; the status bar shows "
-                      "the progress and can cancel it. The window stays usable meanwhile.", page)
+        note = QLabel(
+            "A model that is not on this computer downloads when applied; the status bar shows "
+            "the progress and can cancel it. The window stays usable meanwhile.",
+            page,
+        )
         note.setWordWrap(True)
         note.setEnabled(False)
         form.addRow("", note)
@@ -166,9 +182,14 @@ class SettingsDialog(QDialog):
         self.language = QLabel(page)
         self.language.setAccessibleName("Language")
         form.addRow("Language:", self.language)
-        self.tts_engine = _combo(page, "Voice engine",
-                                 [({"gtts": "Google (online)", "espeak": "Offline voice", "none": "Off"}[e], e)
-                                  for e in TTS_ENGINES])
+        self.tts_engine = _combo(
+            page,
+            "Voice engine",
+            [
+                ({"gtts": "Google (online)", "espeak": "Offline voice", "none": "Off"}[e], e)
+                for e in TTS_ENGINES
+            ],
+        )
         form.addRow("&Voice:", self.tts_engine)
         self.tts_speed = QDoubleSpinBox(page)
         self.tts_speed.setRange(0.5, 2.0)
@@ -213,9 +234,11 @@ class SettingsDialog(QDialog):
         self.ptt_key.setMaximumSequenceLength(1)
         self.ptt_key.setAccessibleName("Push-to-talk key")
         form.addRow("Push-to-talk &key:", self.ptt_key)
-        self.ptt_mode = _combo(page, "Push-to-talk mode",
-                               [({"hold": "Hold to talk", "toggle": "Click to start, click to stop"}[m], m)
-                                for m in PTT_MODES])
+        self.ptt_mode = _combo(
+            page,
+            "Push-to-talk mode",
+            [({"hold": "Hold to talk", "toggle": "Click to start, click to stop"}[m], m) for m in PTT_MODES],
+        )
         form.addRow("&Mode:", self.ptt_mode)
         return page
 
@@ -238,7 +261,9 @@ class SettingsDialog(QDialog):
         _select(self.output_device, s.output_device)
         self.audio_cues.setChecked(s.audio_cues)
         self.muted.setChecked(s.speech_muted)
-        self.ptt_key.setKeySequence(QKeySequence.fromString(s.ptt_key, QKeySequence.SequenceFormat.PortableText))
+        self.ptt_key.setKeySequence(
+            QKeySequence.fromString(s.ptt_key, QKeySequence.SequenceFormat.PortableText)
+        )
         _select(self.ptt_mode, s.ptt_mode)
         self.error.hide()
         self.services.devices(self._devices_loaded)
@@ -265,8 +290,7 @@ class SettingsDialog(QDialog):
 
     def apply(self) -> bool:
         try:
-            save_settings(self.app, self.values(),
-                          self.api_key.text() if self._key_dirty else UNCHANGED)
+            save_settings(self.app, self.values(), self.api_key.text() if self._key_dirty else UNCHANGED)
         except UserFacingError as exc:
             self.error.setText(str(exc))
             self.error.show()
@@ -300,8 +324,10 @@ class SettingsDialog(QDialog):
         if isinstance(found, UserFacingError):
             self.audio_state.setText(str(found))
             return
-        for box, pool, current in ((self.input_device, found.inputs, self.app.settings.input_device),
-                                   (self.output_device, found.outputs, self.app.settings.output_device)):
+        for box, pool, current in (
+            (self.input_device, found.inputs, self.app.settings.input_device),
+            (self.output_device, found.outputs, self.app.settings.output_device),
+        ):
             box.blockSignals(True)
             box.clear()
             box.addItem("System default", None)
@@ -317,8 +343,9 @@ class SettingsDialog(QDialog):
         for i in range(self.stt_model.count()):
             name = self.stt_model.itemData(i)
             if name in sources:
-                self.stt_model.setItemData(i, f"{name}: {_SOURCES.get(sources[name], sources[name])}",
-                                           Qt.ItemDataRole.ToolTipRole)
+                self.stt_model.setItemData(
+                    i, f"{name}: {_SOURCES.get(sources[name], sources[name])}", Qt.ItemDataRole.ToolTipRole
+                )
                 self.stt_model.setItemText(i, name if sources[name] == "download" else f"{name} ✓")
         self.model_sources = sources
 

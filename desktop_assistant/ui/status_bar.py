@@ -18,7 +18,9 @@ def describe_model(status: Any) -> str:
     if state == "ready":
         return f"{name}, {source}" if source else name
     if state == "downloading":
-        return f"{name}, downloading {progress * 100:.0f} %" if progress is not None else f"{name}, downloading…"
+        return (
+            f"{name}, downloading {progress * 100:.0f} %" if progress is not None else f"{name}, downloading…"
+        )
     if state == "loading":
         return f"{name}, loading…"
     if state == "error":
@@ -71,5 +73,8 @@ class StatusBar(QStatusBar):
 
     def show_network(self, state: str) -> None:
         """state: 'online' | 'offline' | 'no key' | 'unknown'."""
-        self.network.setText({"online": "Groq: online", "offline": "Groq: offline",
-                              "no key": "Groq: no API key"}.get(state, "Groq: ready"))
+        self.network.setText(
+            {"online": "Groq: online", "offline": "Groq: offline", "no key": "Groq: no API key"}.get(
+                state, "Groq: ready"
+            )
+        )

@@ -41,8 +41,9 @@ def install_tray(window: Any) -> QSystemTrayIcon | None:
     icon = QSystemTrayIcon(QIcon(str(resource_path("icons", "desktop-assistant.svg"))), window)
     icon.setToolTip(APP_TITLE)
     icon.setContextMenu(tray_menu(window))
-    icon.activated.connect(lambda reason: toggle_window(window)
-                           if reason == QSystemTrayIcon.ActivationReason.Trigger else None)
+    icon.activated.connect(
+        lambda reason: toggle_window(window) if reason == QSystemTrayIcon.ActivationReason.Trigger else None
+    )
     window.closed.connect(icon.hide)
     icon.show()
     return icon

@@ -85,6 +85,7 @@ def fake_window(qtbot: Any, gui_app: App) -> Iterator[Any]:
 
 # ---------------------------------------------------------------- the real engine
 
+
 @pytest.fixture(scope="session")
 def shared_transcriber(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """One real Transcriber (the embedded tiny.en) for the whole session (2 cores: load it once)."""
@@ -117,8 +118,14 @@ def tts_server() -> Iterator[Any]:
 
 
 @pytest.fixture
-def engine_window(qtbot: Any, app_home: Any, monkeypatch: pytest.MonkeyPatch, groq_server: Any, tts_server: Any,
-                  shared_transcriber: Any) -> Iterator[Any]:
+def engine_window(
+    qtbot: Any,
+    app_home: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    groq_server: Any,
+    tts_server: Any,
+    shared_transcriber: Any,
+) -> Iterator[Any]:
     """`engine_window(key=..., stream_factory=..., input_device=...)` → the main window around the REAL
     engine: real recorder (a fake stream when `stream_factory` is given, else the PulseAudio null
     sink), the shared real tiny.en, the loopback Groq and TTS servers, a real SQLite history."""
@@ -128,8 +135,9 @@ def engine_window(qtbot: Any, app_home: Any, monkeypatch: pytest.MonkeyPatch, gr
     qt_application()
     made: list[tuple[Any, App]] = []
 
-    def make(key: str | None = "gsk_loopbacktestkey0123456789", stream_factory: Any = None,
-             **env: str) -> Any:
+    def make(
+        key: str | None = "gsk_loopbacktestkey0123456789", stream_factory: Any = None, **env: str
+    ) -> Any:
         if key:
             monkeypatch.setenv("GROQ_API_KEY", key)
         monkeypatch.setenv("GROQ_BASE_URL", groq_server.base_url)
@@ -145,8 +153,11 @@ def engine_window(qtbot: Any, app_home: Any, monkeypatch: pytest.MonkeyPatch, gr
             if stream_factory is not None:
                 from desktop_assistant.audio.recorder import Recorder
 
-                app.part("recorder", lambda: Recorder(device=None, on_level=bridge.post_level,
-                                                      stream_factory=stream_factory), lambda r: r.close())
+                app.part(
+                    "recorder",
+                    lambda: Recorder(device=None, on_level=bridge.post_level, stream_factory=stream_factory),
+                    lambda r: r.close(),
+                )
             return build_engine(app, bridge, gtts_endpoint=tts_server.url)
 
         window = build_main_window(app, build)

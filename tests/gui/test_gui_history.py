@@ -23,7 +23,12 @@ pytestmark = pytest.mark.gui
 
 TURNS = [
     ("assistant", "What is the capital of France?", "Paris is the capital of France.", 900.0),
-    ("tutor", "Explain photosynthesis to me", "Plants turn light, water and carbon dioxide into sugar.", 1100.0),
+    (
+        "tutor",
+        "Explain photosynthesis to me",
+        "Plants turn light, water and carbon dioxide into sugar.",
+        1100.0,
+    ),
     ("coder", "Why does my loop skip items in Python?", "You are removing items while iterating.", 1300.0),
 ]
 
@@ -37,9 +42,17 @@ def store(gui_app: Any) -> Any:
         conversation = s.conversation_for_turn(agent, 0.0, new=True)
         s.add_message(conversation, "user", question, source="voice")
         reply = s.add_message(conversation, "assistant", "", status="streaming")
-        s.update_message(reply, text=answer, status="complete",
-                         timings={"stt_ms": 250.0, "llm_first_token_ms": 400.0, "first_audio_ms": first_audio,
-                                  "total_ms": 3000.0})
+        s.update_message(
+            reply,
+            text=answer,
+            status="complete",
+            timings={
+                "stt_ms": 250.0,
+                "llm_first_token_ms": 400.0,
+                "first_audio_ms": first_audio,
+                "total_ms": 3000.0,
+            },
+        )
     return s
 
 
@@ -53,17 +66,24 @@ def browser(qtbot: Any, fake_window: Any, store: Any) -> HistoryWindow:
 def type_search(qtbot: Any, browser: HistoryWindow, text: str) -> None:
     browser.search.clear()
     qtbot.keyClicks(browser.search, text)
-    qtbot.waitUntil(lambda: browser.result_count.text().endswith(f"“{text}”")
-                    or "failed" in browser.result_count.text(), timeout=15000)
+    qtbot.waitUntil(
+        lambda: browser.result_count.text().endswith(f"“{text}”") or "failed" in browser.result_count.text(),
+        timeout=15000,
+    )
 
 
-def test_list_is_newest_first_grouped_by_day_with_timings_and_plot(qtbot: Any, browser: HistoryWindow) -> None:
+def test_list_is_newest_first_grouped_by_day_with_timings_and_plot(
+    qtbot: Any, browser: HistoryWindow
+) -> None:
     titles = [browser.model.index(r).data() for r in range(3)]
     assert titles == [t[1] for t in reversed(TURNS)]
     assert browser.model.index(0).data(Qt.ItemDataRole.UserRole + 2) == "Today"
     browser.select_row(2)
     assert browser.title.text() == "What is the capital of France?"
-    assert browser.messages.messages() == [("user", TURNS[0][1], "complete"), ("assistant", TURNS[0][2], "complete")]
+    assert browser.messages.messages() == [
+        ("user", TURNS[0][1], "complete"),
+        ("assistant", TURNS[0][2], "complete"),
+    ]
     assert browser.messages.bubbles[-1].meta.text() == "0.9 s"
     assert [ms for _, ms in browser.plot.points] == [900.0, 1100.0, 1300.0]
 
@@ -92,8 +112,9 @@ def test_agent_filter(qtbot: Any, browser: HistoryWindow) -> None:
     assert browser.model.index(0).data() == "Explain photosynthesis to me"
 
 
-def test_delete_asks_then_removes_messages_and_search_hits(qtbot: Any, browser: HistoryWindow, store: Any,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_delete_asks_then_removes_messages_and_search_hits(
+    qtbot: Any, browser: HistoryWindow, store: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     browser.select_row(0)
     doomed = browser.current_id
     monkeypatch.setattr(browser, "confirm_delete", lambda: False)
@@ -132,7 +153,10 @@ def test_works_without_a_key_and_shows_a_day_label_for_older_days() -> None:
     from datetime import date, datetime, timezone
 
     assert day_label(datetime(2026, 11, 24, 12, tzinfo=timezone.utc), today=date(2026, 11, 25)) == "Yesterday"
-    assert day_label(datetime(2026, 11, 3, 12, tzinfo=timezone.utc), today=date(2026, 11, 25)) == "Tue 3 Nov 2026"
+    assert (
+        day_label(datetime(2026, 11, 3, 12, tzinfo=timezone.utc), today=date(2026, 11, 25))
+        == "Tue 3 Nov 2026"
+    )
 
 
 @pytest.mark.slow
@@ -141,12 +165,18 @@ def test_a_hundred_thousand_conversations_open_instantly(qtbot: Any, tmp_path: P
     HistoryStore.open(db).close()
     now = time.time()
     with sqlite3.connect(db) as conn:
-        conn.executemany("INSERT INTO conversations (id, agent, title, started_at, updated_at) VALUES (?,?,?,?,?)",
-                         ((i, "assistant", f"conversation {i}", now - 100_000 + i, now - 100_000 + i)
-                          for i in range(1, 100_001)))
-        conn.executemany("INSERT INTO messages (conversation_id, role, text, created_at, status, source) "
-                         "VALUES (?, 'user', ?, ?, 'complete', 'typed')",
-                         ((i, f"question number {i}", now - 100_000 + i) for i in range(1, 100_001)))
+        conn.executemany(
+            "INSERT INTO conversations (id, agent, title, started_at, updated_at) VALUES (?,?,?,?,?)",
+            (
+                (i, "assistant", f"conversation {i}", now - 100_000 + i, now - 100_000 + i)
+                for i in range(1, 100_001)
+            ),
+        )
+        conn.executemany(
+            "INSERT INTO messages (conversation_id, role, text, created_at, status, source) "
+            "VALUES (?, 'user', ?, ?, 'complete', 'typed')",
+            ((i, f"question number {i}", now - 100_000 + i) for i in range(1, 100_001)),
+        )
     store = HistoryStore.open(db)
     try:
         source = HistorySource(store)

@@ -17,8 +17,13 @@ pytestmark = [pytest.mark.gui, pytest.mark.timeout(90)]
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_signal_closes_the_window_cleanly(app_home: Path, signum: int) -> None:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    proc = subprocess.Popen([sys.executable, "-m", "desktop_assistant"], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "desktop_assistant"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     log_file = app_home / "logs" / "app.log"
     try:
         deadline = time.monotonic() + 60

@@ -16,8 +16,13 @@ pytestmark = [pytest.mark.gui, pytest.mark.timeout(90)]
 def test_screenshot_command_writes_three_real_pngs(tmp_path: Path, app_home: Path) -> None:
     out = tmp_path / "shots"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    done = subprocess.run([sys.executable, "-m", "desktop_assistant", "screenshot", str(out)], env=env,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "desktop_assistant", "screenshot", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     for name in ("main-window.png", "history.png", "settings.png"):
         image = QImage(str(out / name))

@@ -19,8 +19,9 @@ pytestmark = pytest.mark.gui
 KEY = "gsk_testkey1234567890abcdef"
 
 
-def test_settings_dialog_persists_and_applies_without_restart(qtbot: Any, fake_window: Any,
-                                                                gui_app: App) -> None:
+def test_settings_dialog_persists_and_applies_without_restart(
+    qtbot: Any, fake_window: Any, gui_app: App
+) -> None:
     w = fake_window
     dialog = w.open_settings()
     assert dialog.isVisible() and not dialog.isModal()
@@ -87,8 +88,9 @@ def test_removing_the_key_brings_the_banner_back(qtbot: Any, fake_window: Any, g
     assert w.status.network.text() == "Groq: no API key"
 
 
-def test_invalid_value_is_shown_inline_and_nothing_is_saved(qtbot: Any, fake_window: Any, gui_app: App,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_invalid_value_is_shown_inline_and_nothing_is_saved(
+    qtbot: Any, fake_window: Any, gui_app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
     dialog = fake_window.open_settings()
     dialog.llm_model.setEditText("   ")  # blank falls back to the current model
     dialog.ptt_key.clear()  # no key falls back to Space

@@ -13,7 +13,13 @@ import pytest
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 
 from tests.gui.gui_helpers import history_of
-from tests.support.audio import FakeInputStream, fixture_samples, play_into_sink, pulse_available, word_overlap
+from tests.support.audio import (
+    FakeInputStream,
+    fixture_samples,
+    play_into_sink,
+    pulse_available,
+    word_overlap,
+)
 from tests.support.groq_server import DEFAULT_REPLY, GroqBehaviour
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow, pytest.mark.timeout(120)]
@@ -37,6 +43,7 @@ def fixture_stream(name: str = "fox.wav", speed: float = 8.0) -> Any:
 
 def wait_fed(qtbot: Any, factory: Any, seconds: float) -> None:
     """Wait until the fake stream has delivered `seconds` of audio."""
+
     def fed() -> bool:
         s = factory.made[-1] if factory.made else None
         return s is not None and s.blocks_sent * s.blocksize >= seconds * s.samplerate
@@ -47,15 +54,21 @@ def wait_fed(qtbot: Any, factory: Any, seconds: float) -> None:
 def wait_turn_done(qtbot: Any, window: Any, timeout: int = 60000) -> None:
     def done() -> bool:
         turn = window.engine.assistant.current_turn
-        return (window.state in ("ready", "error") and window.chat.reply is None and turn is not None
-                and turn.done)
+        return (
+            window.state in ("ready", "error")
+            and window.chat.reply is None
+            and turn is not None
+            and turn.done
+        )
 
     try:
         qtbot.waitUntil(done, timeout=timeout)
     except Exception:
         turn = window.engine.assistant.current_turn
-        pytest.fail(f"turn not done: state={window.state} banner={window.banner.text!r} "
-                    f"chat={window.chat.messages()} turn={turn and turn.result}")
+        pytest.fail(
+            f"turn not done: state={window.state} banner={window.banner.text!r} "
+            f"chat={window.chat.messages()} turn={turn and turn.result}"
+        )
 
 
 def test_hold_space_speak_and_the_reply_streams_in(qtbot: Any, engine_window: Any, groq_server: Any) -> None:
@@ -113,15 +126,19 @@ def test_typed_message_is_the_same_turn_and_history(qtbot: Any, engine_window: A
     qtbot.keyClicks(w.text_box, "what is two plus two")
     qtbot.keyClick(w.text_box, Qt.Key.Key_Return)
     wait_turn_done(qtbot, w)
-    assert w.chat.messages() == [("user", "what is two plus two", "complete"),
-                                 ("assistant", "Two plus two is four.", "complete")]
+    assert w.chat.messages() == [
+        ("user", "what is two plus two", "complete"),
+        ("assistant", "Two plus two is four.", "complete"),
+    ]
     assert history_of(w) == w.chat.messages()
 
 
-def test_escape_barges_in_and_the_reply_is_marked_interrupted(qtbot: Any, engine_window: Any,
-                                                               groq_server: Any) -> None:
-    groq_server.default = GroqBehaviour(reply="One two three four five six seven eight nine ten " * 6,
-                                        tokens_per_s=8)
+def test_escape_barges_in_and_the_reply_is_marked_interrupted(
+    qtbot: Any, engine_window: Any, groq_server: Any
+) -> None:
+    groq_server.default = GroqBehaviour(
+        reply="One two three four five six seven eight nine ten " * 6, tokens_per_s=8
+    )
     w = engine_window()
     qtbot.keyClicks(w.text_box, "count slowly")
     qtbot.keyClick(w.text_box, Qt.Key.Key_Return)

@@ -11,7 +11,13 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QKeySequence
 
 from desktop_assistant.assistant.events import (
-    RecordingStarted, ReplyDelta, ReplyStarted, TranscriptReady, TurnFailed, TurnFinished, TurnTimings,
+    RecordingStarted,
+    ReplyDelta,
+    ReplyStarted,
+    TranscriptReady,
+    TurnFailed,
+    TurnFinished,
+    TurnTimings,
 )
 from desktop_assistant.errors import UserFacingError
 from desktop_assistant.ui.bridge import EngineBridge, signal_name
@@ -27,6 +33,7 @@ def wait_calls(qtbot: Any, fake: Any, names: list[str]) -> None:
 
 
 # ---------------------------------------------------------------- push to talk
+
 
 def test_hold_button_with_the_mouse_records_while_held(qtbot: Any) -> None:
     button = PushToTalkButton("hold")
@@ -92,9 +99,12 @@ def test_auto_repeat_is_one_hold(qtbot: Any, fake_window: Any) -> None:
     w = fake_window
     press = QKeyEvent(QKeyEvent.Type.KeyPress, Qt.Key.Key_Space, Qt.KeyboardModifier.NoModifier, " ", False)
     repeat = QKeyEvent(QKeyEvent.Type.KeyPress, Qt.Key.Key_Space, Qt.KeyboardModifier.NoModifier, " ", True)
-    repeat_release = QKeyEvent(QKeyEvent.Type.KeyRelease, Qt.Key.Key_Space, Qt.KeyboardModifier.NoModifier, " ",
-                               True)
-    release = QKeyEvent(QKeyEvent.Type.KeyRelease, Qt.Key.Key_Space, Qt.KeyboardModifier.NoModifier, " ", False)
+    repeat_release = QKeyEvent(
+        QKeyEvent.Type.KeyRelease, Qt.Key.Key_Space, Qt.KeyboardModifier.NoModifier, " ", True
+    )
+    release = QKeyEvent(
+        QKeyEvent.Type.KeyRelease, Qt.Key.Key_Space, Qt.KeyboardModifier.NoModifier, " ", False
+    )
     for event in (press, repeat_release, repeat, repeat_release, repeat):
         QApplication.sendEvent(w.chat, event)
     assert w.ptt.active
@@ -120,6 +130,7 @@ def test_configured_key_and_toggle_mode_apply_without_restart(qtbot: Any, fake_w
 
 # ---------------------------------------------------------------- commands and shortcuts
 
+
 def test_typing_enter_sends_the_text(qtbot: Any, fake_window: Any) -> None:
     w = fake_window
     qtbot.keyClicks(w.text_box, "hello there")
@@ -136,8 +147,9 @@ def test_shortcuts_escape_stops_and_ctrl_n_starts_a_new_conversation(qtbot: Any,
     w.new_action.trigger()
     qtbot.waitUntil(lambda: set(w.fake.names()) == {"stop", "new_conversation"}, timeout=3000)
     assert w.chat.messages() == []
-    assert [a.shortcut().toString() for a in (w.new_action, w.find_action, w.settings_action, w.quit_action)] == [
-        "Ctrl+N", "Ctrl+F", "Ctrl+,", "Ctrl+Q"]
+    assert [
+        a.shortcut().toString() for a in (w.new_action, w.find_action, w.settings_action, w.quit_action)
+    ] == ["Ctrl+N", "Ctrl+F", "Ctrl+,", "Ctrl+Q"]
 
 
 def test_agent_picker_switches_and_persists(qtbot: Any, fake_window: Any, gui_app: Any) -> None:
@@ -156,14 +168,17 @@ def test_controls_have_accessible_names(fake_window: Any) -> None:
     from PySide6.QtWidgets import QAbstractButton, QComboBox, QLineEdit
 
     w = fake_window
-    unnamed = [c.text() if hasattr(c, "text") else type(c).__name__
-               for c in w.findChildren(QAbstractButton) + w.findChildren(QComboBox) + w.findChildren(QLineEdit)
-               if c.isVisibleTo(w) and not c.accessibleName() and not getattr(c, "text", lambda: "")()]
+    unnamed = [
+        c.text() if hasattr(c, "text") else type(c).__name__
+        for c in w.findChildren(QAbstractButton) + w.findChildren(QComboBox) + w.findChildren(QLineEdit)
+        if c.isVisibleTo(w) and not c.accessibleName() and not getattr(c, "text", lambda: "")()
+    ]
     assert unnamed == []
     assert w.ptt.accessibleName() == "Push to talk"
 
 
 # ---------------------------------------------------------------- rendering events
+
 
 def test_events_render_states_stream_and_latency(qtbot: Any, fake_window: Any) -> None:
     w, bridge = fake_window, fake_window.bridge
@@ -176,10 +191,16 @@ def test_events_render_states_stream_and_latency(qtbot: Any, fake_window: Any) -
     for piece in ("It is ", "noon."):
         bridge.post(ReplyDelta(1, piece, ""))
     qtbot.waitUntil(lambda: w.chat.reply is not None and w.chat.reply.text == "It is noon.", timeout=2000)
-    bridge.post(TurnFinished(1, 1, 2, "It is noon.", "complete", "It is noon.",
-                             TurnTimings(120.0, 350.0, 910.0, 2400.0)))
+    bridge.post(
+        TurnFinished(
+            1, 1, 2, "It is noon.", "complete", "It is noon.", TurnTimings(120.0, 350.0, 910.0, 2400.0)
+        )
+    )
     qtbot.waitUntil(lambda: w.state == "ready", timeout=2000)
-    assert w.chat.messages() == [("user", "what time is it", "complete"), ("assistant", "It is noon.", "complete")]
+    assert w.chat.messages() == [
+        ("user", "what time is it", "complete"),
+        ("assistant", "It is noon.", "complete"),
+    ]
     meta = w.chat.bubbles[-1].meta
     assert meta.text() == "0.9 s"
     assert "Speech to text: 0.1 s" in meta.toolTip() and "First sound: 0.9 s" in meta.toolTip()
@@ -190,8 +211,11 @@ def test_failed_turn_marks_the_reply_and_shows_a_banner(qtbot: Any, fake_window:
     w = fake_window
     w.bridge.post(ReplyStarted(2, 1, 3, "assistant"))
     w.bridge.post(ReplyDelta(2, "Half", "Half"))
-    w.bridge.post(TurnFailed(2, UserFacingError("Groq rejected the API key", "check it in Settings", kind="auth"),
-                             1, 3, "Half"))
+    w.bridge.post(
+        TurnFailed(
+            2, UserFacingError("Groq rejected the API key", "check it in Settings", kind="auth"), 1, 3, "Half"
+        )
+    )
     qtbot.waitUntil(lambda: w.state == "error", timeout=2000)
     assert w.chat.messages()[-1] == ("assistant", "Half", "failed")
     assert "failed" in w.chat.bubbles[-1].meta.text()
@@ -229,6 +253,7 @@ def test_level_meter_maps_dbfs(qtbot: Any) -> None:
 
 
 # ---------------------------------------------------------------- bridge
+
 
 def test_bridge_delivers_worker_events_in_order_on_the_gui_thread(qtbot: Any) -> None:
     bridge = EngineBridge()
@@ -272,6 +297,7 @@ def test_signal_names_match_event_types() -> None:
 
 
 # ---------------------------------------------------------------- desktop conventions
+
 
 def test_tray_menu_actions(qtbot: Any, fake_window: Any) -> None:
     from desktop_assistant.ui.tray import tray_menu
@@ -320,7 +346,7 @@ def test_many_emits_keep_true_alive(qtbot: Any) -> None:
     got: list[object] = []
     bridge.reply_delta.connect(got.append)
     before = sys.getrefcount(True)
-    for i in range(20_000):
+    for _ in range(20_000):
         emit(bridge.reply_delta, ReplyDelta(1, "x", ""))
     assert len(got) == 20_000
     assert sys.getrefcount(True) > before - 2_000  # without the fix: 20 000 fewer (other threads add noise)
@@ -372,3 +398,17 @@ def test_offline_voice_notice_is_a_banner_not_a_dialog(qtbot: Any, fake_window: 
     from PySide6.QtWidgets import QApplication
 
     assert QApplication.activeModalWidget() is None
+
+
+def test_losing_focus_while_holding_the_key_ends_the_recording(
+    qtbot: Any, fake_window: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtCore import QEvent
+
+    w = fake_window
+    qtbot.keyPress(w.chat, Qt.Key.Key_Space)
+    assert w.ptt.active
+    monkeypatch.setattr(w, "isActiveWindow", lambda: False)  # another window took the focus
+    w.changeEvent(QEvent(QEvent.Type.ActivationChange))
+    assert not w.ptt.active
+    wait_calls(qtbot, w.fake, ["push_to_talk_pressed", "push_to_talk_released"])
