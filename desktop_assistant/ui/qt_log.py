@@ -14,11 +14,14 @@ _LEVELS = {
     QtMsgType.QtCriticalMsg: logging.ERROR,
     QtMsgType.QtFatalMsg: logging.CRITICAL,
 }
+# Harmless platform-plugin chatter (offscreen/minimal platforms) kept out of the console.
+_QUIET = ("This plugin does not support propagateSizeHints()",)
 
 
 def _handler(kind: QtMsgType, context: QMessageLogContext, message: str) -> None:
     where = f" ({context.category})" if context.category and context.category != "default" else ""
-    log.log(_LEVELS.get(kind, logging.WARNING), "%s%s", message, where)
+    level = logging.DEBUG if message.startswith(_QUIET) else _LEVELS.get(kind, logging.WARNING)
+    log.log(level, "%s%s", message, where)
 
 
 def route_qt_messages() -> None:
