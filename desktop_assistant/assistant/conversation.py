@@ -107,7 +107,24 @@ class Assistant:
         if turn_id is not None:
             self.emit(TurnFailed(turn_id, error))
 
-    # -- the controls -----------------------------------------------------------------------------
+    def warm_up(self) -> threading.Thread:
+        """Prepare the LLM client and the voice in the background (first-turn latency)."""
+        def run() -> None:
+            try:
+                if hasattr(self.chat, "prepare"):
+                    self.chat.prepare()
+                with self._lock:
+                    synthesizer = self._synthesizer(self.agent)
+                if synthesizer is not None and hasattr(synthesizer, "prepare"):
+                    synthesizer.prepare()
+            except Exception:  # noqa: BLE001 - warming up is optional; the turn reports real problems
+                log.debug("warm-up failed", exc_info=True)
+
+        thread = threading.Thread(target=run, name="assistant-warm-up", daemon=True)
+        thread.start()
+        return thread
+
+        # -- the controls -----------------------------------------------------------------------------
     @property
     def current_turn(self) -> Turn | None:
         return self._turn

@@ -89,6 +89,7 @@ def build_assistant(app: Any, *, on_event: Listener | None = None,
             mic.on_event = assistant.on_recorder_event
         if hasattr(app, "on_settings_changed"):
             app.on_settings_changed(lambda old, new: assistant.apply_settings(new))
+        assistant.warm_up()
         return assistant
 
     return app.part("assistant", build, lambda a: a.close())

@@ -174,6 +174,11 @@ class ChatClient:
                 self._client = self._factory(self._api_key, self._base_url)
             return self._client
 
+    def prepare(self) -> None:
+        """Build the SDK client now (no network), so the first turn does not pay for it."""
+        if self._api_key:
+            self._sdk()
+
     def close(self) -> None:
         with self._lock:
             client, self._client = self._client, None

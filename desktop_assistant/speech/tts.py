@@ -122,7 +122,16 @@ class Synthesizer:
             self._notice("no_voice", NO_VOICE_NOTICE)
             return None
 
-    # -- engines ----------------------------------------------------------------------------------
+    def prepare(self) -> None:
+        """Import the engine's modules now, so the first fragment does not wait for them."""
+        if self.engine == "gtts":
+            import gtts  # noqa: F401
+
+            self._decoder()
+        if self.engine != "none":
+            from desktop_assistant.audio import decode  # noqa: F401
+
+        # -- engines ----------------------------------------------------------------------------------
     def _gtts(self, text: str) -> np.ndarray:
         from gtts import gTTS, gTTSError
 

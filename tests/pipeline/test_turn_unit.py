@@ -339,3 +339,22 @@ def test_stop_during_transcription_is_a_quiet_cancel_that_stores_nothing(harness
     result = turn.wait(5)
     assert isinstance(result, TurnFailed) and result.error.kind == "cancelled"
     assert h.store.messages == {}
+
+
+def test_warm_up_prepares_the_client_and_the_voice_once(harness_factory) -> None:
+    made: list = []
+
+    class PreparedSynth(FakeSynth):
+        prepared = 0
+
+        def prepare(self) -> None:
+            self.prepared += 1
+
+    h = harness_factory()
+    synth = PreparedSynth()
+    h.assistant._synthesizer_for = lambda agent: made.append(agent) or synth
+    h.assistant.warm_up().join(5)
+    assert h.assistant.chat._client is not None  # the SDK client exists before the first turn
+    assert synth.prepared == 1
+    assert isinstance(h.assistant.send_text("hello").wait(10), TurnFinished)
+    assert len(made) == 1 and synth.calls  # the turn used the prepared synthesizer
