@@ -296,7 +296,7 @@ class Assistant:
                 self.player.open()
                 self._player_state = "open"
             except UserFacingError as exc:
-                log.warning("no sound output: %s", exc)
+                log.info("no sound output: %s", exc)
                 self._player_state = "failed"
                 self.emit(Notice(turn_id, "no_output", f"{NO_OUTPUT_NOTICE} ({exc.message})"))
         return self._player_state == "open"

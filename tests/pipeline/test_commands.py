@@ -202,3 +202,15 @@ def test_talk_records_with_enter_and_answers(app_home: Path, groq_server: GroqSe
     assert word_overlap("Please turn off the lights in the kitchen.", heard.split("you:", 1)[1]) >= 0.7, heard
     rows = db_rows(app_home)
     assert [r[0] for r in rows] == ["user", "assistant"] and rows[1][1] == DEFAULT_REPLY
+
+
+@pytest.mark.parametrize("speak", ["--no-speak", "--speak"])
+def test_ask_without_any_sound_server(groq_server: GroqServer, speak: str) -> None:
+    result = run_cli("ask", "hello", speak, env=groq_env(groq_server, PULSE_SERVER="unix:/nonexistent/pulse"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == DEFAULT_REPLY + "\n"
+    if speak == "--no-speak":
+        assert result.stderr == ""
+    else:
+        assert result.stderr.count("desktop-assistant: warning: No sound output") == 1
+        assert "Traceback" not in result.stderr
