@@ -38,6 +38,7 @@ from desktop_assistant.audio.clip import AudioClip  # noqa: E402
 from desktop_assistant.audio.decode import resample  # noqa: E402
 from desktop_assistant.audio.player import ChunkStarted, Player  # noqa: E402
 from desktop_assistant.config import Settings  # noqa: E402
+from desktop_assistant.errors import UserFacingError  # noqa: E402
 from desktop_assistant.history.store import HistoryStore  # noqa: E402
 from desktop_assistant.llm.client import ChatClient, ChatMessage, ChatOptions  # noqa: E402
 from desktop_assistant.paths import Paths  # noqa: E402
@@ -285,7 +286,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="da-bench-") as home:
-        bench = Bench(Path(home), args.turns)
+        try:
+            bench = Bench(Path(home), args.turns)
+        except UserFacingError as exc:
+            print(f"latency bench: {exc} (run it under scripts/test-env.sh)", file=sys.stderr)
+            return 1
         try:
             pipe = bench.pipeline()
             seq = bench.sequential()
