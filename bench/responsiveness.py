@@ -4,7 +4,7 @@ sounddevice-like stream, loopback Groq streaming, loopback gTTS, the player on t
 PulseAudio null sink when present), including the model load at start.
 
 A QTimer fires every 5 ms on the GUI thread; each gap beyond its interval is a
-stall. Goal: the worst stall ≤ 50 ms.
+stall. Goal: the worst stall during a turn ≤ 50 ms (start-up is reported too).
 
     scripts/test-env.sh .venv/bin/python bench/responsiveness.py [--turns 3]
 """
@@ -161,7 +161,12 @@ def main() -> int:
         f"turn wall time (press → finished, incl. 3.3 s of speech): "
         f"{statistics.median(turn_ms):.0f} ms median"
     )
-    print("responsiveness: " + ("OK" if max(worst_load, worst_turn) <= GOAL_MS else "over goal"))
+    # The goal is about turns (what the user does); the start-up phase is reported for information:
+    # its stalls come from the model load and imports on engine threads holding the GIL.
+    print(
+        f"responsiveness during turns: {'OK' if worst_turn <= GOAL_MS else 'over goal'}"
+        f"; during start-up: {'OK' if worst_load <= GOAL_MS else 'over goal'}"
+    )
     return 0
 
 
