@@ -52,6 +52,7 @@ class EngineBridge(QObject):
     level = Signal(float)  # dBFS, coalesced
     engine_ready = Signal(object)  # the built engine (assistant)
     engine_failed = Signal(object)  # UserFacingError (or another exception) from building it
+    conversation_loaded = Signal(object)  # the messages of the conversation the next turn continues
     command_failed = Signal(object)  # UserFacingError raised by a command (e.g. no microphone)
     any_event = Signal(object)  # every engine event, after its typed signal
 
@@ -93,6 +94,9 @@ class EngineBridge(QObject):
     def post_call(self, fn: Any, *args: Any) -> None:
         """Run `fn(*args)` on the GUI thread (for results of GUI-side worker jobs)."""
         self.post(_Wrapped("call", (fn, args)))
+
+    def post_conversation_loaded(self, messages: object) -> None:
+        self.post(_Wrapped("conversation_loaded", messages))
 
     def post_command_failed(self, error: BaseException) -> None:
         self.post(_Wrapped("command_failed", error))

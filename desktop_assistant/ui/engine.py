@@ -84,7 +84,29 @@ class EngineController:
         finally:
             self._ready.set()
         self.bridge.post_engine_ready(self.assistant)
+        self._post_current_conversation()
         return self.assistant
+
+    def _post_current_conversation(self) -> None:
+        """The conversation the next turn continues (within the session timeout), for the view."""
+        store = getattr(self.assistant, "store", None)
+        if store is None or not hasattr(store, "list_conversations"):
+            return
+        try:
+            from datetime import UTC, datetime
+
+            settings = self.app.settings
+            newest = store.list_conversations(limit=1, agent=settings.agent)
+            if not newest:
+                return
+            age = (datetime.now(UTC) - newest[0].updated_at).total_seconds()
+            if age > settings.session_timeout:
+                return
+            messages = store.recent_messages(newest[0].id, 50)
+        except Exception:  # noqa: BLE001 - the view simply starts empty
+            log.warning("could not load the current conversation", exc_info=True)
+            return
+        self.bridge.post_conversation_loaded(messages)
 
     def wait_ready(self, timeout: float) -> bool:
         return self._ready.wait(timeout) and self.assistant is not None

@@ -196,6 +196,7 @@ class MainWindow(QMainWindow):
         b.engine_ready.connect(self._on_engine_ready)
         b.engine_failed.connect(self._on_engine_failed)
         b.command_failed.connect(self._on_command_failed)
+        b.conversation_loaded.connect(self._on_conversation_loaded)
 
     # ------------------------------------------------------------ commands
 
@@ -269,6 +270,15 @@ class MainWindow(QMainWindow):
                 severity="warning",
             )
         self.status.show_network("no key" if not self.app.settings.groq_api_key else "unknown")
+
+    def _on_conversation_loaded(self, messages: Any) -> None:
+        if self.chat.bubbles:  # a turn started meanwhile: keep what is shown
+            return
+        for m in messages:
+            timings = {
+                k: getattr(m, k, None) for k in ("stt_ms", "llm_first_token_ms", "first_audio_ms", "total_ms")
+            }
+            self.chat.add_message(m.role, m.text, status=m.status, timings=timings, error=m.error)
 
     def _on_engine_failed(self, error: Any) -> None:
         self.engine_state = "failed"

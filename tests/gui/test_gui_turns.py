@@ -239,3 +239,20 @@ def test_changing_the_microphone_applies_without_restart(qtbot: Any, engine_wind
     qtbot.waitUntil(lambda: w.state == "listening", timeout=10000)
     qtbot.mouseRelease(w.ptt, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: w.state != "listening", timeout=10000)
+
+
+def test_a_restart_within_the_session_shows_the_conversation_it_continues(
+    qtbot: Any, engine_window: Any, groq_server: Any
+) -> None:
+    groq_server.default = GroqBehaviour(reply="Noted.")
+    w = engine_window(SPEECH_MUTED="1")
+    qtbot.keyClicks(w.text_box, "remember the number seven")
+    qtbot.keyClick(w.text_box, Qt.Key.Key_Return)
+    wait_turn_done(qtbot, w)
+    w.close()
+    again = engine_window(SPEECH_MUTED="1")  # same home: a restart of the app
+    qtbot.waitUntil(lambda: len(again.chat.messages()) == 2, timeout=5000)
+    assert again.chat.messages() == [
+        ("user", "remember the number seven", "complete"),
+        ("assistant", "Noted.", "complete"),
+    ]
