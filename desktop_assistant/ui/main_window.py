@@ -312,6 +312,8 @@ class MainWindow(QMainWindow):
         self.banner.clear("offline")
         self.status.show_network("online" if event.reply else "unknown")
         self._set_state("ready")
+        if self._history is not None and self._history.isVisible():
+            self._history.refresh()  # the new turn appears in an open history browser
 
     def _on_failed(self, event: Any) -> None:
         error = event.error

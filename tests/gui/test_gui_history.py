@@ -193,3 +193,15 @@ def test_a_hundred_thousand_conversations_open_instantly(qtbot: Any, tmp_path: P
         assert time.perf_counter() - started < 0.5
     finally:
         store.close()
+
+
+def test_an_open_browser_shows_a_new_turn(
+    qtbot: Any, browser: HistoryWindow, fake_window: Any, store: Any
+) -> None:
+    from desktop_assistant.assistant.events import TurnFinished, TurnTimings
+
+    conversation = store.conversation_for_turn("assistant", 0.0, new=True)
+    store.add_message(conversation, "user", "a brand new question")
+    fake_window.bridge.post(TurnFinished(9, conversation, 0, "", "complete", "", TurnTimings()))
+    qtbot.waitUntil(lambda: browser.model.rowCount() == 4, timeout=3000)
+    assert browser.model.index(0).data() == "a brand new question"
