@@ -74,3 +74,10 @@ def transcriber(tmp_path_factory: pytest.TempPathFactory, embedded_model_dir: Pa
     assert stt.wait_ready(120), stt.status
     yield stt
     stt.close()
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tests marked `audio` need the PulseAudio null sink: fail (never skip) without it."""
+    if item.get_closest_marker("audio") and os.environ.get("DA_TEST_PULSE") != "1":
+        pytest.fail("this test needs the PulseAudio null sink: run it through `make test` "
+                    "(scripts/test-env.sh), or deselect audio tests with -m 'not audio'", pytrace=False)

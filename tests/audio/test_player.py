@@ -6,12 +6,12 @@ import time
 
 import numpy as np
 import pytest
-from support.audio import FakeOutputStream, MonitorCapture, active_seconds, pulse_available, tone
+from support.audio import FakeOutputStream, MonitorCapture, active_seconds, tone
 
 from desktop_assistant.audio.player import ChunkStarted, Drained, PlaybackFailed, Player
 from desktop_assistant.audio.recorder import Recorder
 
-needs_pulse = pytest.mark.skipif(not pulse_available(), reason="needs scripts/test-env.sh (PulseAudio null sink)")
+needs_pulse = pytest.mark.audio
 
 
 class Outputs:

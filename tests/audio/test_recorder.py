@@ -13,7 +13,6 @@ from support.audio import (
     active_seconds,
     fixture_samples,
     play_into_sink,
-    pulse_available,
     tone,
     word_overlap,
 )
@@ -28,7 +27,7 @@ from desktop_assistant.audio.recorder import (
 )
 from desktop_assistant.errors import AudioError
 
-needs_pulse = pytest.mark.skipif(not pulse_available(), reason="needs scripts/test-env.sh (PulseAudio null sink)")
+needs_pulse = pytest.mark.audio
 
 
 class Streams:

@@ -14,7 +14,6 @@ from support.audio import (
     encode,
     fixture_samples,
     play_into_sink,
-    pulse_available,
     read_wav,
     word_overlap,
 )
@@ -22,7 +21,7 @@ from support.audio import (
 from desktop_assistant.audio.clip import AudioClip
 from desktop_assistant.cli import build_parser, main
 
-needs_pulse = pytest.mark.skipif(not pulse_available(), reason="needs scripts/test-env.sh (PulseAudio null sink)")
+needs_pulse = pytest.mark.audio
 
 
 @pytest.mark.slow

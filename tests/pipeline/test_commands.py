@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.audio import FIXTURES, MonitorCapture, active_seconds, play_into_sink, pulse_available, word_overlap
+from tests.support.audio import FIXTURES, MonitorCapture, active_seconds, play_into_sink, word_overlap
 from tests.support.groq_server import DEFAULT_REPLY, GroqBehaviour, GroqServer
 
 pytestmark = pytest.mark.timeout(90)
-needs_sink = pytest.mark.skipif(not pulse_available(), reason="needs scripts/test-env.sh (PulseAudio null sink)")
+needs_sink = pytest.mark.audio
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, stdin: str | None = None,
@@ -35,13 +35,6 @@ def groq_env(server: GroqServer, **extra: str) -> dict[str, str]:
 def db_rows(home: Path) -> list[tuple]:
     with sqlite3.connect(home / "data" / "history.db") as db:
         return db.execute("SELECT role, text, status FROM messages ORDER BY id").fetchall()
-
-
-class Capture(MonitorCapture):
-    def __exit__(self, *exc: object) -> None:
-        super().__exit__(*exc)
-        if self._proc is not None and self._proc.stdout is not None:
-            self._proc.stdout.close()
 
 
 # ---------------------------------------------------------------- say
@@ -67,7 +60,7 @@ def test_say_refuses_a_non_wav_output_and_speech_turned_off(tmp_path: Path) -> N
 @pytest.mark.audio
 @needs_sink
 def test_say_plays_on_the_sink() -> None:
-    with Capture() as capture:
+    with MonitorCapture() as capture:
         result = run_cli("say", "The quick brown fox jumps over the lazy dog.", env={"TTS_ENGINE": "espeak"})
     assert result.returncode == 0, result.stderr
     assert active_seconds(capture.samples(), capture.sample_rate) > 1.5
@@ -133,7 +126,7 @@ def test_ask_with_speech_but_no_output_device_prints_and_warns_once(groq_server:
 @needs_sink
 def test_ask_speaks_with_the_offline_voice_on_the_sink(groq_server: GroqServer) -> None:
     groq_server.default = GroqBehaviour(reply="Hello there! It is nice to meet you.")
-    with Capture() as capture:
+    with MonitorCapture() as capture:
         result = run_cli("ask", "hello", "--speak", env=groq_env(groq_server, TTS_ENGINE="espeak"))
     assert result.returncode == 0, result.stderr
     assert result.stdout == "Hello there! It is nice to meet you.\n"

@@ -25,22 +25,12 @@ from desktop_assistant.llm.client import ChatClient
 from desktop_assistant.speech.stt import Transcriber
 from desktop_assistant.speech.tts import Synthesizer, Voice
 from tests.support.audio import (
-    FIXTURES, MonitorCapture, active_seconds, fixture_samples, play_into_sink, pulse_available, word_overlap,
+    FIXTURES, MonitorCapture, active_seconds, fixture_samples, play_into_sink, word_overlap,
 )
 from tests.support.groq_server import GroqBehaviour, GroqServer
 from tests.support.tts_server import TTSServer
 
-pytestmark = [pytest.mark.audio, pytest.mark.slow,
-              pytest.mark.skipif(not pulse_available(), reason="needs scripts/test-env.sh (PulseAudio null sink)")]
-
-class Capture(MonitorCapture):
-    """MonitorCapture that also closes parec's pipe (else a ResourceWarning fails the test)."""
-
-    def __exit__(self, *exc: object) -> None:
-        super().__exit__(*exc)
-        if self._proc is not None and self._proc.stdout is not None:
-            self._proc.stdout.close()
-
+pytestmark = [pytest.mark.audio, pytest.mark.slow]
 
 LONG_REPLY = " ".join(f"This is sentence number {n} of a long spoken answer." for n in range(1, 20))
 
@@ -88,7 +78,7 @@ def rig(groq_server: GroqServer, tts_server: TTSServer, store, transcriber) -> I
 def test_voice_turn_from_wav_to_the_sink(rig: Rig, groq_server: GroqServer, store) -> None:
     groq_server.default = GroqBehaviour(ttft_s=0.1, tokens_per_s=300)
     clip = AudioClip(fixture_samples("weather.wav"))
-    with Capture() as capture:
+    with MonitorCapture() as capture:
         result = rig.assistant.send_clip(clip, released_at=time.monotonic()).wait(60)
         time.sleep(0.3)
     assert isinstance(result, TurnFinished), result
@@ -119,7 +109,7 @@ def test_barge_in_silences_the_sink_and_stores_the_spoken_part(rig: Rig, groq_se
     second_fragment = threading.Event()
     rig.assistant.add_listener(
         lambda e: second_fragment.set() if isinstance(e, FragmentSpoken) and e.index == 1 else None)
-    with Capture() as capture:
+    with MonitorCapture() as capture:
         turn = rig.assistant.send_text("Tell me a long story")
         assert second_fragment.wait(30)
         time.sleep(0.3)
