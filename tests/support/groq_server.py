@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 import re
 import socket
-import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from .loopback import LoopbackServer, OwnedServer
 
 CHAT_PATH = "/openai/v1/chat/completions"
 DEFAULT_REPLY = ("Paris is the capital of France. It sits on the river Seine. "
@@ -51,7 +52,7 @@ class ReceivedRequest:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: _Server
+    server: OwnedServer
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass
@@ -132,29 +133,19 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    owner: GroqServer
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that hung up mid-stream is expected (barge-in, cut tests)
-
-
-class GroqServer:
+class GroqServer(LoopbackServer):
     """Start with `with GroqServer() as server:`; `server.base_url` for the client."""
 
     def __init__(self, default: GroqBehaviour | None = None) -> None:
         self.default = default or GroqBehaviour()
         self.queue: deque[GroqBehaviour] = deque()
         self.received: list[ReceivedRequest] = []
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.owner = self
-        self._thread = threading.Thread(target=self._server.serve_forever, name="groq-loopback", daemon=True)
+        self._serve(_Handler, "groq-loopback")
 
     @property
     def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self.address
 
     def next_behaviour(self) -> GroqBehaviour:
         try:
@@ -162,20 +153,6 @@ class GroqServer:
         except IndexError:
             return self.default
 
-    def start(self) -> GroqServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> GroqServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def closed_port_url() -> str:

@@ -18,11 +18,13 @@ import time
 import urllib.parse
 import wave
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import av
 import numpy as np
+
+from .loopback import LoopbackServer, OwnedServer
 
 BATCH_PATH = "/_/TranslateWebserverUi/data/batchexecute"
 MP3_RATE = 24000
@@ -85,7 +87,7 @@ class TTSRequest:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: _Server
+    server: OwnedServer
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass
@@ -134,16 +136,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    owner: TTSServer
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # clients that time out and hang up are part of the tests
-
 
 @dataclass
-class TTSServer:
+class TTSServer(LoopbackServer):
     """`with TTSServer(delay_s=0.4) as server:`; `server.url` is the batchexecute endpoint."""
 
     delay_s: float = 0.0
@@ -157,14 +152,11 @@ class TTSServer:
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
         self._cache: dict[str, bytes] = {}
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.owner = self
-        self._thread = threading.Thread(target=self._server.serve_forever, name="tts-loopback", daemon=True)
+        self._serve(_Handler, "tts-loopback")
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}{BATCH_PATH}"
+        return f"{self.address}{BATCH_PATH}"
 
     def mp3_for(self, text: str) -> bytes:
         with self.lock:
@@ -176,17 +168,3 @@ class TTSServer:
                 self._cache[text] = cached
         return cached
 
-    def start(self) -> TTSServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> TTSServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
