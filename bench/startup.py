@@ -74,6 +74,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HF_HUB_OFFLINE": "1", "STT_MODEL": "tiny.en"}
+    # An installed app (pip, PyInstaller) runs from bytecode; a checkout under PYTHONDONTWRITEBYTECODE
+    # would compile every module at each start, which no user sees. The warm-up run writes the bytecode.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     bare, shown, ready = [], [], []
     with tempfile.TemporaryDirectory(prefix="da-bench-startup-") as home:
         env["DESKTOP_ASSISTANT_HOME"] = home

@@ -37,6 +37,7 @@ from desktop_assistant.ui.status_bar import StatusBar
 
 log = logging.getLogger(__name__)
 
+ENGINE_START_DELAY_MS = 30
 STATES = {
     "loading": "Loading model…",
     "ready": "Ready",
@@ -204,7 +205,8 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._started:
             self._started = True
-            QTimer.singleShot(0, self, self.engine.start)
+            # After the first frame: the engine's imports on its thread would compete for the GIL.
+            QTimer.singleShot(ENGINE_START_DELAY_MS, self, self.engine.start)
 
     def _talk_started(self) -> None:
         self.banner.clear("audio")
