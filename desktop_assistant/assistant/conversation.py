@@ -62,6 +62,7 @@ class Assistant:
         self._speech: SpeechRun | None = None
         self._new_conversation = False
         self._player_state: str | None = None  # None (untried) | "open" | "failed"
+        self._player_lock = threading.Lock()
         self._recording_turn_id: int | None = None
         self._closed = False
 
@@ -117,6 +118,9 @@ class Assistant:
                     synthesizer = self._synthesizer(self.agent)
                 if synthesizer is not None and hasattr(synthesizer, "prepare"):
                     synthesizer.prepare()
+                if synthesizer is not None:
+                    # A new output stream can take ~2 s to start flowing: open it now, not at the first reply.
+                    self._player_ready(0)
             except Exception:  # noqa: BLE001 - warming up is optional; the turn reports real problems
                 log.debug("warm-up failed", exc_info=True)
 
@@ -289,6 +293,10 @@ class Assistant:
         return self._synthesizers[agent.id]
 
     def _player_ready(self, turn_id: int) -> bool:
+        with self._player_lock:
+            return self._open_player(turn_id)
+
+    def _open_player(self, turn_id: int) -> bool:
         if self.player is None:
             return False
         if self._player_state is None:

@@ -353,8 +353,10 @@ def test_warm_up_prepares_the_client_and_the_voice_once(harness_factory) -> None
     h = harness_factory()
     synth = PreparedSynth()
     h.assistant._synthesizer_for = lambda agent: made.append(agent) or synth
+    assert not h.player.opened
     h.assistant.warm_up().join(5)
     assert h.assistant.chat._client is not None  # the SDK client exists before the first turn
     assert synth.prepared == 1
+    assert h.player.opened  # the output stream is already flowing when the first reply comes
     assert isinstance(h.assistant.send_text("hello").wait(10), TurnFinished)
     assert len(made) == 1 and synth.calls  # the turn used the prepared synthesizer
