@@ -128,7 +128,7 @@ class Assistant:
         thread.start()
         return thread
 
-        # -- the controls -----------------------------------------------------------------------------
+    # -- the controls -----------------------------------------------------------------------------
     @property
     def current_turn(self) -> Turn | None:
         return self._turn
