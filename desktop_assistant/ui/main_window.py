@@ -210,6 +210,7 @@ class MainWindow(QMainWindow):
 
     def _talk_started(self) -> None:
         self.banner.clear("audio")
+        self.banner.clear("no_speech")
         self.engine.press()
 
     def _talk_ended(self) -> None:
@@ -319,14 +320,24 @@ class MainWindow(QMainWindow):
 
     def _on_failed(self, event: Any) -> None:
         error = event.error
+        kind = getattr(error, "kind", "")
         timings = event.timings.as_dict() if hasattr(event.timings, "as_dict") else None
+        if kind == "cancelled":  # Stop / barge-in before the reply began: nothing went wrong
+            if self.chat.reply is not None:
+                self.chat.finish_reply("interrupted", timings)
+            self._set_state("ready")
+            return
         if self.chat.reply is not None or event.message_id is not None:
             self.chat.finish_reply("failed", timings, getattr(error, "message", str(error)))
-        kind = getattr(error, "kind", "")
         if kind == "offline":
             self.status.show_network("offline")
         elif kind == "no_key":
             self.status.show_network("no key")
+        if kind == "no_speech":  # a hint, not an error: the app is ready for the next try
+            self._set_state("ready")
+            message, _, _, _, _ = describe_problem(error)
+            self.show_problem_text(message, None, "", kind=kind, severity="info")
+            return
         self._set_state("error")
         self.show_problem(error)
 

@@ -116,7 +116,9 @@ def test_press_the_button_while_the_null_sink_plays(qtbot: Any, engine_window: A
     qtbot.mouseRelease(w.ptt, Qt.MouseButton.LeftButton)
     wait_turn_done(qtbot, w)
     said = w.chat.messages()[0][1]
-    assert word_overlap("What is the weather like in London today?", said) >= 0.6, said
+    # tiny.en sometimes hears "what is the weather" as "whatever": the rest must be there
+    assert word_overlap("What is the weather like in London today?", said) >= 0.5, said
+    assert "london today" in said.lower(), said
     assert history_of(w)[-1] == ("assistant", DEFAULT_REPLY, "complete")
 
 

@@ -412,3 +412,22 @@ def test_losing_focus_while_holding_the_key_ends_the_recording(
     w.changeEvent(QEvent(QEvent.Type.ActivationChange))
     assert not w.ptt.active
     wait_calls(qtbot, w.fake, ["push_to_talk_pressed", "push_to_talk_released"])
+
+
+def test_a_stop_before_the_reply_is_quiet_and_no_speech_is_a_hint(qtbot: Any, fake_window: Any) -> None:
+    w = fake_window
+    w.banner.clear()  # (the no-key warning of this key-less app)
+    w.bridge.post(RecordingStarted(4))
+    w.bridge.post(TurnFailed(4, UserFacingError("Stopped", kind="cancelled")))
+    qtbot.waitUntil(lambda: w.state == "ready", timeout=2000)
+    assert not w.banner.isVisible() and w.chat.messages() == []
+    w.bridge.post(
+        TurnFailed(
+            5, UserFacingError("I didn't hear anything", "hold the button while you speak", kind="no_speech")
+        )
+    )
+    qtbot.waitUntil(lambda: w.banner.kind == "no_speech", timeout=2000)
+    assert w.state == "ready" and "hold the button" in w.banner.text
+    qtbot.mousePress(w.ptt, Qt.MouseButton.LeftButton)  # trying again clears the hint
+    assert not w.banner.isVisible()
+    qtbot.mouseRelease(w.ptt, Qt.MouseButton.LeftButton)
