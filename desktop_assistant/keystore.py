@@ -50,7 +50,14 @@ class KeyStore:
 
     def __init__(self, config_dir: Path, backend: KeyringLike | None | str = "auto") -> None:
         self.file = Path(config_dir) / KEY_FILE
-        self._backend: KeyringLike | None = system_keyring() if backend == "auto" else backend  # type: ignore[assignment]
+        self._spec = backend
+
+    @property
+    def _backend(self) -> KeyringLike | None:
+        """The keyring, found on first use (probing the OS keyring takes a moment)."""
+        if self._spec == "auto":
+            self._spec = system_keyring()
+        return self._spec  # type: ignore[return-value]
 
     @classmethod
     def for_paths(cls, paths: Paths, env: Mapping[str, str] | None = None) -> KeyStore:
@@ -68,14 +75,18 @@ class KeyStore:
         return f"a private file ({self.file})"
 
     def get(self) -> str | None:
+        """The key: from the private file when there is one (no keyring probing), else the keyring."""
+        from_file = self._read_file()
+        if from_file is not None:
+            return from_file
         if self._backend is not None:
             try:
                 value = self._backend.get_password(SERVICE, USERNAME)
                 if value:
                     return value.strip() or None
-            except Exception:  # noqa: BLE001 - locked/unavailable keyring: fall back to the file
-                log.warning("could not read the key from the keyring; trying the key file")
-        return self._read_file()
+            except Exception:  # noqa: BLE001 - locked/unavailable keyring: no key, said once
+                log.warning("could not read the key from the keyring")
+        return None
 
     def set(self, key: str | None) -> None:
         """Store `key`; None or blank removes it."""
