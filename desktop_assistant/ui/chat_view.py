@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 from desktop_assistant.ui.qt_compat import emit
@@ -130,6 +130,9 @@ class ChatView(QScrollArea):
         self._inner.setStyleSheet(STYLE)
         self._bubbles: list[MessageBubble] = []
         self._reply: MessageBubble | None = None
+        self._following = True
+        self.verticalScrollBar().valueChanged.connect(self._user_scrolled)
+        self.verticalScrollBar().rangeChanged.connect(self._range_changed)
         self._placeholder = QLabel("Hold the button (or Space) and speak, or type below.", self._inner)
         self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._placeholder.setEnabled(False)
@@ -208,11 +211,18 @@ class ChatView(QScrollArea):
         self._placeholder.show()
 
     def _scroll_to_end(self) -> None:
-        QTimer.singleShot(0, self, self._to_end)
+        """Follow the conversation (on the next layout), unless the user scrolled up to read."""
+        if self._following:
+            bar = self.verticalScrollBar()
+            bar.setValue(bar.maximum())
 
-    def _to_end(self) -> None:
+    def _user_scrolled(self, value: int) -> None:
         bar = self.verticalScrollBar()
-        bar.setValue(bar.maximum())
+        self._following = value >= bar.maximum() - 40
+
+    def _range_changed(self, _minimum: int, maximum: int) -> None:
+        if self._following:
+            self.verticalScrollBar().setValue(maximum)
 
 
 def _delete_layout_item(item: object) -> None:

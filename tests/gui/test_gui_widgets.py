@@ -431,3 +431,21 @@ def test_a_stop_before_the_reply_is_quiet_and_no_speech_is_a_hint(qtbot: Any, fa
     qtbot.mousePress(w.ptt, Qt.MouseButton.LeftButton)  # trying again clears the hint
     assert not w.banner.isVisible()
     qtbot.mouseRelease(w.ptt, Qt.MouseButton.LeftButton)
+
+
+def test_chat_follows_new_text_unless_the_user_scrolled_up(qtbot: Any) -> None:
+    view = ChatView()
+    qtbot.addWidget(view)
+    view.resize(400, 200)
+    view.show()
+    for i in range(30):
+        view.add_message("user" if i % 2 else "assistant", f"message {i}")
+    bar = view.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0 and bar.value() == bar.maximum(), timeout=2000)
+    bar.setValue(0)  # the user reads an older message
+    view.append_reply("new words")
+    qtbot.wait(50)
+    assert bar.value() == 0
+    bar.setValue(bar.maximum())
+    view.append_reply(" and more\n" * 5)
+    qtbot.waitUntil(lambda: bar.value() == bar.maximum(), timeout=2000)
