@@ -12,28 +12,14 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
-from PySide6.QtWidgets import (
-    QComboBox,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QMainWindow,
-    QPushButton,
-    QToolButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QMainWindow
 
 from desktop_assistant import APP_TITLE
-from desktop_assistant.ui.banner import Banner
 from desktop_assistant.ui.bridge import EngineBridge
-from desktop_assistant.ui.chat_view import ChatView
-from desktop_assistant.ui.level_meter import LevelMeter
+from desktop_assistant.ui.main_layout import build as build_layout
 from desktop_assistant.ui.preferences import load_geometry, save_geometry, save_settings
 from desktop_assistant.ui.problems import describe_problem
-from desktop_assistant.ui.ptt_button import PushToTalkButton, PushToTalkKey
 from desktop_assistant.ui.qt_compat import emit
-from desktop_assistant.ui.status_bar import StatusBar
 
 log = logging.getLogger(__name__)
 
@@ -82,87 +68,7 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------ layout
 
     def _build(self) -> None:
-        body = QWidget(self)
-        outer = QVBoxLayout(body)
-        top = QHBoxLayout()
-        self.agent_box = QComboBox(body)
-        self.agent_box.setAccessibleName("Agent")
-        for agent in self.app.agents.agents.values():
-            self.agent_box.addItem(agent.name, agent.id)
-        index = self.agent_box.findData(self.app.agent.id)
-        self.agent_box.setCurrentIndex(max(0, index))
-        self.agent_box.currentIndexChanged.connect(self._agent_chosen)
-        agent_label = QLabel("&Agent:", body)
-        agent_label.setBuddy(self.agent_box)
-        self.new_button = QPushButton("New conversation", body)
-        self.new_button.setAccessibleName("New conversation")
-        self.new_button.clicked.connect(self.new_conversation)
-        self.mute_button = QToolButton(body)
-        self.mute_button.setText("Mute speech")
-        self.mute_button.setCheckable(True)
-        self.mute_button.setAccessibleName("Mute speech")
-        self.mute_button.toggled.connect(self._mute_toggled)
-        self.history_button = QPushButton("History", body)
-        self.history_button.setAccessibleName("Open history")
-        self.history_button.clicked.connect(lambda: self.open_history())
-        self.settings_button = QPushButton("Settings", body)
-        self.settings_button.setAccessibleName("Open settings")
-        self.settings_button.clicked.connect(lambda: self.open_settings())
-        for w in (agent_label, self.agent_box):
-            top.addWidget(w)
-        top.addStretch(1)
-        for w in (self.new_button, self.mute_button, self.history_button, self.settings_button):
-            top.addWidget(w)
-        outer.addLayout(top)
-
-        self.banner = Banner(body)
-        self.banner.action_triggered.connect(self._banner_action)
-        outer.addWidget(self.banner)
-        self.chat = ChatView(body)
-        outer.addWidget(self.chat, 1)
-
-        controls = QHBoxLayout()
-        self.ptt = PushToTalkButton(self.app.settings.ptt_mode, body)
-        self.ptt.talk_started.connect(self._talk_started)
-        self.ptt.talk_ended.connect(self._talk_ended)
-        side = QVBoxLayout()
-        self.state_label = QLabel(body)
-        self.state_label.setObjectName("stateLabel")
-        self.state_label.setAccessibleName("State")
-        self.level = LevelMeter(body)
-        self.stop_button = QPushButton("Stop (Esc)", body)
-        self.stop_button.setAccessibleName("Stop")
-        self.stop_button.clicked.connect(self.stop)
-        side.addStretch(1)
-        side.addWidget(self.state_label)
-        side.addWidget(self.level)
-        side.addWidget(self.stop_button)
-        side.addStretch(1)
-        controls.addStretch(1)
-        controls.addWidget(self.ptt)
-        controls.addSpacing(16)
-        controls.addLayout(side, 2)
-        controls.addStretch(1)
-        outer.addLayout(controls)
-
-        row = QHBoxLayout()
-        self.text_box = QLineEdit(body)
-        self.text_box.setPlaceholderText("Type a message and press Enter")
-        self.text_box.setAccessibleName("Message")
-        self.text_box.returnPressed.connect(self.send_typed)
-        self.send_button = QPushButton("Send", body)
-        self.send_button.setAccessibleName("Send message")
-        self.send_button.clicked.connect(self.send_typed)
-        row.addWidget(self.text_box, 1)
-        row.addWidget(self.send_button)
-        outer.addLayout(row)
-        self.setCentralWidget(body)
-
-        self.status = StatusBar(self)
-        self.status.cancel_download.connect(self.engine.cancel_download)
-        self.setStatusBar(self.status)
-        self.ptt_key = PushToTalkKey(self, self.ptt, self.app.settings.ptt_key)
-        self.chat.bubble_added.connect(self.ptt_key.watch)
+        build_layout(self)  # the widgets become attributes: self.ptt, self.chat, self.banner, …
 
     def _actions(self) -> None:
         def action(text: str, keys: Any, slot: Any) -> QAction:
