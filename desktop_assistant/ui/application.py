@@ -17,7 +17,6 @@ from PySide6.QtWidgets import QApplication
 
 from desktop_assistant import APP_NAME, APP_TITLE, __version__
 from desktop_assistant.paths import resource_path
-from desktop_assistant.ui.qt_compat import protect_singletons
 from desktop_assistant.ui.qt_log import route_qt_messages
 
 log = logging.getLogger(__name__)
@@ -34,8 +33,6 @@ GIL_SWITCH_S = 0.001
 
 
 def qt_application() -> QApplication:
-    if protect_singletons():
-        log.info("Qt binding leaks references to None/True (PySide6 6.12 on Python 3.11): worked around")
     route_qt_messages()
     # Engine threads (LLM stream, TTS, audio callbacks) share the GIL with the GUI thread: a short
     # switch interval bounds how long the GUI waits for it (measured by bench/responsiveness.py).

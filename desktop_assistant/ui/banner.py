@@ -11,7 +11,6 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
-from desktop_assistant.ui.qt_compat import emit
 
 
 class Banner(QFrame):
@@ -83,4 +82,4 @@ class Banner(QFrame):
     def _on_action(self) -> None:
         if self._callback is not None:
             self._callback()
-        emit(self.action_triggered, self._action_key)
+        self.action_triggered.emit(self._action_key)

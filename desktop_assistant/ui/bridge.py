@@ -18,7 +18,6 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
-from desktop_assistant.ui.qt_compat import emit
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +73,7 @@ class EngineBridge(QObject):
         if self._closed.is_set():
             return
         try:
-            emit(self._incoming, event)
+            self._incoming.emit(event)
         except RuntimeError:  # the bridge was deleted while a worker was finishing
             self._closed.set()
 
@@ -122,7 +121,7 @@ class EngineBridge(QObject):
                 except Exception:  # noqa: BLE001 - a slot bug must not stop event delivery
                     log.exception("GUI callback failed")
             else:
-                emit(getattr(self, event.signal), event.payload)
+                getattr(self, event.signal).emit(event.payload)
             return
         name = signal_name(event)
         if name == "recording_started":
@@ -133,16 +132,16 @@ class EngineBridge(QObject):
         signal = getattr(type(self), name, None)
         self.delivered += 1
         if isinstance(signal, Signal):
-            emit(getattr(self, name), event)
+            getattr(self, name).emit(event)
         else:
             log.debug("engine event without a signal: %s", type(event).__name__)
-        emit(self.any_event, event)
+        self.any_event.emit(event)
 
     def _flush_level(self) -> None:
         with self._level_lock:
             value, self._level = self._level, None
         if value is not None and not self._closed.is_set():
-            emit(self.level, value)
+            self.level.emit(value)
 
 
 class _Wrapped:

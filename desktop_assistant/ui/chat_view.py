@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
-from desktop_assistant.ui.qt_compat import emit
 
 STYLE = """
 QFrame#userBubble {
@@ -170,7 +169,7 @@ class ChatView(QScrollArea):
         self._column.insertLayout(self._column.count() - 1, row)
         self._bubbles.append(bubble)
         self._placeholder.hide()
-        emit(self.bubble_added, bubble)
+        self.bubble_added.emit(bubble)
         if role != "user" and (status != "complete" or timings):
             bubble.finish(status, timings, error)
         self._scroll_to_end()

@@ -14,7 +14,6 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QFont, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from desktop_assistant.ui.qt_compat import emit
 
 PAGE = 200
 IdRole = Qt.ItemDataRole.UserRole + 1
@@ -93,7 +92,7 @@ class ConversationListModel(QAbstractListModel):
         if row >= 0:
             self._rows[row] = row_data
             index = self.index(row)
-            emit(self.dataChanged, index, index)
+            self.dataChanged.emit(index, index)
 
     # -- Qt model API ---------------------------------------------------------------------------
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API

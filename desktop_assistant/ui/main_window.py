@@ -19,7 +19,6 @@ from desktop_assistant.ui.bridge import EngineBridge
 from desktop_assistant.ui.main_layout import build as build_layout
 from desktop_assistant.ui.preferences import load_geometry, save_geometry, save_settings
 from desktop_assistant.ui.problems import describe_problem
-from desktop_assistant.ui.qt_compat import emit
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +164,7 @@ class MainWindow(QMainWindow):
         self.ptt.set_listening(state == "listening")
         if state != "listening":
             self.level.reset()
-        emit(self.state_changed, state)
+        self.state_changed.emit(state)
 
     def _on_engine_ready(self, assistant: Any) -> None:
         self.engine_state = "ready"
@@ -376,4 +375,4 @@ class MainWindow(QMainWindow):
             if window is not None:
                 window.shutdown()
         log.info("main window closed")
-        emit(self.closed)
+        self.closed.emit()

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_assistant.ui.qt_compat import emit
 
 _LABELS = {
     ("hold", False): "Hold to talk",
@@ -85,14 +84,14 @@ class PushToTalkButton(QPushButton):
             return
         self._active = True
         self._refresh()
-        emit(self.talk_started)
+        self.talk_started.emit()
 
     def end(self) -> None:
         if not self._active:
             return
         self._active = False
         self._refresh()
-        emit(self.talk_ended)
+        self.talk_ended.emit()
 
     def key_pressed(self) -> None:
         if self._mode == "hold" or not self._active:

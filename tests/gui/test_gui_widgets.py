@@ -336,42 +336,6 @@ def test_close_shuts_the_engine_down_in_order(qtbot: Any, fake_window: Any) -> N
     assert w.bridge.closed
 
 
-def test_many_emits_keep_true_alive(qtbot: Any) -> None:
-    """PySide6 6.12 emit() drops a reference to True each call; a long session must not abort."""
-    import sys
-
-    from desktop_assistant.ui.qt_compat import emit
-
-    bridge = EngineBridge()
-    got: list[object] = []
-    bridge.reply_delta.connect(got.append)
-    before = sys.getrefcount(True)
-    for _ in range(20_000):
-        emit(bridge.reply_delta, ReplyDelta(1, "x", ""))
-    assert len(got) == 20_000
-    assert sys.getrefcount(True) > before - 2_000  # without the fix: 20 000 fewer (other threads add noise)
-    bridge.close()
-
-
-def test_void_calls_cannot_free_none(qtbot: Any) -> None:
-    """PySide6 6.12 on 3.11 drops a reference to None per void call; qt_application() guards it."""
-    import sys
-
-    from PySide6.QtWidgets import QLabel
-
-    from desktop_assistant.ui.application import qt_application
-    from desktop_assistant.ui.qt_compat import void_call_drops_none
-
-    qt_application()
-    label = QLabel()
-    qtbot.addWidget(label)
-    for _ in range(10_000):
-        label.setText("x")
-    if void_call_drops_none():  # the buggy binding: None must have been made immortal
-        assert sys.getrefcount(None) > 1 << 59
-    assert label.text() == "x"
-
-
 def test_model_download_progress_and_cancel_keep_the_window_usable(qtbot: Any, fake_window: Any) -> None:
     from desktop_assistant.speech.stt import ModelStatus
 
