@@ -46,7 +46,7 @@ smoke: $(FROZEN)
 install-desktop: package
 	scripts/install-desktop.sh "$(CURDIR)/dist/desktop-assistant"
 
-bench: sysdeps-test $(STAMP)
+bench: sysdeps-test $(STAMP) $(FROZEN)
 	scripts/test-env.sh sh -c 'for b in bench/*.py; do $(BIN)/python $$b || exit 1; done'
 
 clean:
