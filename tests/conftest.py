@@ -76,6 +76,24 @@ def transcriber(tmp_path_factory: pytest.TempPathFactory, embedded_model_dir: Pa
     stt.close()
 
 
+@pytest.fixture
+def groq_server() -> Iterator[object]:
+    """A loopback server speaking Groq's streaming chat API (tests/support/groq_server.py)."""
+    from tests.support.groq_server import GroqServer
+
+    with GroqServer() as server:
+        yield server
+
+
+@pytest.fixture
+def tts_server() -> Iterator[object]:
+    """A loopback endpoint answering gTTS's real request format with MP3 (tests/support/tts_server.py)."""
+    from tests.support.tts_server import TTSServer
+
+    with TTSServer() as server:
+        yield server
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Tests marked `audio` need the PulseAudio null sink: fail (never skip) without it."""
     if item.get_closest_marker("audio") and os.environ.get("DA_TEST_PULSE") != "1":

@@ -112,9 +112,13 @@ class PushToTalkButton(QPushButton):
     def _refresh(self, listening: bool | None = None) -> None:
         on = self._active if listening is None else listening
         self.setText(_LABELS[(self._mode, on)])
-        self.setProperty("listening", "true" if on else "false")
-        self.style().unpolish(self)
-        self.style().polish(self)
+        value = "true" if on else "false"
+        if self.property("listening") == value:
+            return
+        self.setProperty("listening", value)
+        if self.isVisible():  # a hidden widget is polished when shown: re-styling it now is wasted work
+            self.style().unpolish(self)
+            self.style().polish(self)
 
 
 def parse_key(name: str) -> Qt.Key:

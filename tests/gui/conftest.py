@@ -86,37 +86,6 @@ def fake_window(qtbot: Any, gui_app: App) -> Iterator[Any]:
 # ---------------------------------------------------------------- the real engine
 
 
-@pytest.fixture(scope="session")
-def shared_transcriber(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """One real Transcriber (the embedded tiny.en) for the whole session (2 cores: load it once)."""
-    from desktop_assistant.config import Settings
-    from desktop_assistant.paths import Paths
-    from desktop_assistant.speech.stt import Transcriber
-
-    root = tmp_path_factory.mktemp("stt-home")
-    paths = Paths(root / "data", root / "config", root / "logs", root / "cache").ensure()
-    stt = Transcriber(Settings(stt_model="tiny.en"), paths).start()
-    assert stt.wait_ready(60), stt.status
-    yield stt
-    stt.close()
-
-
-@pytest.fixture
-def groq_server() -> Iterator[Any]:
-    from tests.support.groq_server import GroqServer
-
-    with GroqServer() as server:
-        yield server
-
-
-@pytest.fixture
-def tts_server() -> Iterator[Any]:
-    from tests.support.tts_server import TTSServer
-
-    with TTSServer() as server:
-        yield server
-
-
 @pytest.fixture
 def engine_window(
     qtbot: Any,
@@ -124,7 +93,7 @@ def engine_window(
     monkeypatch: pytest.MonkeyPatch,
     groq_server: Any,
     tts_server: Any,
-    shared_transcriber: Any,
+    transcriber: Any,
 ) -> Iterator[Any]:
     """`engine_window(key=..., stream_factory=..., input_device=...)` → the main window around the REAL
     engine: real recorder (a fake stream when `stream_factory` is given, else the PulseAudio null
@@ -147,9 +116,9 @@ def engine_window(
         app = App.create(console_log=False)
 
         def build(app: App, bridge: Any) -> Any:
-            shared_transcriber.on_status = bridge.post_model_status
-            app.part("transcriber", lambda: shared_transcriber)  # shared: not closed per test
-            bridge.post_model_status(shared_transcriber.status)
+            transcriber.on_status = bridge.post_model_status
+            app.part("transcriber", lambda: transcriber)  # shared: not closed per test
+            bridge.post_model_status(transcriber.status)
             if stream_factory is not None:
                 from desktop_assistant.audio.recorder import Recorder
 
@@ -172,4 +141,4 @@ def engine_window(
     for window, app in made:
         window.close()
         app.close()
-    shared_transcriber.on_status = None
+    transcriber.on_status = None

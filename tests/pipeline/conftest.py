@@ -5,26 +5,12 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pytest
 
-from tests.support.groq_server import GroqServer
-from tests.support.tts_server import TTSServer
-
-
-@pytest.fixture
-def groq_server() -> Iterator[GroqServer]:
-    with GroqServer() as server:
-        yield server
-
-
-@pytest.fixture
-def tts_server() -> Iterator[TTSServer]:
-    with TTSServer() as server:
-        yield server
 
 
 @dataclass(frozen=True)
