@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
@@ -74,19 +75,35 @@ class KeyStore:
             return f"the system keyring ({type(self._backend).__name__})"
         return f"a private file ({self.file})"
 
+    #: a keyring that hangs (a locked collection waiting for an unlock prompt, a stuck D-Bus
+    #: service) must not hold up the app's start: after this long it goes on without the key
+    keyring_timeout_s: float = 3.0
+
     def get(self) -> str | None:
-        """The key: from the private file when there is one (no keyring probing), else the keyring."""
+        """The key: from the private file when there is one (no keyring probing), else the
+        keyring, waiting for it at most `keyring_timeout_s`."""
         from_file = self._read_file()
         if from_file is not None:
             return from_file
-        if self._backend is not None:
-            try:
-                value = self._backend.get_password(SERVICE, USERNAME)
-                if value:
-                    return value.strip() or None
-            except Exception:  # noqa: BLE001 - locked/unavailable keyring: no key, said once
-                log.warning("could not read the key from the keyring")
-        return None
+        found: list[str | None] = []
+        worker = threading.Thread(target=lambda: found.append(self._read_keyring()), name="keyring-read",
+                                  daemon=True)
+        worker.start()
+        worker.join(self.keyring_timeout_s)
+        if not found:
+            log.warning("the system keyring did not answer within %.0f s; going on without the stored key",
+                        self.keyring_timeout_s)
+            return None
+        return found[0]
+
+    def _read_keyring(self) -> str | None:
+        try:
+            backend = self._backend
+            value = backend.get_password(SERVICE, USERNAME) if backend is not None else None
+        except Exception:  # noqa: BLE001 - locked/unavailable keyring: no key, said once
+            log.warning("could not read the key from the keyring")
+            return None
+        return (value or "").strip() or None
 
     def set(self, key: str | None) -> None:
         """Store `key`; None or blank removes it."""

@@ -73,3 +73,23 @@ def test_empty_key_file_means_no_key(tmp_path: Path, content: str) -> None:
     store = KeyStore(tmp_path, None)
     store.file.write_text(content)
     assert store.get() is None
+
+
+def test_a_hanging_keyring_does_not_hold_up_the_start(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import threading
+    import time
+
+    release = threading.Event()
+
+    class HangingKeyring(MemoryKeyring):
+        def get_password(self, service: str, username: str) -> str | None:
+            release.wait(10)  # a locked collection waiting for an unlock prompt
+            return KEY
+
+    store = KeyStore(tmp_path, HangingKeyring())
+    store.keyring_timeout_s = 0.2
+    started = time.monotonic()
+    assert store.get() is None
+    assert time.monotonic() - started < 2
+    assert "did not answer within" in caplog.text
+    release.set()
