@@ -8,11 +8,13 @@ import sys
 from dataclasses import asdict
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop_assistant.errors import UserFacingError
 from desktop_assistant.history.export import FORMATS, detail_to_dict, write_export
-from desktop_assistant.history.store import HistoryStore, app_store
+
+if TYPE_CHECKING:
+    from desktop_assistant.history.store import HistoryStore
 
 
 def register(subparsers: Any) -> None:
@@ -67,6 +69,8 @@ def _positive(text: str) -> int:
 
 
 def _store(app: Any) -> HistoryStore:
+    from desktop_assistant.history.store import app_store
+
     store = app_store(app)
     while store.notices:
         print(f"desktop-assistant: {store.notices.pop(0)}", file=sys.stderr)

@@ -9,13 +9,13 @@ import threading
 import time
 import wave
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from desktop_assistant.audio.clip import AudioClip, level_dbfs
-from desktop_assistant.audio.recorder import Recorder, RecorderEvent, RecordingFailed, RecordingLimitReached
 from desktop_assistant.errors import UserFacingError
+
+if TYPE_CHECKING:
+    from desktop_assistant.audio.clip import AudioClip
+    from desktop_assistant.audio.recorder import RecorderEvent
 
 
 def _seconds(text: str) -> float:
@@ -39,6 +39,8 @@ def register(subparsers: Any) -> None:
 
 
 def write_wav(path: Path, clip: AudioClip) -> None:
+    import numpy as np
+
     pcm = (np.clip(clip.samples, -1.0, 1.0) * 32767.0).astype("<i2")
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
@@ -48,6 +50,10 @@ def write_wav(path: Path, clip: AudioClip) -> None:
 
 
 def run(app: Any, args: argparse.Namespace) -> int:
+    # the audio stack loads only when this command runs, not at every start
+    from desktop_assistant.audio.clip import level_dbfs
+    from desktop_assistant.audio.recorder import Recorder, RecordingFailed, RecordingLimitReached
+
     out = Path(args.out or time.strftime("recording-%Y%m%d-%H%M%S.wav")).expanduser()
     if out.suffix.lower() != ".wav":
         raise UserFacingError(f"{out}: the output must be a .wav file", kind="input")

@@ -11,11 +11,12 @@ import argparse
 import sys
 import wave
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from desktop_assistant.errors import UserFacingError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,6 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def write_wav(path: Path, pcm: np.ndarray, rate: int) -> None:
+    import numpy as np
+
     data = (np.clip(pcm, -1.0, 1.0) * 32767).astype("<i2").tobytes()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -55,6 +58,8 @@ def _prepare(app: Any, text: str, on_notice: Any) -> tuple[list[Any], Any, int]:
 
 
 def run(app: Any, args: argparse.Namespace) -> int:
+    import numpy as np  # loaded only when this command runs
+
     text = " ".join(args.text).strip()
     if args.agent is not None and args.agent not in app.agents.agents:
         raise UserFacingError(f"Unknown agent '{args.agent}'", "choose one of: " + ", ".join(app.agents.agents),

@@ -11,12 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from desktop_assistant.audio.clip import SAMPLE_RATE, AudioClip
-from desktop_assistant.audio.decode import decode_file
 from desktop_assistant.errors import UserFacingError
-from desktop_assistant.speech.stt import Transcriber, Transcript
+
+if TYPE_CHECKING:
+    from desktop_assistant.speech.stt import Transcript
 
 LOAD_TIMEOUT_S = 120.0
 
@@ -41,6 +41,11 @@ def _language(app: Any, args: argparse.Namespace) -> str | None:
 
 
 def run(app: Any, args: argparse.Namespace) -> int:
+    # numpy, PyAV and faster-whisper load only when this command runs, not at every start
+    from desktop_assistant.audio.clip import SAMPLE_RATE, AudioClip
+    from desktop_assistant.audio.decode import decode_file
+    from desktop_assistant.speech.stt import Transcriber
+
     samples = decode_file(args.file, SAMPLE_RATE)
     clip = AudioClip(samples, SAMPLE_RATE)
     settings = app.settings.with_values(stt_model=args.model) if args.model else app.settings

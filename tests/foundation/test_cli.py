@@ -44,3 +44,16 @@ def test_cli_flag_beats_environment() -> None:
     assert json.loads(result.stdout)["llm_model"] == "flag-model"
     result = run_cli("--temperature", "7", "check")
     assert result.returncode == 2 and "llm_temperature='7' is not valid" in result.stderr
+
+
+def test_start_up_does_not_load_the_engine_libraries() -> None:
+    # Every launch (the window included) builds the parser: commands load numpy, PyAV,
+    # SQLAlchemy, faster-whisper, groq only when they run (measured: 429 ms → 46 ms).
+    code = ("import sys\n"
+            "from desktop_assistant.cli import build_parser\n"
+            "build_parser()\n"
+            "heavy = ('numpy', 'av', 'sqlalchemy', 'faster_whisper', 'ctranslate2', 'groq', 'gtts', 'sounddevice')\n"
+            "print(' '.join(m for m in heavy if m in sys.modules))\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "", f"loaded at start-up: {result.stdout.strip()}"
