@@ -17,10 +17,10 @@ test: sysdeps-test $(STAMP)
 setup: sysdeps $(STAMP)
 
 sysdeps:
-	@scripts/sysdeps.sh app
+	@PYTHON=$(PYTHON) scripts/sysdeps.sh app
 
 sysdeps-test:
-	@scripts/sysdeps.sh test
+	@PYTHON=$(PYTHON) scripts/sysdeps.sh test
 
 # The virtualenv with the project and its pinned dependencies; rebuilt only when these change.
 $(STAMP): pyproject.toml constraints.txt

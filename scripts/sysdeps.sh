@@ -12,6 +12,11 @@ APP_PKGS=(libportaudio2 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-imag
 TEST_PKGS=(pulseaudio pulseaudio-utils libasound2-plugins espeak-ng xvfb)
 
 want=("${APP_PKGS[@]}")
+# Debian's own python3 needs python3-venv to create the .venv (pyenv/other builds have ensurepip).
+if ! "${PYTHON:-python3}" -c "import ensurepip, venv" >/dev/null 2>&1; then
+    ver=$("${PYTHON:-python3}" -c 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")' 2>/dev/null)
+    want+=("python${ver:-3}-venv")
+fi
 [ "${1:-app}" = "test" ] && want+=("${TEST_PKGS[@]}")
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
