@@ -68,10 +68,33 @@ def build_main_window(app: Any, build: Any = None) -> Any:
     return window
 
 
+ALREADY_RUNNING_CLOSE_MS = 6000
+
+
+def _tell_already_running(qapp: QApplication) -> int:
+    """A second start: say so briefly (no second window, no second microphone user)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QMessageBox
+
+    log.warning("Desktop Assistant is already running for this user; not starting a second window")
+    box = QMessageBox(QMessageBox.Icon.Information, APP_TITLE,
+                      "Desktop Assistant is already running.\nUse its window or its tray icon.")
+    box.finished.connect(qapp.quit)
+    QTimer.singleShot(ALREADY_RUNNING_CLOSE_MS, qapp.quit)
+    box.show()
+    qapp.exec()
+    return 0
+
+
 def run(app: Any) -> int:
+    from desktop_assistant.instance import InstanceLock
     from desktop_assistant.ui.signals import SignalCloser
 
     qapp = qt_application()
+    lock = InstanceLock(app.paths.data_dir / "window.lock")
+    if not lock.acquire():
+        return _tell_already_running(qapp)
+    app.part("instance-lock", lambda: lock, InstanceLock.release)
     window = build_main_window(app)
     closer = SignalCloser(window.close)
     window.show()
