@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from desktop_assistant.paths import HOME_ENV, Paths
 
@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 SERVICE = "desktop-assistant"
 USERNAME = "groq_api_key"
 KEY_FILE = "groq_api_key"
+
+
+T = TypeVar("T")
 
 
 class KeyringLike(Protocol):
@@ -71,13 +74,39 @@ class KeyStore:
     @property
     def location(self) -> str:
         """Where the key is stored, in words for the Settings dialog."""
-        if self._backend is not None:
-            return f"the system keyring ({type(self._backend).__name__})"
+        try:
+            backend = self._bounded(lambda: self._backend, "find the system keyring")
+        except TimeoutError:
+            backend = None
+        if backend is not None:
+            return f"the system keyring ({type(backend).__name__})"
         return f"a private file ({self.file})"
 
     #: a keyring that hangs (a locked collection waiting for an unlock prompt, a stuck D-Bus
     #: service) must not hold up the app's start: after this long it goes on without the key
     keyring_timeout_s: float = 3.0
+
+    def _bounded(self, fn: Callable[[], T], what: str) -> T:
+        """Run a keyring call on a helper thread and wait at most `keyring_timeout_s`
+        (TimeoutError after that; the call's own exceptions come back as they are)."""
+        outcome: list[tuple[bool, Any]] = []
+
+        def call() -> None:
+            try:
+                outcome.append((True, fn()))
+            except Exception as exc:  # noqa: BLE001 - handed back to the waiting caller below
+                outcome.append((False, exc))
+
+        worker = threading.Thread(target=call, name="keyring-call", daemon=True)
+        worker.start()
+        worker.join(self.keyring_timeout_s)
+        if not outcome:
+            log.warning("the system keyring did not answer within %.0f s (%s)", self.keyring_timeout_s, what)
+            raise TimeoutError(what)
+        ok, value = outcome[0]
+        if not ok:
+            raise value
+        return value
 
     def get(self) -> str | None:
         """The key: from the private file when there is one (no keyring probing), else the
@@ -85,16 +114,10 @@ class KeyStore:
         from_file = self._read_file()
         if from_file is not None:
             return from_file
-        found: list[str | None] = []
-        worker = threading.Thread(target=lambda: found.append(self._read_keyring()), name="keyring-read",
-                                  daemon=True)
-        worker.start()
-        worker.join(self.keyring_timeout_s)
-        if not found:
-            log.warning("the system keyring did not answer within %.0f s; going on without the stored key",
-                        self.keyring_timeout_s)
+        try:
+            return self._bounded(self._read_keyring, "read the key; going on without the stored key")
+        except TimeoutError:
             return None
-        return found[0]
 
     def _read_keyring(self) -> str | None:
         try:
@@ -108,20 +131,28 @@ class KeyStore:
     def set(self, key: str | None) -> None:
         """Store `key`; None or blank removes it."""
         key = (key or "").strip() or None
-        if self._backend is not None:
-            try:
-                if key is None:
-                    self._delete_backend()
-                else:
-                    self._backend.set_password(SERVICE, USERNAME, key)
-                self._remove_file()
-                return
-            except Exception:  # noqa: BLE001 - keyring refused: keep the key in the private file
-                log.warning("could not store the key in the keyring; using a private file")
+        try:
+            stored = self._bounded(lambda: self._store_in_keyring(key), "store the key; using a private file")
+        except Exception:  # noqa: BLE001 - keyring refused or hung: keep the key in the private file
+            log.warning("could not store the key in the keyring; using a private file")
+            stored = False
+        if stored:
+            self._remove_file()
+            return
         if key is None:
             self._remove_file()
         else:
             self._write_file(key)
+
+    def _store_in_keyring(self, key: str | None) -> bool:
+        """True when the keyring now holds `key` (or no longer holds one); False without a keyring."""
+        if self._backend is None:
+            return False
+        if key is None:
+            self._delete_backend()
+        else:
+            self._backend.set_password(SERVICE, USERNAME, key)
+        return True
 
     def _delete_backend(self) -> None:
         assert self._backend is not None

@@ -93,3 +93,23 @@ def test_a_hanging_keyring_does_not_hold_up_the_start(tmp_path: Path, caplog: py
     assert time.monotonic() - started < 2
     assert "did not answer within" in caplog.text
     release.set()
+
+
+def test_a_hanging_keyring_on_save_falls_back_to_the_private_file(tmp_path: Path) -> None:
+    import threading
+    import time
+
+    release = threading.Event()
+
+    class HangingKeyring(MemoryKeyring):
+        def set_password(self, service: str, username: str, password: str) -> None:
+            release.wait(10)
+
+    store = KeyStore(tmp_path, HangingKeyring())
+    store.keyring_timeout_s = 0.2
+    started = time.monotonic()
+    store.set(KEY)  # the Settings dialog's Apply must not freeze on a stuck keyring
+    assert time.monotonic() - started < 2
+    assert store.file.read_text().strip() == KEY
+    assert stat.S_IMODE(store.file.stat().st_mode) == 0o600
+    release.set()
