@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import os
+import urllib.parse
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -42,6 +43,22 @@ def _str(value: Any, name: str) -> str:
     if not isinstance(value, str):
         raise ValueError
     return value.strip()
+
+
+def _text(value: Any, name: str) -> str:
+    text = _str(value, name)
+    if not text:
+        raise ValueError
+    return text
+
+
+def _url(value: Any, name: str) -> str | None:
+    text = _opt_str(value, name)
+    if text is not None:
+        parts = urllib.parse.urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError
+    return text
 
 
 def _opt_str(value: Any, name: str) -> str | None:
@@ -132,10 +149,10 @@ class Settings:
 
 SPEC: dict[str, Field] = {
     "groq_api_key": Field("GROQ_API_KEY", _opt_str, "your Groq API key (gsk_…)", secret=True),
-    "groq_base_url": Field("GROQ_BASE_URL", _opt_str, "an http(s) URL"),
-    "stt_model": Field("STT_MODEL", _str, "a Whisper size (tiny.en, base, small, …) or a model directory"),
+    "groq_base_url": Field("GROQ_BASE_URL", _url, "an http(s) URL such as https://api.groq.com"),
+    "stt_model": Field("STT_MODEL", _text, "a Whisper size (tiny.en, base, small, …) or a model directory"),
     "stt_compute_type": Field("STT_COMPUTE_TYPE", _choice(COMPUTE_TYPES), "one of " + ", ".join(COMPUTE_TYPES)),
-    "llm_model": Field("LLM_MODEL", _str, "a Groq model name"),
+    "llm_model": Field("LLM_MODEL", _text, "a Groq model name"),
     "llm_temperature": Field("LLM_TEMPERATURE", _number(float, 0.0, 2.0), "a number from 0 to 2"),
     "max_conversation_history": Field(
         "MAX_CONVERSATION_HISTORY", _number(int, 0, 1000), "a whole number from 0 to 1000"
@@ -147,9 +164,9 @@ SPEC: dict[str, Field] = {
     "input_device": Field("INPUT_DEVICE", _device, "a device name or index"),
     "output_device": Field("OUTPUT_DEVICE", _device, "a device name or index"),
     "max_recording_s": Field("MAX_RECORDING_SECONDS", _number(float, 1, 3600), "seconds, from 1 to 3600"),
-    "ptt_key": Field("PTT_KEY", _str, "a key name such as Space or F9"),
+    "ptt_key": Field("PTT_KEY", _text, "a key name such as Space or F9"),
     "ptt_mode": Field("PTT_MODE", _choice(PTT_MODES), "hold or toggle"),
-    "agent": Field("AGENT", _str, "an agent name from agents/"),
+    "agent": Field("AGENT", _text, "an agent name from agents/"),
     "audio_cues": Field("AUDIO_CUES", _bool, "1/0, true/false, yes/no or on/off"),
     "speech_muted": Field("SPEECH_MUTED", _bool, "1/0, true/false, yes/no or on/off"),
 }

@@ -48,6 +48,13 @@ def test_precedence_defaults_file_env_flags(tmp_path: Path) -> None:
         ({"MAX_RECORDING_SECONDS": "0"}, "MAX_RECORDING_SECONDS='0' is not valid: expected seconds, from 1 to 3600"),
         ({"PTT_MODE": "tap"}, "PTT_MODE='tap' is not valid: expected hold or toggle"),
         ({"AUDIO_CUES": "loud"}, "AUDIO_CUES='loud' is not valid"),
+        ({"SPEECH_MUTED": "quiet"}, "SPEECH_MUTED='quiet' is not valid: expected 1/0, true/false"),
+        ({"GROQ_BASE_URL": "api.groq.com"}, "GROQ_BASE_URL='api.groq.com' is not valid: expected an http(s) URL"),
+        ({"GROQ_BASE_URL": "ftp://x"}, "GROQ_BASE_URL='ftp://x' is not valid"),
+        ({"STT_MODEL": " "}, "STT_MODEL=' ' is not valid: expected a Whisper size"),
+        ({"LLM_MODEL": ""}, "LLM_MODEL='' is not valid: expected a Groq model name"),
+        ({"PTT_KEY": ""}, "PTT_KEY='' is not valid: expected a key name"),
+        ({"AGENT": ""}, "AGENT='' is not valid: expected an agent name"),
     ],
 )
 def test_bad_environment_value_names_variable_and_range(env: dict[str, str], expected: str) -> None:
@@ -98,6 +105,11 @@ def test_with_values_validates() -> None:
     assert s.with_values(llm_temperature="1.5").llm_temperature == 1.5
     with pytest.raises(ConfigError):
         s.with_values(llm_temperature="x")
+
+
+def test_base_url_accepts_http_and_https() -> None:
+    assert load_settings(None, env={"GROQ_BASE_URL": "http://127.0.0.1:8080"}).groq_base_url == "http://127.0.0.1:8080"
+    assert load_settings(None, env={"GROQ_BASE_URL": ""}).groq_base_url is None
 
 
 def test_devices_parse_index_or_name() -> None:
