@@ -4,6 +4,11 @@
 set -euo pipefail
 BIN="${1:-dist/desktop-assistant/desktop-assistant}"
 [ -x "$BIN" ] || { echo "smoke: $BIN not found; run make package" >&2; exit 1; }
+# The bundle must stay within 650 MB (issue 7): the decode path must not drag in ffmpeg binaries.
+LIMIT_BYTES=650000000
+size=$(du -sb "$(dirname "$BIN")" | cut -f1)
+echo "smoke: bundle is $((size / 1000000)) MB (limit $((LIMIT_BYTES / 1000000)) MB)"
+[ "$size" -le "$LIMIT_BYTES" ] || { echo "smoke: the bundle is larger than $((LIMIT_BYTES / 1000000)) MB" >&2; exit 1; }
 HOME_DIR="$(mktemp -d "${TMPDIR:-/tmp}/da-smoke-home.XXXXXX")"
 trap 'rm -rf "$HOME_DIR"' EXIT
 CLEAN_PATH="$(printf '%s' "$PATH" | tr ':' '\n' | grep -v -e '/\.venv/' -e "${VIRTUAL_ENV:-/nonexistent}" | paste -sd: -)"
