@@ -4,9 +4,11 @@
 thread; `submit()` returns a Future, whose exception is always a UserFacingError. A wanted size
 not on disk is downloaded in the background (when online) while the embedded tiny.en serves.
 
-Latency (figures: bench/stt.py): int8, 2 threads (a 2-core target), VAD (empty clips ~5 ms),
-no timestamps within one 30 s window, no previous-text conditioning, language given. Beam 5
-stays: greedy loses words on tiny.en and saves little next to the fixed 30 s encoder pass.
+Latency (figures: bench/stt.py): int8; one CPU thread (on the 2-core target, beam search's
+small matrix products ran 2x slower on two threads, and the second core stays free for the GUI
+and audio); VAD (empty clips ~5 ms); an encoder window sized to the speech (speech/window.py);
+no previous-text conditioning; language given. Beam 5 stays: greedy loses words on tiny.en.
+Timestamps stay on: without them, tiny.en often stops after the first of several sentences.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from desktop_assistant.speech.models import DownloadProgress, ModelError, Resolv
 log = logging.getLogger(__name__)
 
 MIN_CLIP_S = 0.3
-CPU_THREADS = 2
+CPU_THREADS = 1
 # A segment Whisper itself thinks is not speech: very sure, or fairly sure and unsure of the words
 # (its own rule, > 0.6 and logprob < -1, lets " you" over noise through at -0.97).
 NO_SPEECH_SURE, NO_SPEECH_LIKELY, LOW_LOGPROB = 0.9, 0.6, -0.7
@@ -75,13 +77,13 @@ class ModelStatus:
     message: str = ""
 
 
-def decode_options(duration_s: float, language: str | None, initial_prompt: str | None) -> dict[str, Any]:
+def decode_options(language: str | None, initial_prompt: str | None) -> dict[str, Any]:
     """The keyword arguments the app passes to WhisperModel.transcribe()."""
     return dict(
         beam_size=5,
         temperature=(0.0, 0.4, 0.8),  # a retry only for a failed (looping) decode
         vad_filter=True,
-        without_timestamps=duration_s <= 28.0,
+        without_timestamps=False,
         condition_on_previous_text=False,
         language=language,
         initial_prompt=initial_prompt or None,
@@ -340,9 +342,18 @@ class Transcriber:
             samples = resample(samples, clip.sample_rate, SAMPLE_RATE)
         if not getattr(model, "model", None) or not getattr(model.model, "is_multilingual", True):
             language = "en"  # English-only model: skip detection, avoid its warning
+        options = decode_options(language, prompt)
         started = time.perf_counter()
-        segments_iter, info = model.transcribe(samples, **decode_options(clip.duration_s, language, prompt))
-        raw = list(segments_iter)  # the generator does the work: consume it here, in the worker
+        raw, info = _decode(model, samples, options)
+        if getattr(model, "short_windows", False) and _doubtful(raw, info):
+            # A decode that looped (temperature fallback) or heard nothing in what VAD calls speech:
+            # let Whisper see its usual 30 s window before accepting that (see speech/window.py).
+            log.info("short-window decode was doubtful; redoing it with the full 30 s window")
+            model.short_windows = False
+            try:
+                raw, info = _decode(model, samples, options)
+            finally:
+                model.short_windows = True
         stt_ms = (time.perf_counter() - started) * 1000.0
         kept = tuple(Segment(round(s.start, 2), round(s.end, 2), s.text.strip(), float(s.no_speech_prob),
                              float(s.avg_logprob)) for s in raw if not _not_speech(s))
@@ -394,10 +405,24 @@ class Transcriber:
             raise UserFacingError("That was too short — hold the button while you speak", kind="input")
 
 
-def _load_whisper(resolved: ResolvedModel, compute_type: str) -> Any:
-    from faster_whisper import WhisperModel
+def _decode(model: Any, samples: Any, options: dict[str, Any]) -> tuple[list[Any], Any]:
+    segments_iter, info = model.transcribe(samples, **options)
+    return list(segments_iter), info  # the generator does the work: consume it here, in the worker
 
-    return WhisperModel(str(resolved.path), device="cpu", compute_type=compute_type, cpu_threads=CPU_THREADS,
+
+def _doubtful(segments: list[Any], info: Any) -> bool:
+    """A segment needed a temperature above 0 (its first decode looped), or VAD kept speech and
+    the decode found no words in it."""
+    if any((getattr(s, "temperature", 0.0) or 0.0) > 0.0 for s in segments):
+        return True
+    speech_s = getattr(info, "duration_after_vad", 0.0) or 0.0
+    return speech_s >= MIN_CLIP_S and not any(s.text.strip() for s in segments)
+
+
+def _load_whisper(resolved: ResolvedModel, compute_type: str) -> Any:
+    from desktop_assistant.speech.window import WindowedWhisperModel
+
+    return WindowedWhisperModel(str(resolved.path), device="cpu", compute_type=compute_type, cpu_threads=CPU_THREADS,
                         num_workers=1, local_files_only=True)
 
 

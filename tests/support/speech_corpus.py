@@ -1,0 +1,137 @@
+"""A speech corpus made on the spot with espeak-ng, and word error rates over it (bench/stt.py).
+
+Three fixtures say little about accuracy, so bench/stt.py also runs both transcription paths over
+this corpus: 30 assistant-style requests, each in two voices and speeds (60 clips), every third
+clip again with background noise, and 15 clips of two or three requests in a row (5–13 s), which
+show whether a decode stops after the first sentence. The word error rate is counted against the
+text espeak-ng was given, after light normalisation (case, punctuation, spelled-out numbers,
+British/American spellings).
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+REQUESTS = (
+    "Set a timer for ten minutes.",
+    "What time is it in Tokyo right now?",
+    "Remind me to call my mother tomorrow at noon.",
+    "How many kilometres are there in a mile?",
+    "Can you explain how photosynthesis works?",
+    "Translate good morning into Spanish.",
+    "Write a short poem about the sea.",
+    "What is the capital of Australia?",
+    "Tell me a joke about computers.",
+    "How do I make a cup of green tea?",
+    "Who wrote the novel Pride and Prejudice?",
+    "Add milk, eggs and bread to my shopping list.",
+    "What's the difference between a virus and a bacterium?",
+    "Play some relaxing music in the living room.",
+    "How far away is the moon from the earth?",
+    "Summarise the main causes of the first world war in two sentences.",
+    "I need a recipe for a vegetarian lasagne that serves four people.",
+    "Why is the sky blue during the day and red at sunset?",
+    "Give me three ideas for a birthday present for my brother.",
+    "What should I pack for a weekend hiking trip in the mountains?",
+    "Convert seventy degrees Fahrenheit to Celsius.",
+    "Explain recursion to a ten year old.",
+    "How do I reverse a list in Python?",
+    "Book a table for two at an Italian restaurant on Friday evening.",
+    "What are the symptoms of the common cold?",
+    "Spell the word necessary.",
+    "Hello, how are you doing today?",
+    "Open the garage door.",
+    "Is it going to rain this afternoon?",
+    "Read me the latest news headlines about science and technology.",
+)
+VOICES = ("en-us", "en-gb", "en-us+f2", "en-gb+m3", "en-us+klatt2")
+SPEEDS = (150, 175)
+RATE = 16000
+_NUMBERS = {"0": "zero", "1": "one", "2": "two", "3": "three", "4": "four", "5": "five", "6": "six", "7": "seven",
+            "8": "eight", "9": "nine", "10": "ten", "70": "seventy"}
+_SPELLING = {"summarize": "summarise", "lasagna": "lasagne", "kilometers": "kilometres",
+             "bacteria": "bacterium"}
+
+
+@dataclass(frozen=True)
+class Clip:
+    text: str
+    samples: np.ndarray
+    kind: str  # "single" | "noisy" | "several"
+
+
+def words(text: str) -> list[str]:
+    text = re.sub(r"[^a-z0-9' ]+", " ", text.lower().replace("-", " "))
+    return [_NUMBERS.get(w, _SPELLING.get(w, w)) for w in text.split()]
+
+
+def edit_distance(a: list[str], b: list[str]) -> int:
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, y in enumerate(b, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y))
+        previous = current
+    return previous[-1]
+
+
+def _speak(text: str, voice: str, speed: int, folder: Path, index: int) -> np.ndarray:
+    from faster_whisper import decode_audio
+
+    path = folder / f"c{index:03d}.wav"
+    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(path), text], check=True,
+                   timeout=30)
+    return decode_audio(str(path), sampling_rate=RATE)
+
+
+def make_corpus() -> list[Clip]:
+    """Generates the clips (a few seconds; needs espeak-ng)."""
+    rng = np.random.default_rng(0)
+    lead, tail, gap = (np.zeros(n, np.float32) for n in (4000, 6000, 5000))
+    clips: list[Clip] = []
+    spoken: list[tuple[str, np.ndarray]] = []
+    with tempfile.TemporaryDirectory(prefix="da-stt-corpus-") as tmp:
+        for i in range(2 * len(REQUESTS)):
+            text = REQUESTS[i // 2]
+            voice, speed = VOICES[(i + 2 * (i % 2)) % len(VOICES)], SPEEDS[i % 2]
+            samples = _speak(text, voice, speed, Path(tmp), i)
+            spoken.append((text, samples))
+            padded = np.concatenate([lead, samples, tail])
+            clips.append(Clip(text, padded, "single"))
+            if i % 3 == 2:
+                noisy = padded + rng.normal(0.0, 0.01, len(padded)).astype(np.float32)
+                clips.append(Clip(text, noisy, "noisy"))
+    for i in range(0, len(spoken), 4):
+        group = spoken[i:i + 4:2] + ([spoken[i + 1]] if i % 8 == 0 else [])
+        samples = np.concatenate([part for _, s in group for part in (s, gap)])
+        clips.append(Clip(" ".join(t for t, _ in group), samples, "several"))
+    return clips
+
+
+def evaluate(clips: list[Clip], transcribe: Callable[[np.ndarray], str]) -> dict[str, dict[str, float]]:
+    """Word error rate (%) and median time (ms) per kind of clip, and over all."""
+    per_kind: dict[str, tuple[int, int, list[float]]] = {}
+    for clip in clips:
+        started = time.perf_counter()
+        heard = transcribe(clip.samples)
+        ms = (time.perf_counter() - started) * 1000.0
+        errors, total, times = per_kind.get(clip.kind, (0, 0, []))
+        expected = words(clip.text)
+        per_kind[clip.kind] = (errors + edit_distance(expected, words(heard)), total + len(expected), times + [ms])
+    report = {kind: {"wer_pct": round(100.0 * e / n, 1), "median_ms": round(statistics.median(t), 1),
+                     "clips": len(t)} for kind, (e, n, t) in per_kind.items()}
+    errors = sum(e for e, _, _ in per_kind.values())
+    total = sum(n for _, n, _ in per_kind.values())
+    all_times = [t for _, _, ts in per_kind.values() for t in ts]
+    report["all"] = {"wer_pct": round(100.0 * errors / total, 1), "median_ms": round(statistics.median(all_times), 1),
+                     "clips": len(all_times)}
+    return report
