@@ -411,11 +411,13 @@ def _decode(model: Any, samples: Any, options: dict[str, Any]) -> tuple[list[Any
 
 
 def _doubtful(segments: list[Any], info: Any) -> bool:
-    """A segment needed a temperature above 0 (its first decode looped), or VAD kept speech and
-    the decode found no words in it."""
+    """Speech that fits one window (longer speech fills its windows anyway) where a segment needed
+    a temperature above 0 (its first decode looped), or where the decode found no words."""
+    speech_s = getattr(info, "duration_after_vad", 0.0) or 0.0
+    if speech_s > 30.0:
+        return False
     if any((getattr(s, "temperature", 0.0) or 0.0) > 0.0 for s in segments):
         return True
-    speech_s = getattr(info, "duration_after_vad", 0.0) or 0.0
     return speech_s >= MIN_CLIP_S and not any(s.text.strip() for s in segments)
 
 
