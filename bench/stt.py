@@ -6,12 +6,13 @@ In one process and with the same model (the embedded tiny.en), it compares
   default  WhisperModel(path, compute_type="float32").transcribe(audio, beam_size=5)
 on the committed espeak-ng fixtures (median ms, real-time factor, ratio, the words recognised),
 then, unless --no-corpus, on a 95-clip corpus generated with espeak-ng (tests/support/speech_corpus.py):
-word error rate against the text spoken, for single requests, noisy ones and several in a row.
+word error rate against the text spoken, for single requests, noisy ones and several in a row;
+with --real-speech, also on 11 recordings of people (read books, spoken commands).
 Also: one encoder pass (app window vs 30 s), model load time and RSS after load.
 Goals (issue 3): ratio <= 0.5 with the same words (identical on the fixtures, and a corpus
 word error rate no higher than the default call's); RSS <= 350 MB.
 
-    .venv/bin/python bench/stt.py [--reps N] [--no-corpus] [--json] [--strict]
+    .venv/bin/python bench/stt.py [--reps N] [--no-corpus] [--real-speech] [--json] [--strict]
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reps", type=int, default=5, help="timed runs per fixture and path (default 5)")
     parser.add_argument("--no-corpus", action="store_true", help="skip the generated corpus (needs espeak-ng)")
+    parser.add_argument("--real-speech", action="store_true",
+                        help="also score 11 recordings of people (pocketsphinx's test data, 34 MB from PyPI, cached)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a goal is missed")
     args = parser.parse_args()
@@ -122,16 +125,24 @@ def main() -> int:
                 ms, text = run(clip)
                 times[label].setdefault(name, []).append(ms)
                 texts[label][name] = text
+    def app_text(samples: np.ndarray) -> str:
+        return app.transcribe(AudioClip(samples), language="en").text
+
+    def default_text(samples: np.ndarray) -> str:
+        return "".join(s.text for s in default.transcribe(samples, beam_size=5)[0]).strip()
+
     corpus = None
     if not args.no_corpus:
         from support.speech_corpus import evaluate, make_corpus
 
         made = make_corpus()
-        corpus = {
-            "app": evaluate(made, lambda samples: app.transcribe(AudioClip(samples), language="en").text),
-            "default": evaluate(made, lambda samples: "".join(
-                s.text for s in default.transcribe(samples, beam_size=5)[0]).strip()),
-        }
+        corpus = {"app": evaluate(made, app_text), "default": evaluate(made, default_text)}
+    real = None
+    if args.real_speech:
+        from support.speech_corpus import evaluate, real_speech
+
+        recorded = real_speech(Path.home() / ".cache" / "desktop-assistant-bench")
+        real = {"app": evaluate(recorded, app_text), "default": evaluate(recorded, default_text)}
     app.close()
     # The app's model configuration on its own, to time one encoder pass with and without the window.
     windowed = WindowedWhisperModel(str(model_dir), device="cpu", compute_type="int8", cpu_threads=CPU_THREADS)
@@ -163,14 +174,15 @@ def main() -> int:
         "ratio": round(statistics.median(all_app) / statistics.median(all_default), 3),
         "app_rtf": round(sum(r["app_ms"] for r in rows) / 1000 / total_audio, 3),
         "default_rtf": round(sum(r["default_ms"] for r in rows) / 1000 / total_audio, 3),
-        "same_words": all(r["same_words"] for r in rows) and (
-            corpus is None or corpus["app"]["all"]["wer_pct"] <= corpus["default"]["all"]["wer_pct"]),
+        "same_words": all(r["same_words"] for r in rows) and all(
+            sets is None or sets["app"]["all"]["wer_pct"] <= sets["default"]["all"]["wer_pct"] for sets in (corpus, real)),
         "fixtures_same_words": all(r["same_words"] for r in rows),
         "encoder_window_frames": encoder["app_window_frames"],
         "encoder_ms_app_window": round(encoder["app_window"], 1),
         "encoder_ms_app_30s": round(encoder["app_30s"], 1),
         "encoder_ms_default_30s": round(encoder["default_30s"], 1),
         "corpus": corpus,
+        "real_speech": real,
         "app_load_s": round(app_load_s, 2), "default_load_s": round(default_load_s, 2),
         "rss_before_mb": round(rss_start, 1), "rss_after_app_load_mb": round(rss_app, 1),
     }
@@ -196,10 +208,12 @@ def main() -> int:
         print(f"one encoder pass: app {s['encoder_ms_app_window']:.0f} ms over its "
               f"{s['encoder_window_frames'] // 100} s window ({s['encoder_ms_app_30s']:.0f} ms over 30 s); "
               f"default {s['encoder_ms_default_30s']:.0f} ms over 30 s")
-        if corpus is not None:
-            print("corpus (espeak-ng), word error rate vs the text spoken, and median ms:")
-            for kind in corpus["app"]:
-                a_, d_ = corpus["app"][kind], corpus["default"][kind]
+        for title, sets in (("corpus (espeak-ng)", corpus), ("recorded people (pocketsphinx test data)", real)):
+            if sets is None:
+                continue
+            print(f"{title}, word error rate vs the text spoken, and median ms:")
+            for kind in sets["app"]:
+                a_, d_ = sets["app"][kind], sets["default"][kind]
                 print(f"  {kind:<8} {a_['clips']:>3} clips: app {a_['wer_pct']:5.1f} % in {a_['median_ms']:4.0f} ms, "
                       f"default {d_['wer_pct']:5.1f} % in {d_['median_ms']:4.0f} ms "
                       f"(ratio {a_['median_ms'] / d_['median_ms']:.2f})")

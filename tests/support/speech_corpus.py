@@ -66,7 +66,7 @@ _SPELLING = {"summarize": "summarise", "lasagna": "lasagne", "kilometers": "kilo
 class Clip:
     text: str
     samples: np.ndarray
-    kind: str  # "single" | "noisy" | "several"
+    kind: str  # "single" | "noisy" | "several" (espeak-ng); "read" | "command" (people)
 
 
 def words(text: str) -> list[str]:
@@ -135,3 +135,44 @@ def evaluate(clips: list[Clip], transcribe: Callable[[np.ndarray], str]) -> dict
     report["all"] = {"wer_pct": round(100.0 * errors / total, 1), "median_ms": round(statistics.median(all_times), 1),
                      "clips": len(all_times)}
     return report
+
+
+# ---------------------------------------------------------------- recorded human speech
+
+REAL_SDIST = "pocketsphinx-5.1.1.tar.gz"  # its test data: LibriVox readings, card names, a command
+REAL_SDIST_URL = ("https://files.pythonhosted.org/packages/61/e7/13e0e787ff467218de880310d79cba14424f13b87171ac44"
+                  "af0bde1e428c/pocketsphinx-5.1.1.tar.gz")
+
+
+def real_speech(cache: Path) -> list[Clip]:
+    """11 recordings of people speaking, with their transcripts, from pocketsphinx's source package
+    on PyPI (downloaded once into `cache`, 34 MB)."""
+    import tarfile
+    import urllib.request
+
+    from faster_whisper import decode_audio
+
+    archive = cache / REAL_SDIST
+    if not archive.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        partial = archive.with_suffix(".part")
+        with urllib.request.urlopen(REAL_SDIST_URL, timeout=60) as response, partial.open("wb") as out:
+            while block := response.read(1 << 20):
+                out.write(block)
+        partial.rename(archive)
+    clips: list[Clip] = []
+    with tarfile.open(archive) as tar, tempfile.TemporaryDirectory(prefix="da-real-speech-") as tmp:
+        data = "pocketsphinx-5.1.1/test/data/"
+        wanted = [m for m in tar.getmembers() if m.name.startswith((data + "librivox/", data + "cards/"))
+                  or m.name == data + "goforward.raw"]
+        tar.extractall(tmp, members=wanted, filter="data")
+        root = Path(tmp) / data
+        for wav in sorted((root / "librivox").glob("*.wav")):
+            clips.append(Clip(wav.with_suffix(".txt").read_text().strip(), decode_audio(str(wav), RATE), "read"))
+        lines = (root / "cards" / "cards.transcription").read_text().splitlines()
+        for wav, line in zip(sorted((root / "cards").glob("*.wav")), lines, strict=True):
+            text = line.rsplit("(", 1)[0].replace("<s>", "").replace("</s>", "").strip()
+            clips.append(Clip(text, decode_audio(str(wav), RATE), "command"))
+        raw = np.frombuffer((root / "goforward.raw").read_bytes(), "<i2").astype(np.float32) / 32768.0
+        clips.append(Clip("go forward ten meters", raw, "command"))
+    return clips
