@@ -105,7 +105,7 @@ def prepare(path: Path, busy_timeout: float = BUSY_TIMEOUT_S) -> Recovery | None
 def _set_up(path: Path, busy_timeout: float) -> None:
     conn = connect(path, busy_timeout)
     try:
-        conn.execute("PRAGMA journal_mode = WAL")
+        _enable_wal(conn, busy_timeout)
         migrate(conn)
         conn.execute("BEGIN IMMEDIATE")
         stale = conn.execute("UPDATE messages SET status = 'interrupted' WHERE status = 'streaming'").rowcount
@@ -114,6 +114,20 @@ def _set_up(path: Path, busy_timeout: float) -> None:
             log.info("marked %d reply(ies) left streaming by the last run as interrupted", stale)
     finally:
         conn.close()
+
+
+def _enable_wal(conn: sqlite3.Connection, busy_timeout: float) -> None:
+    """Switch to WAL. The switch needs the file to itself and SQLite answers "locked" at once,
+    without its busy handler, while another process opens the same new database: retry, bounded."""
+    deadline = time.monotonic() + busy_timeout
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _probe(path: Path, busy_timeout: float) -> str | None:
