@@ -1,24 +1,32 @@
-"""The composition root: builds settings, paths, logging, agents and, on
-demand, the engine pieces (store, transcriber, …) and hands them out.
+"""The composition root: builds settings, paths and logging, and on demand the
+agents and the engine pieces (store, transcriber, …) and hands them out.
 
 Nothing else constructs these; the CLI commands and the GUI ask the `App`.
 `close()` shuts down in order (input, turn, workers, audio, database).
+
+Only what every caller needs at once is done in `create()`: the agents (YAML)
+are parsed on first use, and the GUI reads a key kept in the OS keyring after
+its window is shown (`read_stored_key=False`, then `load_stored_key()` off the
+GUI thread), so neither delays the first frame.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop_assistant import __version__
-from desktop_assistant.agents import Agent, AgentSet, load_agents
 from desktop_assistant.config import SPEC, Settings, load_settings
 from desktop_assistant.keystore import KeyStore
 from desktop_assistant.log import Redactor, setup_logging
 from desktop_assistant.paths import Paths, bundled_agents_dir
+
+if TYPE_CHECKING:  # agents.py imports PyYAML: loaded with the agents, on first use
+    from desktop_assistant.agents import Agent, AgentSet
 
 log = logging.getLogger(__name__)
 
@@ -28,25 +36,64 @@ class App:
     settings: Settings
     paths: Paths
     redactor: Redactor
-    agents: AgentSet
     _closers: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
     _parts: dict[str, Any] = field(default_factory=dict)
     _settings_listeners: list[Callable[[Settings, Settings], None]] = field(default_factory=list)
+    _agents: AgentSet | None = None
+    _agents_lock: threading.Lock = field(default_factory=threading.Lock)
+    _pending_key: KeyStore | None = None  # the store to read the key from in load_stored_key()
+    _settings_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def create(cls, flags: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None,
-               *, console_log: bool = True) -> App:
+               *, console_log: bool = True, read_stored_key: bool = True) -> App:
+        """`read_stored_key=False`: leave the stored key for `load_stored_key()` (the GUI reads
+        it off its thread after the window shows: the OS keyring takes ~0.1 s to load, longer to
+        answer, and is waited for up to 3 s)."""
         env = os.environ if env is None else env
         paths = Paths.from_env(env).ensure()
         settings = load_settings(paths.settings_file, env, flags)
+        pending = None
         if settings.groq_api_key is None and SPEC["groq_api_key"].env not in env:
             # The key store is the layer under the environment (the settings file never holds it).
-            settings = replace(settings, groq_api_key=KeyStore.for_paths(paths, env).get())
+            store = KeyStore.for_paths(paths, env)
+            if read_stored_key:
+                settings = replace(settings, groq_api_key=store.get())
+            else:
+                pending = store
         redactor = setup_logging(paths.log_file, debug=settings.debug, console=console_log)
         redactor.add_secret(settings.groq_api_key)
         log.info("Desktop Assistant %s starting; data in %s", __version__, paths.data_dir)
-        agents = load_agents(bundled_agents_dir(), paths.user_agents_dir)
-        return cls(settings, paths, redactor, agents)
+        return cls(settings, paths, redactor, _pending_key=pending)
+
+    def load_stored_key(self) -> None:
+        """Read the key that `create(read_stored_key=False)` left out. Blocking (up to the key
+        store's timeout): call it off the GUI thread, before building anything that uses the key,
+        which is why no settings listener is told. A key entered meanwhile (Settings) wins."""
+        store, self._pending_key = self._pending_key, None
+        if store is None:
+            return
+        key = store.get()
+        if key is None:
+            return
+        self.redactor.add_secret(key)
+        with self._settings_lock:
+            if self.settings.groq_api_key is None:
+                self.settings = replace(self.settings, groq_api_key=key)
+
+    @property
+    def agents(self) -> AgentSet:
+        """The bundled and user agents, parsed on first use (any thread; once)."""
+        with self._agents_lock:
+            if self._agents is None:
+                from desktop_assistant.agents import load_agents
+
+                self._agents = load_agents(bundled_agents_dir(), self.paths.user_agents_dir)
+            return self._agents
+
+    @property
+    def agents_loaded(self) -> bool:
+        return self._agents is not None
 
     @property
     def agent(self) -> Agent:
@@ -62,7 +109,8 @@ class App:
 
     def apply_settings(self, new: Settings) -> None:
         """Use `new` from now on, without a restart: listeners rebuild what depends on it."""
-        old, self.settings = self.settings, new
+        with self._settings_lock:
+            old, self.settings = self.settings, new
         self.redactor.add_secret(new.groq_api_key)
         if old.debug != new.debug:
             logging.getLogger().setLevel(logging.DEBUG if new.debug else logging.INFO)

@@ -63,6 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = getattr(args, "func", None)
+    opens_window = handler is None and not args.smoke_test
     if args.smoke_test:
         from desktop_assistant.commands.smoke import run_smoke_test
 
@@ -74,7 +75,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from desktop_assistant.app import App
 
     try:
-        app = App.create(flags_from(args), console_log=not getattr(args, "json", False))
+        # The window reads a key kept in the OS keyring just after it shows, off the GUI thread.
+        app = App.create(flags_from(args), console_log=not getattr(args, "json", False),
+                         read_stored_key=not opens_window)
     except ConfigError as exc:
         _print_error(exc)
         return 2

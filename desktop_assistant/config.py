@@ -8,7 +8,6 @@ becomes one `ConfigError` line naming the variable and the range.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import os
@@ -195,6 +194,8 @@ def read_settings_file(path: Path) -> dict[str, Any]:
         return {}
     except OSError as exc:
         raise ConfigError(f"Cannot read settings file {path}: {exc.strerror}") from None
+    import json  # only when there is a file (~1 ms of start-up otherwise)
+
     try:
         data = json.loads(text) if text.strip() else {}
     except json.JSONDecodeError as exc:
@@ -209,6 +210,8 @@ def read_settings_file(path: Path) -> dict[str, Any]:
 
 def write_settings_file(path: Path, values: Mapping[str, Any]) -> None:
     """Store `values` (validated, secrets excluded) atomically in the settings file."""
+    import json
+
     clean = _validate({k: v for k, v in values.items() if not SPEC[k].secret}, source=str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")

@@ -112,7 +112,7 @@ class KeyStore:
         """The key: from the private file when there is one (no keyring probing), else the
         keyring, waiting for it at most `keyring_timeout_s`."""
         from_file = self._read_file()
-        if from_file is not None:
+        if from_file is not None or self._spec is None:  # None: no keyring (an isolated home)
             return from_file
         try:
             return self._bounded(self._read_keyring, "read the key; going on without the stored key")

@@ -10,7 +10,7 @@ are replaced by pattern.
 from __future__ import annotations
 
 import logging
-import logging.handlers
+import os
 import re
 import sys
 import threading
@@ -56,6 +56,39 @@ class RedactingFormatter(logging.Formatter):
         return self._redact(super().format(record))
 
 
+class RotatingLogFile(logging.FileHandler):
+    """A log file that is moved to `<name>.1` (`.1` to `.2`, …, up to `backups`) once it has
+    grown to `max_bytes`. Like `logging.handlers.RotatingFileHandler`, whose module costs
+    ~5 ms of start-up (it imports socket, pickle and queue, which the app does not use);
+    the size is checked before a line is written, so a file ends at most one line past it."""
+
+    def __init__(self, path: Path, max_bytes: int, backups: int) -> None:
+        super().__init__(path, encoding="utf-8")
+        self.max_bytes = max_bytes
+        self.backups = backups
+
+    def emit(self, record: logging.LogRecord) -> None:  # called with the handler's lock held
+        try:
+            if self.stream is not None and self.stream.tell() >= self.max_bytes:
+                self._rotate()
+        except OSError:
+            self.handleError(record)
+            return
+        super().emit(record)
+
+    def _rotate(self) -> None:
+        self.stream.close()
+        self.stream = None  # type: ignore[assignment] - reopened by FileHandler.emit
+        base = self.baseFilename
+        for i in range(self.backups - 1, 0, -1):
+            if os.path.exists(f"{base}.{i}"):
+                os.replace(f"{base}.{i}", f"{base}.{i + 1}")
+        if self.backups > 0:
+            os.replace(base, f"{base}.1")
+        else:
+            os.remove(base)
+
+
 _OURS = "_desktop_assistant_handler"
 
 
@@ -72,8 +105,7 @@ def setup_logging(log_file: Path | None, *, debug: bool = False, console: bool =
     handlers: list[logging.Handler] = []
     if log_file is not None:
         log_file.parent.mkdir(parents=True, exist_ok=True)
-        handlers.append(logging.handlers.RotatingFileHandler(
-            log_file, maxBytes=2_000_000, backupCount=3, encoding="utf-8"))
+        handlers.append(RotatingLogFile(log_file, max_bytes=2_000_000, backups=3))
     # In a windowed frozen app sys.stderr is None: no console handler then.
     if console and sys.stderr is not None:
         stream = logging.StreamHandler(sys.stderr)

@@ -2,7 +2,14 @@
 
 This is the GUI's composition: one `EngineBridge` (engine events → Qt signals),
 one `EngineController` (commands → engine, built off the GUI thread after the
-window shows), the `MainWindow`, the tray, and signal handling for a clean close.
+window shows), the `MainWindow`, the tray (added just after the first frame),
+and signal handling for a clean close.
+
+The first frame uses no `Qt.*` enum: on first use PySide6 creates the whole `Qt`
+namespace (93 enums, ~1200 members), ~13 ms, a tenth of the start-up. Widgets
+built before the first frame take Qt's defaults or `qproperty-` values from a
+style sheet; code that needs `Qt` imports it where it runs, after the first frame
+(docs/ARCHITECTURE.md, Start-up; checked by tests/gui/test_gui_startup.py).
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ import logging
 import sys
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -29,6 +36,18 @@ def _stylesheet() -> str:
         return ""
 
 
+ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
+
+
+def app_icon() -> QIcon:
+    """The app's icon from its bundled PNG sizes (the SVG would load Qt's SVG plugin at start-up,
+    ~1 ms; the sizes are given, so no file is read until one is drawn)."""
+    icon = QIcon()
+    for size in ICON_SIZES:
+        icon.addFile(str(resource_path("icons", f"desktop-assistant-{size}.png")), QSize(size, size))
+    return icon
+
+
 GIL_SWITCH_S = 0.001
 
 
@@ -42,7 +61,7 @@ def qt_application() -> QApplication:
     qapp.setApplicationDisplayName(APP_TITLE)
     qapp.setApplicationVersion(__version__)
     qapp.setDesktopFileName(APP_NAME)
-    qapp.setWindowIcon(QIcon(str(resource_path("icons", "desktop-assistant.svg"))))
+    qapp.setWindowIcon(app_icon())
     if not qapp.property("da_styled"):
         qapp.setProperty("da_styled", True)
         sheet = _stylesheet()
@@ -57,14 +76,19 @@ def build_main_window(app: Any, build: Any = None) -> Any:
     from desktop_assistant.ui.bridge import EngineBridge
     from desktop_assistant.ui.engine import EngineController
     from desktop_assistant.ui.main_window import MainWindow
-    from desktop_assistant.ui.tray import install_tray
 
     bridge = EngineBridge()
     engine = EngineController(app, bridge, build)
     window = MainWindow(app, engine, bridge)
-    bridge.setParent(window)
-    window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
-    window.tray = install_tray(window)
+    bridge.setParent(window)  # (a closed window is not deleted: WA_DeleteOnClose is off by default)
+    window.tray = None
+
+    def add_tray() -> None:  # after the first frame: it asks the desktop (D-Bus/X11) for a tray
+        from desktop_assistant.ui.tray import install_tray
+
+        window.tray = install_tray(window)
+
+    window.first_frame_shown.connect(add_tray)
     return window
 
 

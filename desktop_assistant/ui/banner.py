@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
 
@@ -25,7 +25,6 @@ class Banner(QFrame):
         layout.setContentsMargins(8, 4, 4, 4)
         self._text = QLabel(self)
         self._text.setWordWrap(True)
-        self._text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._action = QPushButton(self)
         self._action.setAccessibleName("Fix")
         self._close = QToolButton(self)
@@ -60,7 +59,12 @@ class Banner(QFrame):
         kind: str = "",
         callback: Callable[[], None] | None = None,
     ) -> None:
+        from PySide6.QtCore import Qt  # not in __init__: see below
+
         self.kind = kind
+        # Selectable from the first problem on. Not set in __init__: the banner is built before
+        # the first frame, which uses no Qt.* enum (that would cost ~13 ms, see ui/application.py).
+        self._text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._text.setText(message)
         self._action_key = action_key
         self._callback = callback

@@ -7,6 +7,11 @@ bridge (the GUI thread), in the order they were posted. Level updates are
 coalesced (latest value wins) and delivered at most ~30 times a second while
 recording.
 No widget talks to the engine's threads any other way.
+
+Each post is a Qt posted event (`QCoreApplication.postEvent`): always queued, even
+from the GUI thread, so the order is kept; and, unlike a queued connection, it
+needs no `Qt.ConnectionType`, so building the bridge does not make PySide create
+the `Qt` namespace before the first frame (see ui/application.py).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import re
 import threading
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal
 
 
 log = logging.getLogger(__name__)
@@ -29,10 +34,18 @@ def signal_name(event: object) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", type(event).__name__).lower()
 
 
-class EngineBridge(QObject):
-    # Worker threads → GUI thread (always queued, so ordering is kept even from the GUI thread).
-    _incoming = Signal(object)
+_DELIVERY = QEvent.Type(QEvent.registerEventType())
 
+
+class _Delivery(QEvent):
+    """One posted item on its way to the GUI thread."""
+
+    def __init__(self, payload: object) -> None:
+        super().__init__(_DELIVERY)
+        self.payload = payload
+
+
+class EngineBridge(QObject):
     # One signal per engine event type (assistant/events.py); the argument is the event itself.
     recording_started = Signal(object)
     recording_stopped = Signal(object)
@@ -52,6 +65,7 @@ class EngineBridge(QObject):
     engine_ready = Signal(object)  # the built engine (assistant)
     engine_failed = Signal(object)  # UserFacingError (or another exception) from building it
     conversation_loaded = Signal(object)  # the messages of the conversation the next turn continues
+    agents_loaded = Signal(object)  # agents.AgentSet, parsed off the GUI thread after the window shows
     command_failed = Signal(object)  # UserFacingError raised by a command (e.g. no microphone)
     any_event = Signal(object)  # every engine event, after its typed signal
 
@@ -60,7 +74,6 @@ class EngineBridge(QObject):
         self._closed = threading.Event()
         self._level_lock = threading.Lock()
         self._level: float | None = None
-        self._incoming.connect(self._dispatch, Qt.ConnectionType.QueuedConnection)
         self._level_timer = QTimer(self)
         self._level_timer.setInterval(LEVEL_INTERVAL_MS)
         self._level_timer.timeout.connect(self._flush_level)
@@ -73,7 +86,7 @@ class EngineBridge(QObject):
         if self._closed.is_set():
             return
         try:
-            self._incoming.emit(event)
+            QCoreApplication.postEvent(self, _Delivery(event))
         except RuntimeError:  # the bridge was deleted while a worker was finishing
             self._closed.set()
 
@@ -94,6 +107,9 @@ class EngineBridge(QObject):
         """Run `fn(*args)` on the GUI thread (for results of GUI-side worker jobs)."""
         self.post(_Wrapped("call", (fn, args)))
 
+    def post_agents_loaded(self, agents: object) -> None:
+        self.post(_Wrapped("agents_loaded", agents))
+
     def post_conversation_loaded(self, messages: object) -> None:
         self.post(_Wrapped("conversation_loaded", messages))
 
@@ -109,6 +125,10 @@ class EngineBridge(QObject):
         return self._closed.is_set()
 
     # ------------------------------------------------------------ GUI thread
+
+    def customEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt naming
+        if isinstance(event, _Delivery):
+            self._dispatch(event.payload)
 
     def _dispatch(self, event: Any) -> None:
         if self._closed.is_set():

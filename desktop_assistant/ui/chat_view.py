@@ -9,11 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 
+# Set on the ChatView. The scroll policy and the placeholder's alignment are set here (Qt applies
+# `qproperty-` values by name) so that building the view uses no Qt.* enum before the first frame
+# (it would cost ~13 ms, see ui/application.py).
 STYLE = """
+QScrollArea#chatView { qproperty-horizontalScrollBarPolicy: ScrollBarAlwaysOff; }
+QLabel#chatPlaceholder { qproperty-alignment: AlignCenter; }
 QFrame#userBubble {
     background: palette(alternate-base); border: 1px solid palette(mid); border-radius: 10px;
 }
@@ -54,6 +59,8 @@ def breakdown(timings: Mapping[str, float | None]) -> str:
 
 class MessageBubble(QFrame):
     def __init__(self, role: str, text: str = "", parent: QWidget | None = None) -> None:
+        from PySide6.QtCore import Qt  # bubbles come after the first frame (see STYLE)
+
         super().__init__(parent)
         self.role = role
         self.status = "complete"
@@ -119,21 +126,20 @@ class ChatView(QScrollArea):
         self.setObjectName("chatView")
         self.setAccessibleName("Conversation")
         self.setWidgetResizable(True)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setStyleSheet(STYLE)
         self._inner = QWidget(self)
         self._column = QVBoxLayout(self._inner)
         self._column.setContentsMargins(8, 8, 8, 8)
         self._column.setSpacing(8)
         self._column.addStretch(1)
         self.setWidget(self._inner)
-        self._inner.setStyleSheet(STYLE)
         self._bubbles: list[MessageBubble] = []
         self._reply: MessageBubble | None = None
         self._following = True
         self.verticalScrollBar().valueChanged.connect(self._user_scrolled)
         self.verticalScrollBar().rangeChanged.connect(self._range_changed)
         self._placeholder = QLabel("Hold the button (or Space) and speak, or type below.", self._inner)
-        self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._placeholder.setObjectName("chatPlaceholder")
         self._placeholder.setEnabled(False)
         self._column.insertWidget(0, self._placeholder)
 

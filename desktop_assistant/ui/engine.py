@@ -1,7 +1,8 @@
 """The GUI's handle on the engine: builds it off the GUI thread and forwards the
 window's commands to it on a command thread, so no click ever waits on audio,
 the model or the network. Everything the engine says comes back through the
-`EngineBridge`.
+`EngineBridge`. Before the build, the same thread reads what the window was shown
+without: the stored API key and the agents.
 
 Not a widget: it imports the engine lazily (after the window is shown).
 """
@@ -11,10 +12,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop_assistant.errors import UserFacingError
+
+if TYPE_CHECKING:  # imported with the first thread, after the window shows (~2.5 ms)
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +50,8 @@ class EngineController:
         self.app = app
         self.bridge = bridge
         self._build = build or build_engine
-        self._commands = ThreadPoolExecutor(1, thread_name_prefix="gui-engine-cmd")
-        self._stopper = ThreadPoolExecutor(1, thread_name_prefix="gui-engine-stop")
+        self._pools: dict[str, ThreadPoolExecutor] = {}  # "cmd", "stop": made on first use
+        self._pools_lock = threading.Lock()
         self._ready = threading.Event()
         self._closed = False
         self._started = False
@@ -70,10 +73,11 @@ class EngineController:
         if self._closed or self._started:
             return None
         self._started = True
-        return self._commands.submit(self._start)
+        return self._pool("cmd").submit(self._start)
 
     def _start(self) -> Any:
         try:
+            self._load_app_data()
             self.assistant = self._build(self.app, self.bridge)
         except Exception as exc:  # noqa: BLE001 - becomes a banner, not a crash
             if not isinstance(exc, UserFacingError):
@@ -86,6 +90,12 @@ class EngineController:
         self.bridge.post_engine_ready(self.assistant)
         self._post_current_conversation()
         return self.assistant
+
+    def _load_app_data(self) -> None:
+        """What the window was shown without: the key kept in the OS keyring (the engine needs it)
+        and the agents (the window's agent picker needs them). Both block, so both are read here."""
+        self.app.load_stored_key()
+        self.bridge.post_agents_loaded(self.app.agents)
 
     def _post_current_conversation(self) -> None:
         """The conversation the next turn continues (within the session timeout), for the view."""
@@ -137,11 +147,21 @@ class EngineController:
     def stop(self) -> None:
         """Barge-in: runs on its own thread so it never queues behind a slow command."""
         if not self._closed:
-            self._stopper.submit(self._invoke, "stop", ())
+            self._pool("stop").submit(self._invoke, "stop", ())
+
+    def _pool(self, name: str) -> ThreadPoolExecutor:
+        """The command thread ("cmd") or the Stop thread ("stop"), made on first use."""
+        with self._pools_lock:
+            pool = self._pools.get(name)
+            if pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                pool = self._pools[name] = ThreadPoolExecutor(1, thread_name_prefix=f"gui-engine-{name}")
+            return pool
 
     def _call(self, name: str, *args: Any) -> None:
         if not self._closed:
-            self._commands.submit(self._invoke, name, args)
+            self._pool("cmd").submit(self._invoke, name, args)
 
     def _invoke(self, name: str, args: tuple[Any, ...]) -> None:
         assistant = self.assistant
@@ -181,7 +201,7 @@ class EngineController:
             if getattr(old, name) != getattr(new, name)
         }
         if changed and not self._closed:
-            self._commands.submit(self._swap_parts, changed)
+            self._pool("cmd").submit(self._swap_parts, changed)
 
     def _swap_parts(self, changed: set[str]) -> None:
         """Replace the recorder / transcriber / player built from old settings (command thread)."""
@@ -269,5 +289,7 @@ class EngineController:
                 threading.Thread(target=run, name=f"gui-engine-{name}", daemon=True).start()
                 if not done.wait(timeout):
                     log.warning("engine %s() did not finish within %.1f s", name, timeout)
-        self._commands.shutdown(wait=False, cancel_futures=True)
-        self._stopper.shutdown(wait=False, cancel_futures=True)
+        with self._pools_lock:
+            pools = list(self._pools.values())
+        for pool in pools:
+            pool.shutdown(wait=False, cancel_futures=True)

@@ -1,12 +1,17 @@
-"""A horizontal input level meter (dBFS → bar), with a slowly falling peak mark."""
+"""A horizontal input level meter (dBFS → bar), with a slowly falling peak mark.
+
+The empty trough is the style sheet's (`QFrame#levelMeter` in app.qss); Python paints
+only the bar and the peak mark. So the first frame sets no pen or brush, whose
+overloads would make PySide create the `Qt` namespace (~13 ms, see ui/application.py).
+"""
 
 from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QRectF, QSize
 from PySide6.QtGui import QColor, QPainter, QPalette
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QFrame, QSizePolicy, QWidget
 
 FLOOR_DB = -60.0
 PEAK_FALL_DB_PER_S = 20.0
@@ -17,7 +22,7 @@ def fraction(dbfs: float) -> float:
     return min(1.0, max(0.0, (dbfs - FLOOR_DB) / -FLOOR_DB))
 
 
-class LevelMeter(QWidget):
+class LevelMeter(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("levelMeter")
@@ -48,13 +53,15 @@ class LevelMeter(QWidget):
         self.update()
 
     def paintEvent(self, event: object) -> None:  # noqa: N802 - Qt naming
+        super().paintEvent(event)  # the trough (style sheet)
+        if self._level <= 0 and self._peak <= 0:
+            return
+        from PySide6.QtCore import Qt
+
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         pal = self.palette()
-        rect = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
-        painter.setPen(pal.color(QPalette.ColorRole.Mid))
-        painter.setBrush(pal.color(QPalette.ColorRole.Base))
-        painter.drawRoundedRect(rect, 3, 3)
+        rect = QRectF(self.rect()).adjusted(1, 1, -1, -1)  # inside the 1 px border
         if self._level > 0:
             fill = QRectF(rect.x(), rect.y(), rect.width() * self._level, rect.height())
             colour = pal.color(QPalette.ColorRole.Highlight) if self._level < 0.9 else QColor("#d13438")

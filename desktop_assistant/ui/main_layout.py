@@ -32,10 +32,10 @@ def build(window: Any) -> None:
     top = QHBoxLayout()
     window.agent_box = QComboBox(body)
     window.agent_box.setAccessibleName("Agent")
-    for agent in window.app.agents.agents.values():
-        window.agent_box.addItem(agent.name, agent.id)
-    index = window.agent_box.findData(window.app.agent.id)
-    window.agent_box.setCurrentIndex(max(0, index))
+    # Filled when the agents are loaded, off the GUI thread after the window shows (show_agents).
+    window.agent_box.setPlaceholderText("Loading…")
+    window.agent_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # (filled later)
+    window.agent_box.setEnabled(False)
     window.agent_box.currentIndexChanged.connect(window._agent_chosen)
     agent_label = QLabel("&Agent:", body)
     agent_label.setBuddy(window.agent_box)

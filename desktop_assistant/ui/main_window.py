@@ -8,10 +8,9 @@ commands through the `EngineController`; it never waits on the engine.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShowEvent
+from PySide6.QtCore import QEvent, QTimer, Signal
 from PySide6.QtWidgets import QMainWindow
 
 from desktop_assistant import APP_TITLE
@@ -20,9 +19,12 @@ from desktop_assistant.ui.main_layout import build as build_layout
 from desktop_assistant.ui.preferences import load_geometry, save_geometry, save_settings
 from desktop_assistant.ui.problems import describe_problem
 
+if TYPE_CHECKING:
+    from PySide6.QtGui import QAction, QCloseEvent, QShowEvent
+
 log = logging.getLogger(__name__)
 
-ENGINE_START_DELAY_MS = 30
+AFTER_FIRST_FRAME_MS = 30  # what the first frame does not need starts this long after show
 STATES = {
     "loading": "Loading model…",
     "ready": "Ready",
@@ -37,6 +39,7 @@ STATES = {
 class MainWindow(QMainWindow):
     state_changed = Signal(str)
     closed = Signal()
+    first_frame_shown = Signal()  # once, ~AFTER_FIRST_FRAME_MS after the first show
 
     def __init__(self, app: Any, engine: Any, bridge: EngineBridge) -> None:
         super().__init__()
@@ -55,7 +58,6 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.resize(760, 640)
         self._build()
-        self._actions()
         self._connect_bridge()
         app.on_settings_changed(self._settings_applied)
         geometry = load_geometry(app, "main")
@@ -70,6 +72,10 @@ class MainWindow(QMainWindow):
         build_layout(self)  # the widgets become attributes: self.ptt, self.chat, self.banner, …
 
     def _actions(self) -> None:
+        """The keyboard shortcuts (made after the first frame: nobody types before it)."""
+        from PySide6.QtCore import Qt
+        from PySide6.QtGui import QAction, QKeySequence
+
         def action(text: str, keys: Any, slot: Any) -> QAction:
             act = QAction(text, self)
             act.setShortcuts(keys if isinstance(keys, list) else [QKeySequence(keys)])
@@ -103,6 +109,7 @@ class MainWindow(QMainWindow):
         b.engine_failed.connect(self._on_engine_failed)
         b.command_failed.connect(self._on_command_failed)
         b.conversation_loaded.connect(self._on_conversation_loaded)
+        b.agents_loaded.connect(self.show_agents)
 
     # ------------------------------------------------------------ commands
 
@@ -110,8 +117,17 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._started:
             self._started = True
-            # After the first frame: the engine's imports on its thread would compete for the GIL.
-            QTimer.singleShot(ENGINE_START_DELAY_MS, self, self.engine.start)
+            # After the first frame: the engine's imports on its thread would compete for the GIL,
+            # and nobody presses the push-to-talk key before the window is painted.
+            QTimer.singleShot(AFTER_FIRST_FRAME_MS, self, self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        if self._shut_down:
+            return
+        self._actions()
+        self.ptt_key.watch()  # ~3 ms: wraps every child widget for Python
+        self.first_frame_shown.emit()
+        self.engine.start()  # the stored key, the agents, then the engine, on the engine's thread
 
     def _talk_started(self) -> None:
         self.banner.clear("audio")
@@ -137,6 +153,17 @@ class MainWindow(QMainWindow):
         self.engine.new_conversation()
         self.chat.clear()
         self._user_shown.clear()
+
+    def show_agents(self, agents: Any) -> None:
+        """Fill the agent picker (the agents are parsed after the window shows) and enable it."""
+        box = self.agent_box
+        blocked = box.blockSignals(True)
+        box.clear()
+        for agent in agents.agents.values():
+            box.addItem(agent.name, agent.id)
+        box.setCurrentIndex(max(0, box.findData(agents.get(self.app.settings.agent).id)))
+        box.blockSignals(blocked)
+        box.setEnabled(box.count() > 0)
 
     def _agent_chosen(self, index: int) -> None:
         agent_id = self.agent_box.itemData(index)

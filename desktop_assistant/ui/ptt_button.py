@@ -8,18 +8,15 @@ key (default Space) talks. Auto-repeat is swallowed, so one hold is one turn.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence
-from PySide6.QtWidgets import (
-    QAbstractSpinBox,
-    QComboBox,
-    QKeySequenceEdit,
-    QLineEdit,
-    QPlainTextEdit,
-    QPushButton,
-    QTextEdit,
-    QWidget,
-)
+import functools
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QObject, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QComboBox, QLineEdit, QPushButton, QWidget
+
+if TYPE_CHECKING:  # imported where used, after the first frame (see ui/application.py)
+    from PySide6.QtCore import Qt
 
 
 _LABELS = {
@@ -37,8 +34,7 @@ class PushToTalkButton(QPushButton):
     def __init__(self, mode: str = "hold", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("pushToTalk")
-        self.setAccessibleName("Push to talk")
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAccessibleName("Push to talk")  # (focus: StrongFocus, a QPushButton's default)
         self.setMinimumSize(140, 140)
         self._mode = "hold"
         self._active = False
@@ -123,6 +119,9 @@ class PushToTalkButton(QPushButton):
 
 def parse_key(name: str) -> Qt.Key:
     """'Space', 'F9', 'Ctrl+Space'… → the Qt key (modifiers ignored); Space when unknown."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QKeySequence
+
     seq = QKeySequence.fromString(name or "Space", QKeySequence.SequenceFormat.PortableText)
     if seq.count() == 0:
         return Qt.Key.Key_Space
@@ -131,7 +130,14 @@ def parse_key(name: str) -> Qt.Key:
 
 
 _PRESS, _RELEASE = QEvent.Type.KeyPress, QEvent.Type.KeyRelease
-_TEXT_FIELDS = (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox, QKeySequenceEdit)
+
+
+@functools.cache
+def _text_fields() -> tuple[type, ...]:
+    """Widgets where the push-to-talk key types (their Python types are made on first use)."""
+    from PySide6.QtWidgets import QAbstractSpinBox, QKeySequenceEdit, QPlainTextEdit, QTextEdit
+
+    return (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox, QKeySequenceEdit)
 
 
 class PushToTalkKey(QObject):
@@ -140,20 +146,23 @@ class PushToTalkKey(QObject):
     The filter sits on the window's focusable widgets (not on the whole application, which
     would run Python for every Qt event), so it sees the key before the focused widget does:
     a focused button, combo box or check box never acts on the push-to-talk key.
-    Call `watch()` again after adding focusable widgets.
+    Call `watch()` once the window's widgets exist (the main window does, just after its first
+    frame), and again after adding focusable widgets.
     """
 
     def __init__(self, window: QWidget, button: PushToTalkButton, key_name: str = "Space") -> None:
         super().__init__(window)
         self._window = window
         self._button = button
-        self.key = parse_key(key_name)
+        self._key_name = key_name
+        self._key: Qt.Key | None = None  # parsed on first use (after the first frame)
         self._held = False
         self._watched: set[int] = set()
-        self.watch()
 
     def watch(self, root: QWidget | None = None) -> None:
         """Filter `root` (default: the window) and its focusable children."""
+        from PySide6.QtCore import Qt
+
         root = root or self._window
         for widget in [root, *root.findChildren(QWidget)]:
             focusable = widget is self._window or widget.focusPolicy() != Qt.FocusPolicy.NoFocus
@@ -171,7 +180,13 @@ class PushToTalkKey(QObject):
         if self._held:
             self._held = False
             self._button.key_released()
-        self.key = parse_key(key_name)
+        self._key_name, self._key = key_name, None
+
+    @property
+    def key(self) -> Qt.Key:
+        if self._key is None:
+            self._key = parse_key(self._key_name)
+        return self._key
 
     def detach(self) -> None:
         for widget in [self._window, *self._window.findChildren(QWidget)]:
@@ -182,7 +197,7 @@ class PushToTalkKey(QObject):
         if not isinstance(receiver, QWidget) or receiver.window() is not self._window:
             return False
         focus = receiver  # key events are delivered to the focused widget first
-        if isinstance(focus, _TEXT_FIELDS):
+        if isinstance(focus, _text_fields()):
             return False
         return not (isinstance(focus, QComboBox) and focus.isEditable())
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtGui import QAction, QIcon
-from PySide6.QtWidgets import QMenu, QSystemTrayIcon
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
 from desktop_assistant import APP_TITLE
-from desktop_assistant.paths import resource_path
 
 
 def tray_menu(window: Any) -> QMenu:
@@ -38,7 +37,7 @@ def install_tray(window: Any) -> QSystemTrayIcon | None:
     """A tray icon for `window`, or None when the desktop has no system tray."""
     if not QSystemTrayIcon.isSystemTrayAvailable():
         return None
-    icon = QSystemTrayIcon(QIcon(str(resource_path("icons", "desktop-assistant.svg"))), window)
+    icon = QSystemTrayIcon(QApplication.windowIcon(), window)
     icon.setToolTip(APP_TITLE)
     icon.setContextMenu(tray_menu(window))
     icon.activated.connect(

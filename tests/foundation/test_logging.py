@@ -11,7 +11,7 @@ import groq
 import pytest
 
 from desktop_assistant.app import App
-from desktop_assistant.log import Redactor
+from desktop_assistant.log import Redactor, RotatingLogFile
 
 KEY = "gsk_TestSecretKey1234567890abcdef"
 
@@ -93,6 +93,29 @@ def test_log_file_rotates_and_debug_level(monkeypatch: pytest.MonkeyPatch, app_h
         text = app.paths.log_file.read_text()
         assert "visible-info-line" in text and "hidden-debug-line" not in text
         assert app_home in app.paths.log_file.parents
-        assert any(isinstance(h, logging.handlers.RotatingFileHandler) for h in logging.getLogger().handlers)
+        assert any(isinstance(h, RotatingLogFile) for h in logging.getLogger().handlers)
     finally:
         app.close()
+
+
+def test_log_file_is_moved_aside_when_full_keeping_three_backups(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    path = logs / "app.log"
+    handler = RotatingLogFile(path, max_bytes=100, backups=3)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log = logging.getLogger("rotation-test")
+    log.propagate = False
+    log.addHandler(handler)
+    try:
+        for i in range(15):
+            log.warning("line %02d %s", i, "x" * 40)  # 49 bytes: a file fills after 3 lines
+    finally:
+        log.removeHandler(handler)
+        handler.close()
+    files = {p.name: p.read_text().splitlines() for p in logs.iterdir()}
+    assert sorted(files) == ["app.log", "app.log.1", "app.log.2", "app.log.3"]  # the oldest dropped
+    assert [line[:7] for line in files["app.log"]] == ["line 12", "line 13", "line 14"]
+    assert [line[:7] for line in files["app.log.1"]] == ["line 09", "line 10", "line 11"]
+    assert [line[:7] for line in files["app.log.3"]] == ["line 03", "line 04", "line 05"]
+    assert all(len(p.read_bytes()) <= 100 + 49 for p in logs.iterdir())

@@ -413,3 +413,48 @@ def test_chat_follows_new_text_unless_the_user_scrolled_up(qtbot: Any) -> None:
     bar.setValue(bar.maximum())
     view.append_reply(" and more\n" * 5)
     qtbot.waitUntil(lambda: bar.value() == bar.maximum(), timeout=2000)
+
+
+# ---------------------------------------------------------------- the first frame's widgets (issue 6)
+
+
+def test_bridge_queues_posts_from_the_gui_thread_too_in_order(qtbot: Any) -> None:
+    bridge = EngineBridge()
+    seen: list[str] = []
+    bridge.reply_delta.connect(lambda e: seen.append(e.text))
+    bridge.post(ReplyDelta(1, "a", ""))
+    assert seen == []  # queued: never delivered inside post(), even on the GUI thread
+    worker = threading.Thread(target=lambda: bridge.post(ReplyDelta(1, "b", "")))
+    worker.start()
+    worker.join()
+    bridge.post(ReplyDelta(1, "c", ""))
+    qtbot.waitUntil(lambda: len(seen) == 3, timeout=2000)
+    assert seen == ["a", "b", "c"]
+    bridge.close()
+
+
+def test_first_frame_widgets_keep_their_behaviour_without_qt_enums(qtbot: Any, fake_window: Any) -> None:
+    # Set by Qt defaults and the style sheet (`qproperty-`) instead of Qt.* enums in the code.
+    w = fake_window
+    assert w.ptt.focusPolicy() == Qt.FocusPolicy.StrongFocus
+    assert w.chat.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+    assert w.chat._placeholder.alignment() == Qt.AlignmentFlag.AlignCenter
+    w.banner.show_problem("Something to copy", None, "")
+    assert w.banner._text.textInteractionFlags() & Qt.TextInteractionFlag.TextSelectableByMouse
+
+
+def test_level_meter_paints_the_bar_over_the_style_sheet_trough(qtbot: Any) -> None:
+    from desktop_assistant.ui.application import qt_application
+
+    qt_application()  # the trough comes from the app's style sheet
+    meter = LevelMeter()
+    qtbot.addWidget(meter)
+    meter.resize(200, 12)
+    meter.show()
+    empty = meter.grab().toImage()
+    meter.set_level(-30)  # half way
+    full = meter.grab().toImage()
+    bar = meter.palette().color(meter.palette().ColorRole.Highlight)
+    assert full.pixelColor(50, 6) == bar and empty.pixelColor(50, 6) != bar
+    assert full.pixelColor(150, 6) == empty.pixelColor(150, 6) != bar  # past the level: trough
+    assert empty.pixelColor(0, 6) != empty.pixelColor(100, 6)  # a border around the trough

@@ -41,7 +41,7 @@ def test_app_starts_frozen_without_stdout_or_stderr(frozen: Path, monkeypatch: p
         assert app.agent.name == "Bundled"  # agents come from the bundle
         logging.getLogger("t").warning("still logging to the file")
         ours = [h for h in logging.getLogger().handlers if getattr(h, "_desktop_assistant_handler", False)]
-        assert [type(h).__name__ for h in ours] == ["RotatingFileHandler"]  # no console handler
+        assert [type(h).__name__ for h in ours] == ["RotatingLogFile"]  # no console handler
     finally:
         app.close()
     assert "still logging to the file" in app.paths.log_file.read_text()
