@@ -16,7 +16,6 @@ from __future__ import annotations
 import concurrent.futures as cf
 import logging
 import queue
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -29,22 +28,12 @@ from desktop_assistant.config import Settings
 from desktop_assistant.errors import UserFacingError
 from desktop_assistant.paths import Paths
 from desktop_assistant.speech import models
+from desktop_assistant.speech.decoding import MIN_CLIP_S, decode, decode_options, doubtful, is_hallucination, not_speech
 from desktop_assistant.speech.models import DownloadProgress, ModelError, ResolvedModel
 
 log = logging.getLogger(__name__)
 
-MIN_CLIP_S = 0.3
 CPU_THREADS = 1
-# A segment Whisper itself thinks is not speech: very sure, or fairly sure and unsure of the words
-# (its own rule, > 0.6 and logprob < -1, lets " you" over noise through at -0.97).
-NO_SPEECH_SURE, NO_SPEECH_LIKELY, LOW_LOGPROB = 0.9, 0.6, -0.7
-# What Whisper says over silence or noise (learned from subtitles); never a real request on its own.
-HALLUCINATIONS = frozenset({
-    "thanks for watching", "thank you for watching", "thanks for watching bye", "please subscribe",
-    "subscribe to my channel", "like and subscribe", "you", "the end", "so",
-    "subtitles by the amaraorg community", "subtitles by", "transcription by castingwords",
-})
-_BRACKETED = re.compile(r"^\s*([\[\(♪*].*[\]\)♪*]|♪+)\s*$")
 
 
 @dataclass(frozen=True)
@@ -75,32 +64,6 @@ class ModelStatus:
     state: str  # "loading" | "ready" | "downloading" | "error"
     progress: float | None = None  # 0..1 while downloading
     message: str = ""
-
-
-def decode_options(language: str | None, initial_prompt: str | None) -> dict[str, Any]:
-    """The keyword arguments the app passes to WhisperModel.transcribe()."""
-    return dict(
-        beam_size=5,
-        temperature=(0.0, 0.4, 0.8),  # a retry only for a failed (looping) decode
-        vad_filter=True,
-        without_timestamps=False,
-        condition_on_previous_text=False,
-        language=language,
-        initial_prompt=initial_prompt or None,
-    )
-
-
-def _normal(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9 ]+", "", text.lower().replace("-", " ")).split())
-
-
-def _not_speech(segment: Any) -> bool:
-    nsp = segment.no_speech_prob
-    return nsp >= NO_SPEECH_SURE or (nsp > NO_SPEECH_LIKELY and segment.avg_logprob < LOW_LOGPROB)
-
-
-def is_hallucination(text: str) -> bool:
-    return _normal(text) in HALLUCINATIONS or bool(_BRACKETED.match(text)) or not _normal(text)
 
 
 class Transcriber:
@@ -344,19 +307,19 @@ class Transcriber:
             language = "en"  # English-only model: skip detection, avoid its warning
         options = decode_options(language, prompt)
         started = time.perf_counter()
-        raw, info = _decode(model, samples, options)
-        if getattr(model, "short_windows", False) and _doubtful(raw, info):
+        raw, info = decode(model, samples, options)
+        if getattr(model, "short_windows", False) and doubtful(raw, info):
             # A decode that looped (temperature fallback) or heard nothing in what VAD calls speech:
             # let Whisper see its usual 30 s window before accepting that (see speech/window.py).
             log.info("short-window decode was doubtful; redoing it with the full 30 s window")
             model.short_windows = False
             try:
-                raw, info = _decode(model, samples, options)
+                raw, info = decode(model, samples, options)
             finally:
                 model.short_windows = True
         stt_ms = (time.perf_counter() - started) * 1000.0
         kept = tuple(Segment(round(s.start, 2), round(s.end, 2), s.text.strip(), float(s.no_speech_prob),
-                             float(s.avg_logprob)) for s in raw if not _not_speech(s))
+                             float(s.avg_logprob)) for s in raw if not not_speech(s))
         text = " ".join(s.text for s in kept if s.text).strip()
         no_speech = not kept or is_hallucination(text)
         if no_speech:
@@ -403,22 +366,6 @@ class Transcriber:
     def _check_clip(clip: AudioClip) -> None:
         if clip.duration_s < MIN_CLIP_S:
             raise UserFacingError("That was too short — hold the button while you speak", kind="input")
-
-
-def _decode(model: Any, samples: Any, options: dict[str, Any]) -> tuple[list[Any], Any]:
-    segments_iter, info = model.transcribe(samples, **options)
-    return list(segments_iter), info  # the generator does the work: consume it here, in the worker
-
-
-def _doubtful(segments: list[Any], info: Any) -> bool:
-    """Speech that fits one window (longer speech fills its windows anyway) where a segment needed
-    a temperature above 0 (its first decode looped), or where the decode found no words."""
-    speech_s = getattr(info, "duration_after_vad", 0.0) or 0.0
-    if speech_s > 30.0:
-        return False
-    if any((getattr(s, "temperature", 0.0) or 0.0) > 0.0 for s in segments):
-        return True
-    return speech_s >= MIN_CLIP_S and not any(s.text.strip() for s in segments)
 
 
 def _load_whisper(resolved: ResolvedModel, compute_type: str) -> Any:

@@ -19,7 +19,8 @@ from desktop_assistant.config import Settings
 from desktop_assistant.errors import UserFacingError
 from desktop_assistant.paths import Paths
 from desktop_assistant.speech.models import ModelError, ResolvedModel
-from desktop_assistant.speech.stt import ModelStatus, Transcriber, decode_options, is_hallucination
+from desktop_assistant.speech.decoding import decode_options, is_hallucination
+from desktop_assistant.speech.stt import ModelStatus, Transcriber
 
 # ------------------------------------------------------------ the real model
 
