@@ -6,11 +6,14 @@ decoder then attends over 1500 encoder positions. `WindowedWhisperModel` cuts th
 down to twice the speech, never below 15 s (`encoder_frames`): on tiny.en that is 5x less
 encoder time, and the decoder's cross-attention halves.
 
-Measured by bench/stt.py: word error rate 12.0 % vs 15.1 % for the full window on 95 espeak-ng
-requests, 7.3 % vs 6.2 % (one word in 71) on 11 recordings of people; one fixture (fox.wav) is
-heard differently with any window under 30 s. Windows below 15 s, or tighter than twice the
-speech, start to repeat phrases and drop sentences, hence the floor and the margin. A doubtful
-decode (a temperature fallback, or no words) is redone with the full window (stt.Transcriber).
+Measured by bench/stt.py against the same int8 model with the full window, and the default
+float32 call: word error rate 12.0 % vs 15.7 % and 15.1 % on 95 espeak-ng requests; 7.3 % vs 7.3 %
+and 6.2 % on 11 recordings of people (the gap to float32 is int8's). Word for word the window
+changes some transcripts either way: it fixes more than it breaks, and breaks one fixture
+(fox.wav, "brown fox" heard as "roundfire" under any window below 30 s). Windows below 15 s, or
+tighter than twice the speech, start to repeat phrases and drop sentences, hence the floor and
+the margin. A doubtful decode (a temperature fallback, or no words) is redone with the full
+window (stt.Transcriber).
 """
 
 from __future__ import annotations

@@ -128,12 +128,12 @@ def evaluate(clips: list[Clip], transcribe: Callable[[np.ndarray], str]) -> dict
         expected = words(clip.text)
         per_kind[clip.kind] = (errors + edit_distance(expected, words(heard)), total + len(expected), times + [ms])
     report = {kind: {"wer_pct": round(100.0 * e / n, 1), "median_ms": round(statistics.median(t), 1),
-                     "clips": len(t)} for kind, (e, n, t) in per_kind.items()}
+                     "clips": len(t), "errors": e, "words": n} for kind, (e, n, t) in per_kind.items()}
     errors = sum(e for e, _, _ in per_kind.values())
     total = sum(n for _, n, _ in per_kind.values())
     all_times = [t for _, _, ts in per_kind.values() for t in ts]
     report["all"] = {"wer_pct": round(100.0 * errors / total, 1), "median_ms": round(statistics.median(all_times), 1),
-                     "clips": len(all_times)}
+                     "clips": len(all_times), "errors": errors, "words": total}
     return report
 
 
