@@ -1,0 +1,157 @@
+"""The write path of a turn: find or start the conversation, add and update its messages.
+
+This is what `assistant.persistence.TurnStore` asks of the history (plus
+`start_conversation`), and `recent_messages`, the context a turn sends to the LLM.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from desktop_assistant.history.access import DatabaseAccess, message_record
+from desktop_assistant.history.records import (
+    ROLES,
+    SOURCES,
+    STATUSES,
+    TIMING_KEYS,
+    MessageRecord,
+    default_title,
+)
+from desktop_assistant.history.schema import ConversationRow, MessageRow
+
+
+class TurnWrites(DatabaseAccess):
+    """The part of `HistoryStore` a turn uses."""
+
+    def start_conversation(self, agent: str) -> int:
+        def work(s: Session) -> int:
+            now = self._clock()
+            row = ConversationRow(agent=agent, title=None, started_at=now, updated_at=now)
+            s.add(row)
+            s.flush()
+            return row.id
+
+        return self._write(work)
+
+    def conversation_for_turn(self, agent: str, session_timeout: float, *, new: bool = False) -> int:
+        """The newest conversation if it is this agent's and active within `session_timeout` s, else new."""
+
+        def work(s: Session) -> int:
+            now = self._clock()
+            if not new:
+                last = s.scalars(
+                    select(ConversationRow)
+                    .order_by(ConversationRow.updated_at.desc(), ConversationRow.id.desc())
+                    .limit(1)
+                ).first()
+                if (
+                    last is not None
+                    and last.agent == agent
+                    and (now - last.updated_at).total_seconds() <= session_timeout
+                ):
+                    return last.id
+            row = ConversationRow(agent=agent, title=None, started_at=now, updated_at=now)
+            s.add(row)
+            s.flush()
+            return row.id
+
+        return self._write(work)
+
+    def add_message(
+        self,
+        conversation_id: int,
+        role: str,
+        text: str,
+        *,
+        status: str = "complete",
+        source: str = "typed",
+        error: str | None = None,
+        stt_model: str | None = None,
+        llm_model: str | None = None,
+    ) -> int:
+        _check("role", role, ROLES)
+        _check("status", status, STATUSES)
+        _check("source", source, SOURCES)
+
+        def work(s: Session) -> int:
+            conv = s.get(ConversationRow, conversation_id)
+            if conv is None:
+                raise ValueError(f"no conversation {conversation_id}")
+            now = self._clock()
+            row = MessageRow(
+                conversation_id=conversation_id,
+                role=role,
+                text=text,
+                created_at=now,
+                status=status,
+                source=source,
+                error=error,
+                stt_model=stt_model,
+                llm_model=llm_model,
+            )
+            s.add(row)
+            conv.updated_at = max(now, conv.updated_at)
+            if conv.title is None and role == "user":
+                conv.title = default_title(text)
+            s.flush()
+            return row.id
+
+        return self._write(work)
+
+    def update_message(
+        self,
+        message_id: int,
+        *,
+        text: str | None = None,
+        status: str | None = None,
+        error: str | None = None,
+        timings: Mapping[str, float | None] | None = None,
+    ) -> None:
+        """Set the given fields (None leaves a field as it is; timings set exactly the keys given)."""
+        if status is not None:
+            _check("status", status, STATUSES)
+        unknown = set(timings or ()) - set(TIMING_KEYS)
+        if unknown:
+            raise ValueError(f"unknown timing keys {sorted(unknown)}; expected some of {TIMING_KEYS}")
+
+        def work(s: Session) -> None:
+            row = s.get(MessageRow, message_id)
+            if row is None:
+                raise ValueError(f"no message {message_id}")
+            if text is not None and text != row.text:
+                row.text = text
+            if status is not None:
+                row.status = status
+            if error is not None:
+                row.error = error
+            for key, value in (timings or {}).items():
+                setattr(row, key, None if value is None else float(value))
+            conv = s.get(ConversationRow, row.conversation_id)
+            if conv is not None:
+                conv.updated_at = max(self._clock(), conv.updated_at)
+
+        self._write(work)
+
+    def recent_messages(self, conversation_id: int, limit: int) -> list[MessageRecord]:
+        """The last `limit` messages of a conversation, oldest first."""
+        if limit <= 0:
+            return []
+        rows = self._read(
+            lambda s: list(
+                s.scalars(
+                    select(MessageRow)
+                    .where(MessageRow.conversation_id == conversation_id)
+                    .order_by(MessageRow.id.desc())
+                    .limit(limit)
+                )
+            )
+        )
+        return [message_record(r) for r in reversed(rows)]
+
+
+def _check(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {allowed}, not {value!r}")
