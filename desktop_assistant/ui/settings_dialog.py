@@ -1,7 +1,7 @@
 """The Settings dialog. Apply/OK validate, persist (key → key store, the rest →
 settings file) and apply at once; problems show inline, not in another dialog.
 Device lists, model status and the mic/speaker tests run off the GUI thread
-through `SettingsServices`.
+through `SettingsServices`. The pages' widgets are made by settings_pages.py.
 """
 
 from __future__ import annotations
@@ -11,33 +11,16 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QKeySequence
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QDoubleSpinBox,
-    QFormLayout,
-    QHBoxLayout,
-    QKeySequenceEdit,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QSpinBox,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTabWidget, QVBoxLayout, QWidget
 
-from desktop_assistant.config import COMPUTE_TYPES, PTT_MODES, TTS_ENGINES
 from desktop_assistant.errors import UserFacingError
-from desktop_assistant.ui.level_meter import LevelMeter
+from desktop_assistant.ui.combo_box import chosen, select
 from desktop_assistant.ui.preferences import UNCHANGED, save_settings
 from desktop_assistant.ui.services import MODEL_CHOICES, SettingsServices
+from desktop_assistant.ui.settings_pages import audio_page, controls_page, groq_page, speech_page
 
 log = logging.getLogger(__name__)
 
-LLM_MODELS = ("llama-3.1-8b-instant", "llama-3.3-70b-versatile", "openai/gpt-oss-20b", "openai/gpt-oss-120b")
 _SOURCES = {
     "embedded": "embedded (built in)",
     "project": "in the project",
@@ -46,38 +29,6 @@ _SOURCES = {
     "path": "folder",
     "download": "will download",
 }
-
-
-def _combo(parent: QWidget, name: str, items: Any, editable: bool = False) -> QComboBox:
-    box = QComboBox(parent)
-    box.setAccessibleName(name)
-    box.setEditable(editable)
-    for item in items:
-        if isinstance(item, tuple):
-            box.addItem(item[0], item[1])
-        else:
-            box.addItem(item, item)
-    return box
-
-
-def _select(box: QComboBox, value: Any) -> None:
-    index = box.findData(value)
-    if index < 0 and box.isEditable():
-        box.setEditText("" if value is None else str(value))
-        return
-    if index < 0 and value is not None:
-        box.addItem(str(value), value)
-        index = box.count() - 1
-    box.setCurrentIndex(max(0, index))
-
-
-def _value(box: QComboBox) -> Any:
-    """The chosen item's data, or what was typed into an editable box."""
-    if box.isEditable():
-        text = box.currentText().strip()
-        index = box.findText(text)
-        return box.itemData(index) if index >= 0 else text
-    return box.currentData()
 
 
 class SettingsDialog(QDialog):
@@ -92,10 +43,10 @@ class SettingsDialog(QDialog):
         self.model_sources: dict[str, str] = {}
         layout = QVBoxLayout(self)
         self.tabs = QTabWidget(self)
-        self.tabs.addTab(self._groq_page(), "&Assistant")
-        self.tabs.addTab(self._speech_page(), "&Speech")
-        self.tabs.addTab(self._audio_page(), "A&udio")
-        self.tabs.addTab(self._controls_page(), "&Controls")
+        self.tabs.addTab(groq_page(self), "&Assistant")
+        self.tabs.addTab(speech_page(self), "&Speech")
+        self.tabs.addTab(audio_page(self), "A&udio")
+        self.tabs.addTab(controls_page(self), "&Controls")
         layout.addWidget(self.tabs)
         self.error = QLabel(self)
         self.error.setObjectName("settingsError")
@@ -115,133 +66,6 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.buttons)
         self.reload()
 
-    # ------------------------------------------------------------ pages
-
-    def _groq_page(self) -> QWidget:
-        page = QWidget(self)
-        form = QFormLayout(page)
-        self.api_key = QLineEdit(page)
-        self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
-        self.api_key.setAccessibleName("Groq API key")
-        self.api_key.setPlaceholderText("gsk_…")
-        self.api_key.textEdited.connect(self._key_edited)
-        self.show_key = QCheckBox("Show", page)
-        self.show_key.setAccessibleName("Show API key")
-        self.show_key.toggled.connect(
-            lambda on: self.api_key.setEchoMode(
-                QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password
-            )
-        )
-        row = QHBoxLayout()
-        row.addWidget(self.api_key, 1)
-        row.addWidget(self.show_key)
-        key_label = QLabel("Groq &API key:", page)
-        key_label.setBuddy(self.api_key)
-        form.addRow(key_label, row)
-        self.key_where = QLabel(page)
-        self.key_where.setWordWrap(True)
-        self.key_where.setEnabled(False)
-        form.addRow("", self.key_where)
-        self.llm_model = _combo(page, "LLM model", LLM_MODELS, editable=True)
-        form.addRow("&LLM model:", self.llm_model)
-        self.temperature = QDoubleSpinBox(page)
-        self.temperature.setRange(0.0, 2.0)
-        self.temperature.setSingleStep(0.1)
-        self.temperature.setAccessibleName("Temperature")
-        form.addRow("&Temperature:", self.temperature)
-        self.session_timeout = QSpinBox(page)
-        self.session_timeout.setRange(0, 30 * 24 * 60)
-        self.session_timeout.setSuffix(" min")
-        self.session_timeout.setAccessibleName("Session timeout in minutes")
-        form.addRow("New conversation after:", self.session_timeout)
-        data = QPushButton("Open data folder", page)
-        data.setAccessibleName("Open data folder")
-        data.clicked.connect(self.open_data_folder)
-        form.addRow("", data)
-        return page
-
-    def _speech_page(self) -> QWidget:
-        page = QWidget(self)
-        form = QFormLayout(page)
-        self.stt_model = _combo(page, "Speech model", MODEL_CHOICES, editable=True)
-        self.stt_model.currentTextChanged.connect(self._model_changed)
-        form.addRow("Speech &model:", self.stt_model)
-        self.model_state = QLabel(page)
-        self.model_state.setAccessibleName("Speech model status")
-        form.addRow("Status:", self.model_state)
-        note = QLabel(
-            "A model that is not on this computer downloads when applied; the status bar shows "
-            "the progress and can cancel it. The window stays usable meanwhile.",
-            page,
-        )
-        note.setWordWrap(True)
-        note.setEnabled(False)
-        form.addRow("", note)
-        self.compute_type = _combo(page, "Compute type", COMPUTE_TYPES)
-        form.addRow("&Compute type:", self.compute_type)
-        self.language = QLabel(page)
-        self.language.setAccessibleName("Language")
-        form.addRow("Language:", self.language)
-        self.tts_engine = _combo(
-            page,
-            "Voice engine",
-            [
-                ({"gtts": "Google (online)", "espeak": "Offline voice", "none": "Off"}[e], e)
-                for e in TTS_ENGINES
-            ],
-        )
-        form.addRow("&Voice:", self.tts_engine)
-        self.tts_speed = QDoubleSpinBox(page)
-        self.tts_speed.setRange(0.5, 2.0)
-        self.tts_speed.setSingleStep(0.1)
-        self.tts_speed.setAccessibleName("Speech speed")
-        form.addRow("Speech s&peed:", self.tts_speed)
-        return page
-
-    def _audio_page(self) -> QWidget:
-        page = QWidget(self)
-        form = QFormLayout(page)
-        self.input_device = _combo(page, "Input device", [("System default", None)])
-        form.addRow("&Microphone:", self.input_device)
-        self.mic_meter = LevelMeter(page)
-        self.mic_button = QPushButton("Test microphone", page)
-        self.mic_button.setAccessibleName("Test microphone")
-        self.mic_button.setCheckable(True)
-        self.mic_button.toggled.connect(self._mic_test)
-        row = QHBoxLayout()
-        row.addWidget(self.mic_button)
-        row.addWidget(self.mic_meter, 1)
-        form.addRow("", row)
-        self.output_device = _combo(page, "Output device", [("System default", None)])
-        form.addRow("&Speaker:", self.output_device)
-        self.speaker_button = QPushButton("Test speaker", page)
-        self.speaker_button.setAccessibleName("Test speaker")
-        self.speaker_button.clicked.connect(self._speaker_test)
-        form.addRow("", self.speaker_button)
-        self.audio_state = QLabel(page)
-        self.audio_state.setWordWrap(True)
-        form.addRow("", self.audio_state)
-        self.audio_cues = QCheckBox("Play a short sound when listening starts and stops", page)
-        form.addRow("", self.audio_cues)
-        self.muted = QCheckBox("Mute speech (show replies as text only)", page)
-        form.addRow("", self.muted)
-        return page
-
-    def _controls_page(self) -> QWidget:
-        page = QWidget(self)
-        form = QFormLayout(page)
-        self.ptt_key = QKeySequenceEdit(page)
-        self.ptt_key.setMaximumSequenceLength(1)
-        self.ptt_key.setAccessibleName("Push-to-talk key")
-        form.addRow("Push-to-talk &key:", self.ptt_key)
-        self.ptt_mode = _combo(
-            page,
-            "Push-to-talk mode",
-            [({"hold": "Hold to talk", "toggle": "Click to start, click to stop"}[m], m) for m in PTT_MODES],
-        )
-        form.addRow("&Mode:", self.ptt_mode)
-        return page
-
     # ------------------------------------------------------------ values
 
     def reload(self) -> None:
@@ -249,22 +73,22 @@ class SettingsDialog(QDialog):
         self.api_key.setText(s.groq_api_key or "")
         self._key_dirty = False
         self.key_where.setText(f"Stored in {self.app.keystore.location}; never written to logs.")
-        _select(self.llm_model, s.llm_model)
+        select(self.llm_model, s.llm_model)
         self.temperature.setValue(s.llm_temperature)
         self.session_timeout.setValue(int(round(s.session_timeout / 60)))
-        _select(self.stt_model, s.stt_model)
-        _select(self.compute_type, s.stt_compute_type)
+        select(self.stt_model, s.stt_model)
+        select(self.compute_type, s.stt_compute_type)
         self.language.setText(self.app.agent.stt.language or "detect automatically (set per agent)")
-        _select(self.tts_engine, s.tts_engine)
+        select(self.tts_engine, s.tts_engine)
         self.tts_speed.setValue(s.tts_speed)
-        _select(self.input_device, s.input_device)
-        _select(self.output_device, s.output_device)
+        select(self.input_device, s.input_device)
+        select(self.output_device, s.output_device)
         self.audio_cues.setChecked(s.audio_cues)
         self.muted.setChecked(s.speech_muted)
         self.ptt_key.setKeySequence(
             QKeySequence.fromString(s.ptt_key, QKeySequence.SequenceFormat.PortableText)
         )
-        _select(self.ptt_mode, s.ptt_mode)
+        select(self.ptt_mode, s.ptt_mode)
         self.error.hide()
         self.services.devices(self._devices_loaded)
         self.services.model_plans(MODEL_CHOICES, self._models_listed)
@@ -273,19 +97,19 @@ class SettingsDialog(QDialog):
     def values(self) -> dict[str, Any]:
         key = self.ptt_key.keySequence().toString(QKeySequence.SequenceFormat.PortableText) or "Space"
         return {
-            "llm_model": _value(self.llm_model) or self.app.settings.llm_model,
+            "llm_model": chosen(self.llm_model) or self.app.settings.llm_model,
             "llm_temperature": round(self.temperature.value(), 2),
             "session_timeout": float(self.session_timeout.value() * 60),
-            "stt_model": _value(self.stt_model) or self.app.settings.stt_model,
-            "stt_compute_type": _value(self.compute_type),
-            "tts_engine": _value(self.tts_engine),
+            "stt_model": chosen(self.stt_model) or self.app.settings.stt_model,
+            "stt_compute_type": chosen(self.compute_type),
+            "tts_engine": chosen(self.tts_engine),
             "tts_speed": round(self.tts_speed.value(), 2),
             "input_device": self.input_device.currentData(),
             "output_device": self.output_device.currentData(),
             "audio_cues": self.audio_cues.isChecked(),
             "speech_muted": self.muted.isChecked(),
             "ptt_key": key,
-            "ptt_mode": _value(self.ptt_mode),
+            "ptt_mode": chosen(self.ptt_mode),
         }
 
     def apply(self) -> bool:
@@ -333,7 +157,7 @@ class SettingsDialog(QDialog):
             box.addItem("System default", None)
             for dev in pool:
                 box.addItem(dev.name + (" (default)" if dev.is_default else ""), dev.name)
-            _select(box, current)
+            select(box, current)
             box.blockSignals(False)
 
     def _models_listed(self, sources: Any) -> None:
@@ -350,7 +174,7 @@ class SettingsDialog(QDialog):
         self.model_sources = sources
 
     def _model_changed(self, _text: str) -> None:
-        name = _value(self.stt_model)
+        name = chosen(self.stt_model)
         if name:
             self.model_state.setText("checking…")
             self.services.model_plan(name, self._model_planned)
@@ -360,7 +184,7 @@ class SettingsDialog(QDialog):
             self.model_state.setText(str(result))
             return
         name, source, reason = result
-        if name != _value(self.stt_model):
+        if name != chosen(self.stt_model):
             return
         text = _SOURCES.get(source, source)
         self.model_state.setText(f"{text} — {reason}" if reason else text)

@@ -1,0 +1,159 @@
+"""The Settings dialog's pages: Assistant (Groq key, LLM model, temperature,
+session timeout, data folder), Speech (model, compute type, voice, speed), Audio
+(devices, microphone and speaker tests, cues, mute) and Controls (push-to-talk key
+and mode). Each function makes a page's widgets as attributes of the dialog and
+connects them to its slots; the dialog's behaviour stays in settings_dialog.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QKeySequenceEdit,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from desktop_assistant.config import COMPUTE_TYPES, PTT_MODES, TTS_ENGINES
+from desktop_assistant.ui.combo_box import combo
+from desktop_assistant.ui.level_meter import LevelMeter
+from desktop_assistant.ui.services import MODEL_CHOICES
+
+LLM_MODELS = ("llama-3.1-8b-instant", "llama-3.3-70b-versatile", "openai/gpt-oss-20b", "openai/gpt-oss-120b")
+
+
+def groq_page(dialog: Any) -> QWidget:
+    page = QWidget(dialog)
+    form = QFormLayout(page)
+    dialog.api_key = QLineEdit(page)
+    dialog.api_key.setEchoMode(QLineEdit.EchoMode.Password)
+    dialog.api_key.setAccessibleName("Groq API key")
+    dialog.api_key.setPlaceholderText("gsk_…")
+    dialog.api_key.textEdited.connect(dialog._key_edited)
+    dialog.show_key = QCheckBox("Show", page)
+    dialog.show_key.setAccessibleName("Show API key")
+    dialog.show_key.toggled.connect(
+        lambda on: dialog.api_key.setEchoMode(
+            QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password
+        )
+    )
+    row = QHBoxLayout()
+    row.addWidget(dialog.api_key, 1)
+    row.addWidget(dialog.show_key)
+    key_label = QLabel("Groq &API key:", page)
+    key_label.setBuddy(dialog.api_key)
+    form.addRow(key_label, row)
+    dialog.key_where = QLabel(page)
+    dialog.key_where.setWordWrap(True)
+    dialog.key_where.setEnabled(False)
+    form.addRow("", dialog.key_where)
+    dialog.llm_model = combo(page, "LLM model", LLM_MODELS, editable=True)
+    form.addRow("&LLM model:", dialog.llm_model)
+    dialog.temperature = QDoubleSpinBox(page)
+    dialog.temperature.setRange(0.0, 2.0)
+    dialog.temperature.setSingleStep(0.1)
+    dialog.temperature.setAccessibleName("Temperature")
+    form.addRow("&Temperature:", dialog.temperature)
+    dialog.session_timeout = QSpinBox(page)
+    dialog.session_timeout.setRange(0, 30 * 24 * 60)
+    dialog.session_timeout.setSuffix(" min")
+    dialog.session_timeout.setAccessibleName("Session timeout in minutes")
+    form.addRow("New conversation after:", dialog.session_timeout)
+    data = QPushButton("Open data folder", page)
+    data.setAccessibleName("Open data folder")
+    data.clicked.connect(dialog.open_data_folder)
+    form.addRow("", data)
+    return page
+
+
+def speech_page(dialog: Any) -> QWidget:
+    page = QWidget(dialog)
+    form = QFormLayout(page)
+    dialog.stt_model = combo(page, "Speech model", MODEL_CHOICES, editable=True)
+    dialog.stt_model.currentTextChanged.connect(dialog._model_changed)
+    form.addRow("Speech &model:", dialog.stt_model)
+    dialog.model_state = QLabel(page)
+    dialog.model_state.setAccessibleName("Speech model status")
+    form.addRow("Status:", dialog.model_state)
+    note = QLabel(
+        "A model that is not on this computer downloads when applied; the status bar shows "
+        "the progress and can cancel it. The window stays usable meanwhile.",
+        page,
+    )
+    note.setWordWrap(True)
+    note.setEnabled(False)
+    form.addRow("", note)
+    dialog.compute_type = combo(page, "Compute type", COMPUTE_TYPES)
+    form.addRow("&Compute type:", dialog.compute_type)
+    dialog.language = QLabel(page)
+    dialog.language.setAccessibleName("Language")
+    form.addRow("Language:", dialog.language)
+    dialog.tts_engine = combo(
+        page,
+        "Voice engine",
+        [
+            ({"gtts": "Google (online)", "espeak": "Offline voice", "none": "Off"}[e], e)
+            for e in TTS_ENGINES
+        ],
+    )
+    form.addRow("&Voice:", dialog.tts_engine)
+    dialog.tts_speed = QDoubleSpinBox(page)
+    dialog.tts_speed.setRange(0.5, 2.0)
+    dialog.tts_speed.setSingleStep(0.1)
+    dialog.tts_speed.setAccessibleName("Speech speed")
+    form.addRow("Speech s&peed:", dialog.tts_speed)
+    return page
+
+
+def audio_page(dialog: Any) -> QWidget:
+    page = QWidget(dialog)
+    form = QFormLayout(page)
+    dialog.input_device = combo(page, "Input device", [("System default", None)])
+    form.addRow("&Microphone:", dialog.input_device)
+    dialog.mic_meter = LevelMeter(page)
+    dialog.mic_button = QPushButton("Test microphone", page)
+    dialog.mic_button.setAccessibleName("Test microphone")
+    dialog.mic_button.setCheckable(True)
+    dialog.mic_button.toggled.connect(dialog._mic_test)
+    row = QHBoxLayout()
+    row.addWidget(dialog.mic_button)
+    row.addWidget(dialog.mic_meter, 1)
+    form.addRow("", row)
+    dialog.output_device = combo(page, "Output device", [("System default", None)])
+    form.addRow("&Speaker:", dialog.output_device)
+    dialog.speaker_button = QPushButton("Test speaker", page)
+    dialog.speaker_button.setAccessibleName("Test speaker")
+    dialog.speaker_button.clicked.connect(dialog._speaker_test)
+    form.addRow("", dialog.speaker_button)
+    dialog.audio_state = QLabel(page)
+    dialog.audio_state.setWordWrap(True)
+    form.addRow("", dialog.audio_state)
+    dialog.audio_cues = QCheckBox("Play a short sound when listening starts and stops", page)
+    form.addRow("", dialog.audio_cues)
+    dialog.muted = QCheckBox("Mute speech (show replies as text only)", page)
+    form.addRow("", dialog.muted)
+    return page
+
+
+def controls_page(dialog: Any) -> QWidget:
+    page = QWidget(dialog)
+    form = QFormLayout(page)
+    dialog.ptt_key = QKeySequenceEdit(page)
+    dialog.ptt_key.setMaximumSequenceLength(1)
+    dialog.ptt_key.setAccessibleName("Push-to-talk key")
+    form.addRow("Push-to-talk &key:", dialog.ptt_key)
+    dialog.ptt_mode = combo(
+        page,
+        "Push-to-talk mode",
+        [({"hold": "Hold to talk", "toggle": "Click to start, click to stop"}[m], m) for m in PTT_MODES],
+    )
+    form.addRow("&Mode:", dialog.ptt_mode)
+    return page
