@@ -5,16 +5,20 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: run test setup sysdeps sysdeps-test bench package smoke install-desktop clean
+.PHONY: run test lint setup sysdeps sysdeps-test bench package smoke install-desktop clean
 
 run: sysdeps $(STAMP)
 	$(BIN)/desktop-assistant
 
-test: sysdeps-test $(STAMP)
+test: sysdeps-test $(STAMP) lint
 	scripts/test-env.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory smoke
 
 setup: sysdeps $(STAMP)
+
+# Style and likely bugs (rules in pyproject.toml); a second, not a test.
+lint: $(STAMP)
+	$(BIN)/ruff check --quiet .
 
 sysdeps:
 	@PYTHON=$(PYTHON) scripts/sysdeps.sh app

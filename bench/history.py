@@ -43,7 +43,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from desktop_assistant.history.store import HistoryStore  # noqa: E402
+from desktop_assistant.history.store import HistoryStore
 
 HEAD = (
     "the to i you a and it of is what in that for me my can this be on do how with have are not about your "
@@ -57,8 +57,8 @@ HEAD = (
 AGENTS = ("assistant", "chef", "tutor")
 #: the query kinds the goals are about ("very_common", e.g. "the", and "prefix" are reported too)
 GOAL_KINDS = ("rare", "common", "two_word")
-CONSONANTS = list("bcdfghjklmnprstvwz") + ["ch", "sh", "th", "st", "tr", "br", "pl", "gr"]
-VOWELS = list("aeiou") + ["ai", "ea", "ou", "io"]
+CONSONANTS = [*"bcdfghjklmnprstvwz", "ch", "sh", "th", "st", "tr", "br", "pl", "gr"]
+VOWELS = [*"aeiou", "ai", "ea", "ou", "io"]
 
 
 def vocabulary(rng: np.random.Generator, size: int) -> list[str]:
@@ -194,7 +194,7 @@ def summary(ms: list[float]) -> dict[str, float]:
     ms = sorted(ms)
     return {
         "p50_ms": round(statistics.median(ms), 3),
-        "p95_ms": round(ms[min(len(ms) - 1, int(round(0.95 * (len(ms) - 1))))], 3),
+        "p95_ms": round(ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))], 3),
         "max_ms": round(ms[-1], 3),
         "n": len(ms),
     }

@@ -202,7 +202,8 @@ class Bench:
                               transcriber=self.stt, player=self.player, synthesizer_for=lambda agent: synth,
                               listener=lambda e: spoken.set() if isinstance(e, SpeakingStarted) else None)
         self.player.on_event = assistant.on_player_event
-        out: dict[str, list[float]] = {"first_audio": [], "stt": [], "ttft": [], "stop_call": [], "silent": [], "bound": []}
+        out: dict[str, list[float]] = {
+            key: [] for key in ("first_audio", "stt", "ttft", "stop_call", "silent", "bound")}
         tap = SinkTap().start()
         try:
             for n in range(self.turns + 1):  # the first turn warms up caches and is not counted

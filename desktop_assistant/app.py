@@ -119,7 +119,7 @@ class App:
         for listener in list(self._settings_listeners):
             try:
                 listener(old, new)
-            except Exception:  # noqa: BLE001 - one bad listener must not stop the others
+            except Exception:  # one bad listener must not stop the others
                 log.exception("a settings listener failed")
 
     def part(self, name: str, build: Callable[[], Any], close: Callable[[Any], None] | None = None) -> Any:
@@ -152,6 +152,6 @@ class App:
             _, closer = self._closers.pop()
             try:
                 closer()
-            except Exception:  # noqa: BLE001 - shutdown must go on
+            except Exception:  # shutdown must go on
                 log.exception("error while shutting down")
         self._parts.clear()

@@ -39,7 +39,7 @@ def system_keyring() -> KeyringLike | None:
         from keyring.backends import fail
 
         backend = keyring.get_keyring()
-    except Exception:  # noqa: BLE001 - a broken keyring install means "no keyring"
+    except Exception:  # a broken keyring install means "no keyring"
         log.debug("no usable keyring", exc_info=True)
         return None
     if isinstance(backend, fail.Keyring) or getattr(backend, "priority", 0) <= 0:
@@ -52,7 +52,7 @@ def system_keyring() -> KeyringLike | None:
 class KeyStore:
     """Get / set / clear the Groq API key."""
 
-    def __init__(self, config_dir: Path, backend: KeyringLike | None | str = "auto") -> None:
+    def __init__(self, config_dir: Path, backend: KeyringLike | str | None = "auto") -> None:
         self.file = Path(config_dir) / KEY_FILE
         self._spec = backend
 
@@ -158,7 +158,7 @@ class KeyStore:
         assert self._backend is not None
         try:
             self._backend.delete_password(SERVICE, USERNAME)
-        except Exception as exc:  # noqa: BLE001 - "not found" is fine
+        except Exception as exc:  # "not found" is fine
             if "not found" not in str(exc).lower() and type(exc).__name__ != "PasswordDeleteError":
                 raise
 
@@ -182,7 +182,4 @@ class KeyStore:
         os.replace(tmp, self.file)
 
     def _remove_file(self) -> None:
-        try:
-            self.file.unlink()
-        except FileNotFoundError:
-            pass
+        self.file.unlink(missing_ok=True)

@@ -17,7 +17,12 @@ from collections.abc import Callable
 from typing import Any
 
 from desktop_assistant.assistant.events import (
-    ConversationChanged, Event, Notice, RecordingStarted, RecordingStopped, TurnFailed,
+    ConversationChanged,
+    Event,
+    Notice,
+    RecordingStarted,
+    RecordingStopped,
+    TurnFailed,
 )
 from desktop_assistant.assistant.persistence import TurnStore
 from desktop_assistant.assistant.speaking import SpeechRun
@@ -74,7 +79,7 @@ class Assistant:
         for listener in list(self._listeners):
             try:
                 listener(event)
-            except Exception:  # noqa: BLE001 - a listener bug must not break the engine
+            except Exception:  # a listener bug must not break the engine
                 log.exception("event listener failed on %s", type(event).__name__)
 
     def on_player_event(self, event: Any) -> None:
@@ -121,7 +126,7 @@ class Assistant:
                 if synthesizer is not None:
                     # A new output stream can take ~2 s to start flowing: open it now, not at the first reply.
                     self._player_ready(0)
-            except Exception:  # noqa: BLE001 - warming up is optional; the turn reports real problems
+            except Exception:  # warming up is optional; the turn reports real problems
                 log.debug("warm-up failed", exc_info=True)
 
         thread = threading.Thread(target=run, name="assistant-warm-up", daemon=True)

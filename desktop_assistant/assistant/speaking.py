@@ -139,7 +139,7 @@ class SpeechRun:
                 audio = future.result(timeout=_SYNTH_WAIT_S)
             except (CancelledError, FutureTimeout):
                 audio = None
-            except Exception:  # noqa: BLE001 - one bad fragment must not end the speech
+            except Exception:  # one bad fragment must not end the speech
                 log.exception("speech synthesis failed for fragment %d", sentence.index)
                 audio = None
             with self._lock:
@@ -168,5 +168,5 @@ class SpeechRun:
                     self._on_first_audio(at)
                 if self._on_fragment is not None:
                     self._on_fragment(index, text)
-            except Exception:  # noqa: BLE001 - a listener bug must not stop the turn
+            except Exception:  # a listener bug must not stop the turn
                 log.exception("speech event listener failed")

@@ -4,9 +4,9 @@ A `Turn` runs on its own worker thread and reports only through events: every
 failure becomes `TurnFailed(UserFacingError)`, nothing crosses threads as an
 exception. A turn stopped before its reply began ends in `TurnFailed` with
 `error.kind == "cancelled"` (listeners show no error for it); once the reply has
-begun, stopping ends in `TurnFinished(status="interrupted")`. `cancel()` (barge-in or Stop) silences the player at once, closes the
-LLM stream and drops pending speech; the assistant message is then stored as
-`interrupted` with the text that was actually spoken.
+begun, stopping ends in `TurnFinished(status="interrupted")`. `cancel()` (barge-in or
+Stop) silences the player at once, closes the LLM stream and drops pending speech; the
+assistant message is then stored as `interrupted` with the text that was actually spoken.
 """
 
 from __future__ import annotations
@@ -19,8 +19,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from desktop_assistant.assistant.events import (
-    Event, FragmentSpoken, ReplyDelta, ReplyStarted, SpeakingStarted, TranscriptReady, TurnFailed,
-    TurnFinished, TurnTimings, UserMessageStored,
+    Event,
+    FragmentSpoken,
+    ReplyDelta,
+    ReplyStarted,
+    SpeakingStarted,
+    TranscriptReady,
+    TurnFailed,
+    TurnFinished,
+    TurnTimings,
+    UserMessageStored,
 )
 from desktop_assistant.assistant.persistence import TurnStore
 from desktop_assistant.assistant.sentences import SentenceSplitter
@@ -114,7 +122,7 @@ class Turn:
             self._work(state)
         except UserFacingError as exc:
             self._fail(state, exc)
-        except Exception as exc:  # noqa: BLE001 - a bug: log it, tell the user in one line
+        except Exception as exc:  # a bug: log it, tell the user in one line
             log.exception("turn %d failed", self.id)
             self._fail(state, UserFacingError(f"Something went wrong: {exc}", "see the log for details",
                                               kind="bug"))
@@ -249,14 +257,14 @@ class Turn:
             try:
                 self._finish(state, "interrupted")  # stopped after the reply began: not an error
                 return
-            except Exception:  # noqa: BLE001 - fall through and report it as failed
+            except Exception:  # fall through and report it as failed
                 log.exception("could not store the interrupted turn %d", self.id)
         timings = self._timings(state)
         if state.message_id is not None:
             try:
                 self.setup.store.update_message(state.message_id, text=state.reply, status="failed",
                                                 error=str(error), timings=timings.as_dict())
-            except Exception:  # noqa: BLE001 - the failure we report matters more
+            except Exception:  # the failure we report matters more
                 log.exception("could not store the failed turn %d", self.id)
         self.result = TurnFailed(self.id, error, state.conversation_id, state.message_id, state.reply, timings)
         self.setup.emit(self.result)

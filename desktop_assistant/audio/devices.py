@@ -95,7 +95,8 @@ def probe_in_subprocess(timeout: float = PROBE_TIMEOUT_S) -> str | None:
         return None
     code = "import sounddevice as sd; sd.query_devices()"
     try:
-        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout)
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout,
+                                check=False)
     except subprocess.TimeoutExpired:
         return f"Audio is unavailable: the sound system did not answer within {timeout:.0f} s"
     except OSError as exc:

@@ -211,5 +211,5 @@ class Player:
             return
         try:
             self.on_event(event)
-        except Exception:  # noqa: BLE001 - a listener must not kill the audio thread
+        except Exception:  # a listener must not kill the audio thread
             log.exception("player listener failed")

@@ -216,5 +216,5 @@ class Recorder:
     def _safe(fn: Callable[[Any], None], arg: Any) -> None:
         try:
             fn(arg)
-        except Exception:  # noqa: BLE001 - a listener must not kill the audio thread
+        except Exception:  # a listener must not kill the audio thread
             log.exception("recorder listener failed")

@@ -73,7 +73,8 @@ def collect(app: Any) -> dict[str, Any]:
         warnings.append(f"database: {database['integrity']}")
     key_set = bool(app.settings.groq_api_key)
     if not key_set:
-        warnings.append("No Groq API key: add it in Settings or set GROQ_API_KEY (transcription and history work without)")
+        warnings.append("No Groq API key: add it in Settings or set GROQ_API_KEY "
+                        "(transcription and history work without)")
     agent_errors = [e.message for e in app.agents.errors]
     warnings.extend(f"agent not loaded: {e}" for e in agent_errors)
     return {

@@ -44,7 +44,7 @@ def make_snippet(text: str, terms: Sequence[str], *, prefix_last: bool = False, 
     first = 0
     if len(words) > size:
         best = -1
-        for start in range(0, len(words) - size + 1):
+        for start in range(len(words) - size + 1):
             window = hits[start : start + size]
             score = len({h for h in window if h}) * 100 + sum(1 for h in window if h)
             if score > best:

@@ -61,7 +61,7 @@ class ReplyStream:
         self._closed.set()
         try:
             self._sdk_stream.response.close()
-        except Exception:  # noqa: BLE001 - closing a dying socket may fail; we are cancelling anyway
+        except Exception:  # closing a dying socket may fail; we are cancelling anyway
             log.debug("closing the reply stream failed", exc_info=True)
 
     def __iter__(self) -> Iterator[str]:

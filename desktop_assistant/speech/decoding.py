@@ -23,15 +23,15 @@ _BRACKETED = re.compile(r"^\s*([\[\(♪*].*[\]\)♪*]|♪+)\s*$")
 
 def decode_options(language: str | None, initial_prompt: str | None) -> dict[str, Any]:
     """The keyword arguments the app passes to WhisperModel.transcribe()."""
-    return dict(
-        beam_size=5,
-        temperature=(0.0, 0.4, 0.8),  # a retry only for a failed (looping) decode
-        vad_filter=True,
-        without_timestamps=False,
-        condition_on_previous_text=False,
-        language=language,
-        initial_prompt=initial_prompt or None,
-    )
+    return {
+        "beam_size": 5,
+        "temperature": (0.0, 0.4, 0.8),  # a retry only for a failed (looping) decode
+        "vad_filter": True,
+        "without_timestamps": False,
+        "condition_on_previous_text": False,
+        "language": language,
+        "initial_prompt": initial_prompt or None,
+    }
 
 
 def _normal(text: str) -> str:

@@ -14,6 +14,7 @@ Timestamps stay on: without them, tiny.en often stops after the first of several
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import logging
 import queue
 import threading
@@ -183,7 +184,7 @@ class Transcriber:
                     payload.set_result(None)
                 elif kind == "transcribe":
                     self._do_transcribe(*payload)
-            except Exception:  # noqa: BLE001 - the worker must survive anything
+            except Exception:  # the worker must survive anything
                 log.exception("speech worker job %s failed", kind)
         self._drain_pending()
 
@@ -203,7 +204,7 @@ class Transcriber:
         if self.on_status is not None:
             try:
                 self.on_status(status)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("status listener failed")
 
     def _load_initial(self) -> None:
@@ -292,7 +293,7 @@ class Transcriber:
             future.set_result(self._run_model(clip, language, prompt))
         except UserFacingError as exc:
             future.set_exception(exc)
-        except Exception as exc:  # noqa: BLE001 - turn into a typed error for the caller's thread
+        except Exception as exc:  # turn into a typed error for the caller's thread
             log.exception("transcription failed")
             error = UserFacingError(f"Speech recognition failed: {_first_line(exc)}", kind="stt")
             future.set_exception(error)
@@ -348,10 +349,8 @@ class Transcriber:
         def ended(resolved: ResolvedModel | None, error: UserFacingError | None) -> None:
             current = self._resolved
             if resolved is not None:
-                try:
+                with contextlib.suppress(UserFacingError):  # closed meanwhile: the model is on disk for next time
                     self._put(("swap", resolved))
-                except UserFacingError:  # closed meanwhile: the model is on disk for next time
-                    pass
             elif current is not None and not self._closed:
                 what = str(error) if error else f"download of {name} cancelled"
                 self._publish(ModelStatus(current.name, current.source, "ready", None,

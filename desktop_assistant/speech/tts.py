@@ -165,7 +165,7 @@ class Synthesizer:
         for args in (["-v", self.voice.lang], []):
             try:
                 done = subprocess.run([self._espeak, "--stdout", "-s", wpm, *args], input=text.encode(),
-                                      capture_output=True, timeout=max(5.0, self.timeout * 2))
+                                      capture_output=True, timeout=max(5.0, self.timeout * 2), check=False)
             except FileNotFoundError:
                 raise SpeechError(f"{self._espeak} is not installed") from None
             except subprocess.TimeoutExpired:

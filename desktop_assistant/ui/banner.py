@@ -12,7 +12,6 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
 
-
 class Banner(QFrame):
     action_triggered = Signal(str)  # the action's key, e.g. "settings"
 

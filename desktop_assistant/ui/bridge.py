@@ -23,7 +23,6 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal
 
-
 log = logging.getLogger(__name__)
 
 LEVEL_INTERVAL_MS = 33
@@ -126,7 +125,7 @@ class EngineBridge(QObject):
 
     # ------------------------------------------------------------ GUI thread
 
-    def customEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt naming
+    def customEvent(self, event: QEvent) -> None:  # Qt naming
         if isinstance(event, _Delivery):
             self._dispatch(event.payload)
 
@@ -138,7 +137,7 @@ class EngineBridge(QObject):
                 fn, args = event.payload
                 try:
                     fn(*args)
-                except Exception:  # noqa: BLE001 - a slot bug must not stop event delivery
+                except Exception:  # a slot bug must not stop event delivery
                     log.exception("GUI callback failed")
             else:
                 getattr(self, event.signal).emit(event.payload)
@@ -165,7 +164,7 @@ class EngineBridge(QObject):
 
 
 class _Wrapped:
-    __slots__ = ("signal", "payload")
+    __slots__ = ("payload", "signal")
 
     def __init__(self, signal: str, payload: object) -> None:
         self.signal = signal

@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
-
 # Set on the ChatView. The scroll policy and the placeholder's alignment are set here (Qt applies
 # `qproperty-` values by name) so that building the view uses no Qt.* enum before the first frame
 # (it would cost ~13 ms, see ui/application.py).

@@ -79,7 +79,7 @@ class EngineController:
         try:
             self._load_app_data()
             self.assistant = self._build(self.app, self.bridge)
-        except Exception as exc:  # noqa: BLE001 - becomes a banner, not a crash
+        except Exception as exc:  # becomes a banner, not a crash
             if not isinstance(exc, UserFacingError):
                 log.exception("the engine could not be built")
             self.error = exc
@@ -113,7 +113,7 @@ class EngineController:
             if age > settings.session_timeout:
                 return
             messages = store.recent_messages(newest[0].id, 50)
-        except Exception:  # noqa: BLE001 - the view simply starts empty
+        except Exception:  # the view simply starts empty
             log.warning("could not load the current conversation", exc_info=True)
             return
         self.bridge.post_conversation_loaded(messages)
@@ -186,7 +186,7 @@ class EngineController:
         except UserFacingError as exc:
             log.info("%s: %s", name, exc)
             self.bridge.post_command_failed(exc)
-        except Exception as exc:  # noqa: BLE001 - a bug, reported and survived
+        except Exception as exc:  # a bug, reported and survived
             log.exception("engine command %s failed", name)
             self.bridge.post_command_failed(
                 UserFacingError(f"Something went wrong: {exc}", "see the log for details")
@@ -238,7 +238,7 @@ class EngineController:
                 if hasattr(assistant, "_player_state"):
                     assistant._player_state = None  # opened on the next spoken turn
             log.info("applied new %s", ", ".join(sorted(changed)))
-        except Exception as exc:  # noqa: BLE001 - shown as a banner; the old parts stay in use
+        except Exception as exc:  # shown as a banner; the old parts stay in use
             log.exception("could not apply new audio/speech settings")
             self.bridge.post_command_failed(
                 exc
@@ -256,7 +256,7 @@ class EngineController:
             for step in steps:
                 try:
                     getattr(part, step)()
-                except Exception:  # noqa: BLE001 - an old part that fails to close is only logged
+                except Exception:  # an old part that fails to close is only logged
                     log.warning("closing the replaced %s failed", type(part).__name__, exc_info=True)
 
         threading.Thread(target=run, name="gui-retire-part", daemon=True).start()
@@ -281,7 +281,7 @@ class EngineController:
                 def run(m: Callable[[], Any] = method, d: threading.Event = done) -> None:
                     try:
                         m()
-                    except Exception:  # noqa: BLE001 - shutdown goes on
+                    except Exception:  # shutdown goes on
                         log.exception("engine shutdown step failed")
                     finally:
                         d.set()

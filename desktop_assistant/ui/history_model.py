@@ -14,7 +14,6 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QFont, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-
 PAGE = 200
 IdRole = Qt.ItemDataRole.UserRole + 1
 DayRole = Qt.ItemDataRole.UserRole + 2
@@ -56,10 +55,10 @@ class ConversationListModel(QAbstractListModel):
         if self.canFetchMore(QModelIndex()):
             self.fetchMore(QModelIndex())
 
-    def canFetchMore(self, parent: _Index = QModelIndex()) -> bool:  # noqa: N802, B008 - Qt API
+    def canFetchMore(self, parent: _Index = QModelIndex()) -> bool:  # Qt API
         return not parent.isValid() and not self._exhausted
 
-    def fetchMore(self, parent: _Index = QModelIndex()) -> None:  # noqa: N802, B008 - Qt API
+    def fetchMore(self, parent: _Index = QModelIndex()) -> None:  # Qt API
         if parent.isValid() or self._exhausted:
             return
         page = list(self.source.conversations(offset=len(self._rows), limit=PAGE, agent=self._agent))
@@ -95,7 +94,7 @@ class ConversationListModel(QAbstractListModel):
             self.dataChanged.emit(index, index)
 
     # -- Qt model API ---------------------------------------------------------------------------
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # Qt API
         return 0 if parent.isValid() else len(self._rows)
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -131,7 +130,7 @@ class DayGroupDelegate(QStyledItemDelegate):
         above = index.model().index(index.row() - 1, 0)
         return above.data(DayRole) != index.data(DayRole)
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802 - Qt API
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # Qt API
         base = super().sizeHint(option, index)
         height = max(base.height(), 20) * 2 + 4
         return QSize(base.width(), height + (self.HEADER if self._has_header(index) else 0))

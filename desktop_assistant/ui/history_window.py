@@ -226,7 +226,7 @@ class HistoryWindow(QWidget):
                 hits: Any = self.source.search(query, limit=100, agent=agent)
             except UserFacingError as exc:
                 hits = exc
-            except Exception as exc:  # noqa: BLE001 - a search bug is shown, not raised
+            except Exception as exc:  # a search bug is shown, not raised
                 log.exception("history search failed")
                 hits = UserFacingError(f"Search failed: {exc}")
             self.bridge.post_call(self._show_results, generation, query, hits)
@@ -342,7 +342,7 @@ class HistoryWindow(QWidget):
         QGuiApplication.clipboard().setText(text)
         return text
 
-    def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt naming
+    def closeEvent(self, event: Any) -> None:  # Qt naming
         self._generation += 1
         super().closeEvent(event)
 

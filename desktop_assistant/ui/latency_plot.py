@@ -25,7 +25,7 @@ class LatencyPlot(QWidget):
     def points(self) -> list[tuple[str, float]]:
         return list(self._points)
 
-    def sizeHint(self) -> QSize:  # noqa: N802 - Qt naming
+    def sizeHint(self) -> QSize:  # Qt naming
         return QSize(360, 120)
 
     def set_points(self, points: Sequence[tuple[str, float]]) -> None:
@@ -42,7 +42,7 @@ class LatencyPlot(QWidget):
         self.setAccessibleDescription(self.toolTip())
         self.update()
 
-    def paintEvent(self, event: object) -> None:  # noqa: N802 - Qt naming
+    def paintEvent(self, event: object) -> None:  # Qt naming
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         pal = self.palette()

@@ -36,7 +36,7 @@ class LevelMeter(QFrame):
     def level(self) -> float:
         return self._level
 
-    def sizeHint(self) -> QSize:  # noqa: N802 - Qt naming
+    def sizeHint(self) -> QSize:  # Qt naming
         return QSize(200, 10)
 
     def set_level(self, dbfs: float) -> None:
@@ -52,7 +52,7 @@ class LevelMeter(QFrame):
         self._level = self._peak = 0.0
         self.update()
 
-    def paintEvent(self, event: object) -> None:  # noqa: N802 - Qt naming
+    def paintEvent(self, event: object) -> None:  # Qt naming
         super().paintEvent(event)  # the trough (style sheet)
         if self._level <= 0 and self._peak <= 0:
             return

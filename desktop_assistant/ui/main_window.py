@@ -84,7 +84,7 @@ class MainWindow(QMainWindow, EngineEvents):
 
     # ------------------------------------------------------------ commands
 
-    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt naming
+    def showEvent(self, event: QShowEvent) -> None:  # Qt naming
         super().showEvent(event)
         if not self._started:
             self._started = True
@@ -221,12 +221,12 @@ class MainWindow(QMainWindow, EngineEvents):
 
     # ------------------------------------------------------------ shutdown
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt naming
+    def changeEvent(self, event: QEvent) -> None:  # Qt naming
         if event.type() == QEvent.Type.ActivationChange and not self.isActiveWindow():
             self.ptt_key.release()  # a held key's release goes to the other window
         super().changeEvent(event)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt naming
+    def closeEvent(self, event: QCloseEvent) -> None:  # Qt naming
         self.shutdown()
         super().closeEvent(event)
 

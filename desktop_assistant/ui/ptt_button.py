@@ -201,7 +201,7 @@ class PushToTalkKey(QObject):
             return False
         return not (isinstance(focus, QComboBox) and focus.isEditable())
 
-    def eventFilter(self, receiver: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt naming
+    def eventFilter(self, receiver: QObject, event: QEvent) -> bool:  # Qt naming
         kind = event.type()
         if kind is not _PRESS and kind is not _RELEASE:
             return False

@@ -51,7 +51,7 @@ class SettingsServices:
                 result = work()
             except UserFacingError as exc:
                 result = exc
-            except Exception as exc:  # noqa: BLE001 - shown in the dialog, logged as a bug
+            except Exception as exc:  # shown in the dialog, logged as a bug
                 log.exception("settings look-up failed")
                 result = UserFacingError(str(exc))
             self.bridge.post_call(done, result)
@@ -127,7 +127,7 @@ class SettingsServices:
             try:
                 recorder.cancel()
                 recorder.close()
-            except Exception:  # noqa: BLE001 - a test recorder that fails to close is only logged
+            except Exception:  # a test recorder that fails to close is only logged
                 log.warning("closing the test recorder failed", exc_info=True)
 
     def test_speaker(self, device: Any, done: Callable[[Any], None]) -> None:

@@ -75,7 +75,7 @@ class SettingsDialog(QDialog):
         self.key_where.setText(f"Stored in {self.app.keystore.location}; never written to logs.")
         select(self.llm_model, s.llm_model)
         self.temperature.setValue(s.llm_temperature)
-        self.session_timeout.setValue(int(round(s.session_timeout / 60)))
+        self.session_timeout.setValue(round(s.session_timeout / 60))
         select(self.stt_model, s.stt_model)
         select(self.compute_type, s.stt_compute_type)
         self.language.setText(self.app.agent.stt.language or "detect automatically (set per agent)")
@@ -132,7 +132,7 @@ class SettingsDialog(QDialog):
         self._stop_mic()
         super().reject()
 
-    def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt naming
+    def closeEvent(self, event: Any) -> None:  # Qt naming
         self._stop_mic()
         super().closeEvent(event)
 

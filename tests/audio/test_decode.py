@@ -20,7 +20,7 @@ def dominant_hz(samples: np.ndarray, rate: int) -> float:
 
 @pytest.mark.parametrize("name", [*SENTENCES, "silence.wav", "noise.wav"])
 def test_fixture_wavs_decode_to_16k_float32(name: str) -> None:
-    expected, rate = read_wav(FIXTURES / name)
+    expected, _ = read_wav(FIXTURES / name)
     got = decode_file(FIXTURES / name)
     assert got.dtype == np.float32 and got.ndim == 1
     assert len(got) == len(expected)

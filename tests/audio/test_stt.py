@@ -18,8 +18,8 @@ from desktop_assistant.audio.decode import resample
 from desktop_assistant.config import Settings
 from desktop_assistant.errors import UserFacingError
 from desktop_assistant.paths import Paths
-from desktop_assistant.speech.models import ModelError, ResolvedModel
 from desktop_assistant.speech.decoding import decode_options, is_hallucination
+from desktop_assistant.speech.models import ModelError, ResolvedModel
 from desktop_assistant.speech.stt import ModelStatus, Transcriber
 
 # ------------------------------------------------------------ the real model
@@ -203,7 +203,7 @@ def test_timeout_is_a_clear_error_and_the_worker_survives(app_home: Path) -> Non
     fake = FakeWhisper(delay=0.5)
     stt, _ = fake_transcriber(app_home, fake)
     stt.wait_ready(5)
-    with pytest.raises(UserFacingError, match="took longer than 0.1 s"):
+    with pytest.raises(UserFacingError, match=r"took longer than 0\.1 s"):
         stt.transcribe(CLIP, timeout=0.1)
     fake.delay = 0.0
     assert stt.transcribe(CLIP, timeout=5).text == "Hello there."

@@ -44,7 +44,8 @@ def test_user_agents_add_and_override(tmp_path: Path) -> None:
     [
         ("name: X\nsystem_prompt: [unclosed\n", 3, None, "YAML syntax error"),
         ("name: X\nsystem_prompt: hi\ncolour: red\n", 3, "colour", "unknown key"),
-        ("name: X\nsystem_prompt: hi\nllm:\n  temperature: warm\n", 4, "llm.temperature", "expected a number from 0 to 2"),
+        ("name: X\nsystem_prompt: hi\nllm:\n  temperature: warm\n", 4, "llm.temperature",
+         "expected a number from 0 to 2"),
         ("name: X\nsystem_prompt: hi\nllm:\n  temprature: 1\n", 4, "llm.temprature", "unknown key"),
         ("name: X\nsystem_prompt: hi\nmax_history: -1\n", 3, "max_history", "expected a whole number"),
         ("name: X\nsystem_prompt: hi\ntts: fast\n", 3, "tts", "expected a mapping"),

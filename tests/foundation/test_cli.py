@@ -17,7 +17,7 @@ pytestmark = pytest.mark.timeout(90)
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, **(env or {})}
     return subprocess.run([sys.executable, "-m", "desktop_assistant", *args], capture_output=True, text=True,
-                          env=full_env, timeout=timeout)
+                          env=full_env, timeout=timeout, check=False)
 
 
 def test_version() -> None:
@@ -28,7 +28,8 @@ def test_version() -> None:
 
 @pytest.mark.parametrize(("name", "value", "expected"), [
     ("LLM_TEMPERATURE", "hot", "LLM_TEMPERATURE='hot' is not valid: expected a number from 0 to 2"),
-    ("MAX_CONVERSATION_HISTORY", "-3", "MAX_CONVERSATION_HISTORY='-3' is not valid: expected a whole number from 0 to 1000"),
+    ("MAX_CONVERSATION_HISTORY", "-3",
+     "MAX_CONVERSATION_HISTORY='-3' is not valid: expected a whole number from 0 to 1000"),
 ])
 def test_bad_setting_is_one_clear_line_without_traceback(name: str, value: str, expected: str) -> None:
     result = run_cli("check", env={name: value})
@@ -54,6 +55,6 @@ def test_start_up_does_not_load_the_engine_libraries() -> None:
             "build_parser()\n"
             "heavy = ('numpy', 'av', 'sqlalchemy', 'faster_whisper', 'ctranslate2', 'groq', 'gtts', 'sounddevice')\n"
             "print(' '.join(m for m in heavy if m in sys.modules))\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "", f"loaded at start-up: {result.stdout.strip()}"

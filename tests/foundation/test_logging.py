@@ -17,7 +17,7 @@ KEY = "gsk_TestSecretKey1234567890abcdef"
 
 
 class _Unauthorized(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         body = b'{"error": {"message": "Invalid API Key", "type": "invalid_request_error", "code": "invalid_api_key"}}'
         self.send_response(401)

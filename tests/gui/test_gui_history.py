@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -150,11 +151,11 @@ def test_ctrl_f_from_the_main_window_focuses_search(qtbot: Any, fake_window: Any
 
 
 def test_works_without_a_key_and_shows_a_day_label_for_older_days() -> None:
-    from datetime import date, datetime, timezone
+    from datetime import date, datetime
 
-    assert day_label(datetime(2026, 11, 24, 12, tzinfo=timezone.utc), today=date(2026, 11, 25)) == "Yesterday"
+    assert day_label(datetime(2026, 11, 24, 12, tzinfo=UTC), today=date(2026, 11, 25)) == "Yesterday"
     assert (
-        day_label(datetime(2026, 11, 3, 12, tzinfo=timezone.utc), today=date(2026, 11, 25))
+        day_label(datetime(2026, 11, 3, 12, tzinfo=UTC), today=date(2026, 11, 25))
         == "Tue 3 Nov 2026"
     )
 

@@ -21,7 +21,7 @@ def test_screenshot_command_writes_three_real_pngs(tmp_path: Path, app_home: Pat
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=60, check=False
     )
     assert done.returncode == 0, done.stderr
     for name in ("main-window.png", "history.png", "settings.png"):

@@ -65,7 +65,7 @@ def wait_turn_done(qtbot: Any, window: Any, timeout: int = 60000) -> None:
 
     try:
         qtbot.waitUntil(done, timeout=timeout)
-    except Exception:
+    except qtbot.TimeoutError:
         turn = window.engine.assistant.current_turn
         pytest.fail(
             f"turn not done: state={window.state} banner={window.banner.text!r} "
@@ -150,7 +150,7 @@ def test_escape_barges_in_and_the_reply_is_marked_interrupted(
     w.chat.setFocus()
     qtbot.keyClick(w.chat, Qt.Key.Key_Escape)
     wait_turn_done(qtbot, w, timeout=10000)
-    role, text, status = w.chat.messages()[-1]
+    _, text, status = w.chat.messages()[-1]
     assert status == "interrupted" and "interrupted" in w.chat.bubbles[-1].meta.text()
     assert len(text) < len(groq_server.default.reply)
     assert history_of(w)[-1][2] == "interrupted"

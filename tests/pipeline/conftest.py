@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 
-
 @dataclass(frozen=True)
 class FakeMessage:
     id: int

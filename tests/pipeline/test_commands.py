@@ -25,7 +25,7 @@ needs_sink = pytest.mark.audio
 def run_cli(*args: str, env: dict[str, str] | None = None, stdin: str | None = None,
             timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "desktop_assistant", *args], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, input=stdin, timeout=timeout)
+                          env={**os.environ, **(env or {})}, input=stdin, timeout=timeout, check=False)
 
 
 def groq_env(server: GroqServer, **extra: str) -> dict[str, str]:

@@ -11,7 +11,12 @@ import pytest
 from desktop_assistant.agents import FALLBACK_AGENT
 from desktop_assistant.config import Settings
 from desktop_assistant.speech.tts import (
-    NO_VOICE_NOTICE, OFFLINE_NOTICE, Synthesizer, Voice, engine_for, process,
+    NO_VOICE_NOTICE,
+    OFFLINE_NOTICE,
+    Synthesizer,
+    Voice,
+    engine_for,
+    process,
 )
 from tests.support.groq_server import closed_port_url
 from tests.support.tts_server import TTSServer

@@ -15,7 +15,15 @@ import pytest
 from desktop_assistant.agents import FALLBACK_AGENT, AgentSet
 from desktop_assistant.assistant.conversation import Assistant
 from desktop_assistant.assistant.events import (
-    FragmentSpoken, RecordingStarted, RecordingStopped, ReplyDelta, ReplyStarted, SpeakingStarted, TranscriptReady, TurnFinished, UserMessageStored,
+    FragmentSpoken,
+    RecordingStarted,
+    RecordingStopped,
+    ReplyDelta,
+    ReplyStarted,
+    SpeakingStarted,
+    TranscriptReady,
+    TurnFinished,
+    UserMessageStored,
 )
 from desktop_assistant.audio.clip import AudioClip
 from desktop_assistant.audio.player import Player
@@ -25,7 +33,12 @@ from desktop_assistant.llm.client import ChatClient
 from desktop_assistant.speech.stt import Transcriber
 from desktop_assistant.speech.tts import Synthesizer, Voice
 from tests.support.audio import (
-    FIXTURES, MonitorCapture, active_seconds, fixture_samples, play_into_sink, word_overlap,
+    FIXTURES,
+    MonitorCapture,
+    active_seconds,
+    fixture_samples,
+    play_into_sink,
+    word_overlap,
 )
 from tests.support.groq_server import GroqBehaviour, GroqServer
 from tests.support.tts_server import TTSServer

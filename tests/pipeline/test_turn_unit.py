@@ -12,8 +12,16 @@ import pytest
 from desktop_assistant.agents import FALLBACK_AGENT, AgentSet
 from desktop_assistant.assistant.conversation import Assistant
 from desktop_assistant.assistant.events import (
-    ConversationChanged, FragmentSpoken, Notice, ReplyDelta, ReplyStarted, SpeakingStarted, TranscriptReady,
-    TurnFailed, TurnFinished, UserMessageStored,
+    ConversationChanged,
+    FragmentSpoken,
+    Notice,
+    ReplyDelta,
+    ReplyStarted,
+    SpeakingStarted,
+    TranscriptReady,
+    TurnFailed,
+    TurnFinished,
+    UserMessageStored,
 )
 from desktop_assistant.config import Settings
 from desktop_assistant.errors import AudioError

@@ -126,7 +126,7 @@ def evaluate(clips: list[Clip], transcribe: Callable[[np.ndarray], str]) -> dict
         ms = (time.perf_counter() - started) * 1000.0
         errors, total, times = per_kind.get(clip.kind, (0, 0, []))
         expected = words(clip.text)
-        per_kind[clip.kind] = (errors + edit_distance(expected, words(heard)), total + len(expected), times + [ms])
+        per_kind[clip.kind] = (errors + edit_distance(expected, words(heard)), total + len(expected), [*times, ms])
     report = {kind: {"wer_pct": round(100.0 * e / n, 1), "median_ms": round(statistics.median(t), 1),
                      "clips": len(t), "errors": e, "words": n} for kind, (e, n, t) in per_kind.items()}
     errors = sum(e for e, _, _ in per_kind.values())
