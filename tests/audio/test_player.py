@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import threading
 import time
 
 import numpy as np
@@ -63,7 +65,9 @@ def test_stop_clears_the_queue_and_silences_at_once() -> None:
     assert took < 0.05
     assert not player.is_playing and player.wait_drained(0)
     stream = outputs.made[-1]
-    assert stream.starts == 1 and stream.aborts == 0  # the stream runs on: no restart delay
+    # the device's buffer is dropped (abort) and the same stream restarted: no new stream, whose
+    # first callbacks can take ~2 s on ALSA→PulseAudio
+    assert len(outputs.made) == 1 and stream.aborts == 1 and stream.starts == 2
     time.sleep(0.1)
     assert np.all(stream.written[-1] == 0)  # silence after the stop
     assert [e.tag for e in events if isinstance(e, ChunkStarted)] == ["long"]
@@ -139,6 +143,52 @@ def test_real_playback_is_heard_on_the_monitor_for_the_right_time() -> None:
     assert [e.tag for e in events if isinstance(e, ChunkStarted)] == ["a", "b"]
 
 
+def silent_blocks_inside(samples: np.ndarray, rate: int, block_s: float = 0.01) -> int:
+    """10-ms blocks of silence between the first and the last loud one (dropouts)."""
+    n = int(rate * block_s)
+    loud = np.abs(samples[: len(samples) // n * n].reshape(-1, n)).max(axis=1) > 0.01
+    where = np.flatnonzero(loud)
+    return 0 if where.size == 0 else int(np.count_nonzero(~loud[where[0]:where[-1] + 1]))
+
+
+@pytest.mark.audio
+@needs_pulse
+def test_playback_rides_out_another_thread_holding_the_gil() -> None:
+    """The audio callback needs the GIL; another thread (decoding, a C extension, a busy machine)
+    can keep it for tens of milliseconds. With a 20 ms device buffer every such stall underran,
+    and ALSA→PulseAudio dropped whole stretches of speech."""
+    player = Player()
+    player.open()
+    busy = threading.Event()
+
+    def hold_the_gil() -> None:
+        while busy.is_set():
+            until = time.perf_counter() + 0.035
+            while time.perf_counter() < until:  # pure Python within one switch interval: keeps the GIL
+                pass
+            time.sleep(0.1)
+
+    interval = sys.getswitchinterval()
+    with MonitorCapture() as capture:
+        time.sleep(0.2)
+        busy.set()
+        sys.setswitchinterval(0.05)
+        hog = threading.Thread(target=hold_the_gil, daemon=True)
+        hog.start()
+        try:
+            player.enqueue(tone(440, 1.5, 24000, amp=0.5))
+            assert player.wait_drained(5)
+        finally:
+            busy.clear()
+            sys.setswitchinterval(interval)
+            hog.join(1)
+        time.sleep(0.3)
+    player.close()
+    heard = capture.samples()
+    assert silent_blocks_inside(heard, 16000) == 0
+    assert active_seconds(heard, 16000) == pytest.approx(1.5, abs=0.08)
+
+
 @pytest.mark.audio
 @needs_pulse
 def test_real_stop_latency_is_under_50_ms() -> None:
@@ -165,7 +215,7 @@ def test_real_stop_latency_is_under_50_ms() -> None:
     silent_after = heard - (stop_at - started) + latency
     print(f"stop() call {stop_call * 1000:.1f} ms, silent {silent_after * 1000:.0f} ms after stop "
           f"(device latency {latency * 1000:.0f} ms)")
-    assert 0 < latency < 0.05
+    assert 0.03 < latency < 0.15  # a buffer that rides out a callback held up by the GIL
     assert stop_call < 0.05
     assert silent_after < 0.05
     assert heard > 0.5
