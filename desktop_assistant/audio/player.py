@@ -31,7 +31,7 @@ import numpy as np
 
 from desktop_assistant.audio.decode import resample
 from desktop_assistant.audio.devices import load_sounddevice, pick
-from desktop_assistant.audio.streams import close_stream, open_at_rates
+from desktop_assistant.audio.streams import close_stream, flush_stream, open_at_rates
 from desktop_assistant.errors import AudioError
 
 log = logging.getLogger(__name__)
@@ -157,12 +157,10 @@ class Player:
             return
         self._restarting = True
         try:
-            stream.abort()
-            stream.start()
-        except Exception as exc:  # noqa: BLE001 - sd.PortAudioError; the device may be gone
-            log.info("flushing the audio output failed: %s", exc)
+            flush_stream(stream)  # bounded: a wedged device must not hang Stop
         finally:
             self._restarting = False
+        self._confirm_dead(stream)  # reports the output as failed if it did not start again
 
     @property
     def latency(self) -> float:

@@ -1,5 +1,5 @@
-"""Small helpers shared by the recorder and the player: opening a stream at the best
-rate the device accepts, and closing one without waiting forever."""
+"""What the recorder and the player share: opening a stream at the best rate the device
+accepts, and closing or flushing one without waiting forever."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from desktop_assistant.errors import AudioError
 
 log = logging.getLogger(__name__)
 CLOSE_TIMEOUT_S = 2.0
+FLUSH_TIMEOUT_S = 0.5
 
 
 def open_at_rates(factory: Callable[..., Any], rates: Sequence[int], what: str,
@@ -35,24 +36,32 @@ def open_at_rates(factory: Callable[..., Any], rates: Sequence[int], what: str,
 
 def close_stream(stream: Any, *, abort: bool = False, timeout: float = CLOSE_TIMEOUT_S) -> bool:
     """Stop and close `stream` with a bounded wait; False when it did not finish in time."""
+    return _bounded([stream.abort if abort else stream.stop, stream.close], "close", timeout)
+
+
+def flush_stream(stream: Any, timeout: float = FLUSH_TIMEOUT_S) -> bool:
+    """Drop what an output stream has buffered (abort) and run it again (start), bounded."""
+    return _bounded([stream.abort, stream.start], "flush", timeout)
+
+
+def _bounded(steps: Sequence[Callable[[], Any]], what: str, timeout: float) -> bool:
+    """Run `steps` in order on a worker thread (each even if one before failed); wait at most
+    `timeout`. False when they did not finish in time: a wedged device must not hang the caller."""
     errors: list[BaseException] = []
 
     def run() -> None:
-        try:
-            (stream.abort if abort else stream.stop)()
-        except Exception as exc:  # noqa: BLE001 - a dead device may refuse to stop; close anyway
-            errors.append(exc)
-        try:
-            stream.close()
-        except Exception as exc:  # noqa: BLE001
-            errors.append(exc)
+        for step in steps:
+            try:
+                step()
+            except Exception as exc:  # noqa: BLE001 - a dead device may refuse; go on with the next step
+                errors.append(exc)
 
-    worker = threading.Thread(target=run, name="audio-close", daemon=True)
+    worker = threading.Thread(target=run, name=f"audio-{what}", daemon=True)
     worker.start()
     worker.join(timeout)
     for exc in errors:
-        log.info("closing audio stream: %s", exc)
+        log.info("audio stream %s: %s", what, exc)
     if worker.is_alive():
-        log.warning("audio stream did not close within %.1f s; abandoning it", timeout)
+        log.warning("audio stream %s did not finish within %.1f s; abandoning it", what, timeout)
         return False
     return True

@@ -115,6 +115,42 @@ def test_a_dead_output_is_reported() -> None:
     player.close()
 
 
+def test_an_output_that_will_not_restart_after_stop_is_reported_and_replaced() -> None:
+    import sounddevice as sd
+
+    events: list[object] = []
+    outputs = Outputs(speed=1)
+    player = Player(sample_rate=24000, on_event=events.append, stream_factory=outputs)
+    player.enqueue(tone(440, 2.0, 24000), "long")
+    time.sleep(0.1)
+
+    def refuse() -> None:
+        raise sd.PortAudioError("Error starting stream: Device unavailable [PaErrorCode -9985]")
+
+    outputs.made[-1].start = refuse  # type: ignore[method-assign]
+    player.stop()
+    failed = [e for e in events if isinstance(e, PlaybackFailed)]
+    assert failed and "audio output stopped working" in str(failed[0].error)
+    player.enqueue(tone(440, 0.1, 24000), "after")  # on a new stream
+    assert player.wait_drained(3) and len(outputs.made) == 2
+    player.close()
+
+
+def test_stop_does_not_hang_on_a_wedged_output() -> None:
+    outputs = Outputs(speed=1)
+    player = Player(sample_rate=24000, stream_factory=outputs)
+    player.enqueue(tone(440, 2.0, 24000), "long")
+    time.sleep(0.1)
+    released = threading.Event()
+    outputs.made[-1].abort = lambda: released.wait(5)  # type: ignore[method-assign]
+    began = time.monotonic()
+    player.stop()
+    assert time.monotonic() - began < 1.0
+    assert not player.is_playing
+    released.set()
+    player.close()
+
+
 def test_empty_chunks_are_ignored() -> None:
     player = Player(stream_factory=Outputs(speed=50))
     player.enqueue(np.zeros(0, np.float32))
