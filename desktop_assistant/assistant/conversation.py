@@ -92,6 +92,21 @@ class Assistant:
         if speech is not None:
             speech.on_player_event(event)
 
+    def play_cue(self, kind: str) -> None:
+        """The short tone when listening starts or stops ("start"/"stop"; Settings → audio cues).
+        Only on an output that is already open: opening one can take ~2 s, longer than a press."""
+        if self.player is None or not getattr(self.settings, "audio_cues", False):
+            return
+        with self._player_lock:
+            if self._player_state != "open":
+                return
+        from desktop_assistant.audio.cues import cue  # numpy: loaded with the player, not at start-up
+
+        try:
+            self.player.enqueue(cue(kind, self.player.sample_rate), ("cue", kind))
+        except UserFacingError as exc:  # the output died meanwhile: the next reply reports it
+            log.info("no %s cue: %s", kind, exc)
+
     def _playback_failed(self, error: UserFacingError) -> None:
         turn = self._turn
         self.emit(Notice(turn.id if turn else 0, "playback_failed", str(error)))

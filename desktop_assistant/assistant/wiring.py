@@ -46,12 +46,13 @@ def player(app: Any) -> Any:
     return app.part("player", build, lambda p: p.close())
 
 
-def recorder(app: Any, on_level: Callable[[float], None] | None = None) -> Any:
+def recorder(app: Any, on_level: Callable[[float], None] | None = None,
+             cue: Callable[[str], None] | None = None) -> Any:
     def build() -> Any:
         from desktop_assistant.audio.recorder import Recorder
 
         return Recorder(device=app.settings.input_device, max_seconds=app.settings.max_recording_s,
-                        on_level=on_level)
+                        on_level=on_level, cue=cue)
 
     return app.part("recorder", build, lambda r: r.close())
 
@@ -77,8 +78,8 @@ def build_assistant(app: Any, *, on_event: Listener | None = None,
         chat = chat_client(app)
         stt = transcriber(app, on_model_status) if listen else None
         out = player(app) if speak else None
-        mic = recorder(app, on_level) if listen else None
         holder: dict[str, Assistant] = {}
+        mic = recorder(app, on_level, cue=lambda kind: holder["a"].play_cue(kind)) if listen else None
         make_synth = synthesizer_factory(app, lambda kind, msg: holder["a"].tts_notice(kind, msg), gtts_endpoint)
         assistant = Assistant(app.settings, app.agents, store, chat, transcriber=stt, recorder=mic, player=out,
                               synthesizer_for=make_synth, speak=speak, listener=on_event)

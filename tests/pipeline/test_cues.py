@@ -1,0 +1,68 @@
+"""Push-to-talk cues, as the app wires them: a short tone on the real null sink when listening
+starts and when it stops, only while Settings → audio cues is on."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from desktop_assistant.app import App
+from desktop_assistant.assistant.events import RecordingStarted, RecordingStopped
+from desktop_assistant.assistant.wiring import build_assistant
+from tests.support.audio import MonitorCapture
+
+pytestmark = pytest.mark.audio
+
+
+def loud_stretches(samples: np.ndarray, rate: int = 16000, block_s: float = 0.01) -> list[float]:
+    """Lengths (s) of the runs of loud 10-ms blocks, in order."""
+    n = int(rate * block_s)
+    loud = np.abs(samples[: len(samples) // n * n].reshape(-1, n)).max(axis=1) > 0.01
+    runs, length = [], 0
+    for block in [*loud, False]:
+        if block:
+            length += 1
+        elif length:
+            runs.append(length * block_s)
+            length = 0
+    return runs
+
+
+def press_and_release(cues: str, monkeypatch: pytest.MonkeyPatch) -> tuple[list[float], list[Any]]:
+    monkeypatch.setenv("TTS_ENGINE", "espeak")  # a local voice: warm-up opens the output at once
+    monkeypatch.setenv("AUDIO_CUES", cues)
+    app = App.create(console_log=False)
+    events: list[Any] = []
+    try:
+        assistant = build_assistant(app, on_event=events.append)
+        deadline = time.monotonic() + 10
+        while not assistant._player_ready(0) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)  # a new output stream's first callbacks can take a moment
+        with MonitorCapture() as capture:
+            time.sleep(0.3)
+            assistant.push_to_talk_pressed()
+            time.sleep(0.6)
+            assistant.push_to_talk_released()
+            time.sleep(0.6)
+        return loud_stretches(capture.samples()), events
+    finally:
+        app.close()
+
+
+def test_press_and_release_play_the_start_and_stop_cues(app_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stretches, events = press_and_release("1", monkeypatch)
+    assert any(isinstance(e, RecordingStarted) for e in events)
+    assert any(isinstance(e, RecordingStopped) for e in events)
+    assert len(stretches) == 2, stretches  # one tone at the press, one at the release
+    assert all(0.03 <= s <= 0.12 for s in stretches), stretches  # 70 ms each
+
+
+def test_no_cues_when_they_are_turned_off(app_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stretches, events = press_and_release("0", monkeypatch)
+    assert any(isinstance(e, RecordingStopped) for e in events)
+    assert stretches == []
