@@ -49,6 +49,24 @@ def test_transcribe_compressed_files(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 @pytest.mark.slow
+def test_transcribing_leaves_no_temporary_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """Audio goes to the model as arrays: decoding an MP3 and transcribing it writes no temp file."""
+    import tempfile
+
+    source = encode(fixture_samples("weather.wav"), 16000, tmp_path / "weather.mp3", "mp3")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    assert main(["--stt-model", "tiny.en", "transcribe", str(source)]) == 0
+    assert word_overlap(SENTENCES["weather.wav"], capsys.readouterr().out) >= 0.85
+    # onnxruntime 1.32 (faster-whisper's VAD) keeps its telemetry SDK's session id in TMPDIR/.ses:
+    # 51 bytes of text, the same file on every run, not audio and not the app's
+    assert [p.name for p in scratch.iterdir() if p.name != ".ses"] == []
+
+
+@pytest.mark.slow
 def test_transcribe_silence_prints_nothing(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["transcribe", str(FIXTURES / "silence.wav"), "--model", "tiny.en"]) == 0
     out, err = capsys.readouterr()
