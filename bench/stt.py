@@ -42,7 +42,7 @@ from desktop_assistant.audio.clip import AudioClip  # noqa: E402
 from desktop_assistant.config import Settings  # noqa: E402
 from desktop_assistant.paths import Paths  # noqa: E402
 from desktop_assistant.speech.models import embedded_model_dir  # noqa: E402
-from desktop_assistant.speech.stt import CPU_THREADS, Transcriber  # noqa: E402
+from desktop_assistant.speech.stt import CPU_THREADS, Transcriber, load_whisper  # noqa: E402
 from desktop_assistant.speech.window import FULL_FRAMES, WindowedWhisperModel, encoder_frames  # noqa: E402
 
 RATIO_GOAL = 0.5
@@ -90,8 +90,7 @@ def main() -> int:
     from faster_whisper import WhisperModel
 
     def full_window_model(resolved, compute_type):  # the app's loader, without the short window
-        model = WindowedWhisperModel(str(resolved.path), device="cpu", compute_type=compute_type,
-                                     cpu_threads=CPU_THREADS, num_workers=1, local_files_only=True)
+        model = load_whisper(resolved, compute_type)
         model.short_windows = False
         return model
 

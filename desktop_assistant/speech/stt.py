@@ -81,7 +81,7 @@ class Transcriber:
         self._forced = model
         self._allow_download = allow_download  # None: when online
         self._downloader = downloader
-        self._factory = model_factory or _load_whisper
+        self._factory = model_factory or load_whisper
         self._jobs: queue.Queue[tuple[str, Any]] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -367,11 +367,11 @@ class Transcriber:
             raise UserFacingError("That was too short — hold the button while you speak", kind="input")
 
 
-def _load_whisper(resolved: ResolvedModel, compute_type: str) -> Any:
+def load_whisper(resolved: ResolvedModel, compute_type: str) -> Any:
     from desktop_assistant.speech.window import WindowedWhisperModel
 
-    return WindowedWhisperModel(str(resolved.path), device="cpu", compute_type=compute_type, cpu_threads=CPU_THREADS,
-                        num_workers=1, local_files_only=True)
+    return WindowedWhisperModel(str(resolved.path), device="cpu", compute_type=compute_type,
+                                cpu_threads=CPU_THREADS, num_workers=1, local_files_only=True)
 
 
 def _first_line(exc: BaseException) -> str:
