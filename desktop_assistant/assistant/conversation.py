@@ -20,6 +20,7 @@ from desktop_assistant.assistant.events import (
     ConversationChanged,
     Event,
     Notice,
+    RecordingCancelled,
     RecordingStarted,
     RecordingStopped,
     TurnFailed,
@@ -189,6 +190,15 @@ class Assistant:
             self.emit(RecordingStopped(turn_id, clip.duration_s))
             return self._start(turn_id, clip=clip, started_at=released)
 
+    def cancel_recording(self, reason: str = "tap") -> None:
+        """Close the microphone without a turn (a tap too short to be speech: no error, nothing sent)."""
+        with self._lock:
+            turn_id, self._recording_turn_id = self._recording_turn_id, None
+            if turn_id is None or self.recorder is None:
+                return
+            self.recorder.cancel()
+        self.emit(RecordingCancelled(turn_id, reason))
+
     def send_clip(self, clip: Any, *, released_at: float | None = None) -> Turn:
         """Run a voice turn on a clip recorded elsewhere (talk command, benchmarks)."""
         with self._lock:
@@ -203,11 +213,14 @@ class Assistant:
 
     def stop(self) -> None:
         """Stop: cancel recording and the running turn; audio goes silent at once."""
+        cancelled = None
         with self._lock:
             if self._recording_turn_id is not None and self.recorder is not None:
-                self._recording_turn_id = None
+                cancelled, self._recording_turn_id = self._recording_turn_id, None
                 self.recorder.cancel()
             self._cancel_turn()
+        if cancelled is not None:  # the microphone is off: say so (the window stops showing "Listening")
+            self.emit(RecordingCancelled(cancelled, "stopped"))
 
     def new_conversation(self) -> None:
         with self._lock:

@@ -1,7 +1,8 @@
 """Typed events a turn emits, in this order for a spoken turn:
 
-RecordingStarted → RecordingStopped → TranscriptReady → UserMessageStored → ReplyStarted →
-ReplyDelta… → SpeakingStarted (first audio) → FragmentSpoken… → TurnFinished | TurnFailed.
+RecordingStarted → RecordingStopped (or RecordingCancelled: no turn) → TranscriptReady →
+UserMessageStored → ReplyStarted → ReplyDelta… → SpeakingStarted (first audio) → FragmentSpoken… →
+TurnFinished | TurnFailed.
 `Notice` can come at any time (e.g. the offline voice took over). Listeners are called
 on the engine's threads: the GUI re-emits them as Qt signals, the CLI prints them.
 """
@@ -38,6 +39,14 @@ class RecordingStarted(Event):
 @dataclass(frozen=True)
 class RecordingStopped(Event):
     duration_s: float
+
+
+@dataclass(frozen=True)
+class RecordingCancelled(Event):
+    """The microphone closed without a turn: Stop (Esc) while listening, or a tap too short to be speech."""
+
+    reason: str  # "stopped" | "tap"
+    duration_s: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ with warnings.catch_warnings():  # pydub warns about ffmpeg/audioop at import; w
 log = logging.getLogger(__name__)
 
 PLAYER_RATE = 24000
-OFFLINE_NOTICE = "Offline — speaking with the offline voice"
+OFFLINE_NOTICE = "Google's voice cannot be reached — replies are spoken with the offline voice"
 NO_VOICE_NOTICE = "Speech is unavailable — the reply is shown as text"
 _ESPEAK_WPM = 175
 

@@ -48,6 +48,7 @@ class EngineBridge(QObject):
     # One signal per engine event type (assistant/events.py); the argument is the event itself.
     recording_started = Signal(object)
     recording_stopped = Signal(object)
+    recording_cancelled = Signal(object)
     transcript_ready = Signal(object)
     user_message_stored = Signal(object)
     reply_started = Signal(object)

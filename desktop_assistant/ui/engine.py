@@ -129,6 +129,10 @@ class EngineController:
     def release(self) -> None:
         self._call("push_to_talk_released")
 
+    def discard_recording(self) -> None:
+        """A tap: close the microphone quietly, send nothing."""
+        self._call("cancel_recording", "tap")
+
     def send_text(self, text: str) -> None:
         self._call("send_text", text)
 
@@ -166,7 +170,7 @@ class EngineController:
     def _invoke(self, name: str, args: tuple[Any, ...]) -> None:
         assistant = self.assistant
         if assistant is None:
-            if name not in ("stop", "push_to_talk_released", "cancel_download"):
+            if name not in ("stop", "push_to_talk_released", "cancel_recording", "cancel_download"):
                 self.bridge.post_command_failed(
                     self.error
                     if isinstance(self.error, UserFacingError)

@@ -4,6 +4,11 @@ conversation, the banner (problems: cause + action) and the status bar.
 `EngineEvents` is the part of `MainWindow` that connects the `EngineBridge`'s
 signals (delivered on the GUI thread) and renders them; the window's commands,
 other windows and shutdown stay in main_window.py.
+
+Turn ids only grow, and the newest turn owns the state shown. Events of an older
+turn (one that a press barged in on, finishing after the new recording started)
+still finish its bubble but never change the state, so the screen says
+"Listening" exactly while the engine says the microphone is on.
 """
 
 from __future__ import annotations
@@ -25,6 +30,12 @@ STATES = {
     "error": "Error",
 }
 
+# Problems that a later successful turn does not fix: they stay until their own cause is fixed.
+LASTING_PROBLEMS = frozenset({"model", "no_output", "config", "settings"})
+# Groq failure kinds → what the status bar says about the connection.
+NETWORK_FOR_KIND = {"offline": "offline", "no_key": "no key", "auth": "auth", "rate_limit": "rate_limit",
+                    "server": "server", "timeout": "timeout", "cut": "server"}
+
 
 class EngineEvents:
     """The part of `MainWindow` that renders engine events.
@@ -34,15 +45,20 @@ class EngineEvents:
     `_history` attributes the window sets up.
     """
 
+    _recording_id: int | None = None  # the turn whose recording is on (RecordingStarted → Stopped/Cancelled)
+    _latest_turn = 0
+    _banner_turn = 0  # the newest turn when the banner's problem was shown
+
     def _connect_bridge(self) -> None:
         b = self.bridge
-        b.recording_started.connect(lambda e: self._set_state("listening"))
+        b.recording_started.connect(self._on_recording_started)
         b.recording_stopped.connect(self._on_recording_stopped)
+        b.recording_cancelled.connect(self._on_recording_cancelled)
         b.transcript_ready.connect(self._on_transcript)
         b.user_message_stored.connect(self._on_user_stored)
-        b.reply_started.connect(lambda e: self._set_state("thinking"))
+        b.reply_started.connect(lambda e: self._turn_state(e.turn_id, "thinking"))
         b.reply_delta.connect(lambda e: self.chat.append_reply(e.text))
-        b.speaking_started.connect(lambda e: self._set_state("speaking"))
+        b.speaking_started.connect(lambda e: self._turn_state(e.turn_id, "speaking"))
         b.notice.connect(self._on_notice)
         b.turn_finished.connect(self._on_finished)
         b.turn_failed.connect(self._on_failed)
@@ -55,7 +71,7 @@ class EngineEvents:
         b.conversation_loaded.connect(self._on_conversation_loaded)
         b.agents_loaded.connect(self.show_agents)
 
-    # ------------------------------------------------------------ engine events
+    # ------------------------------------------------------------ state
 
     def _set_state(self, state: str) -> None:
         if state != self.state:
@@ -63,14 +79,54 @@ class EngineEvents:
         self.state = state
         self.state_label.setText(STATES.get(state, state))
         self.state_label.setAccessibleDescription(STATES.get(state, state))
-        self.ptt.set_listening(state == "listening")
-        if state != "listening":
+        listening = self._recording_id is not None
+        self.ptt.set_listening(listening)
+        if not listening:
             self.level.reset()
         self.state_changed.emit(state)
 
+    def _is_current(self, turn_id: int) -> bool:
+        """The event belongs to the newest turn, and no newer turn is recording."""
+        if turn_id < self._latest_turn:
+            return False
+        self._latest_turn = turn_id
+        return self._recording_id is None or self._recording_id == turn_id
+
+    def _turn_state(self, turn_id: int, state: str) -> None:
+        if self._is_current(turn_id):
+            self._set_state(state)
+
+    # ------------------------------------------------------------ the microphone
+
+    def _on_recording_started(self, event: Any) -> None:
+        self._latest_turn = max(self._latest_turn, event.turn_id)
+        self._recording_id = event.turn_id
+        self._set_state("listening")
+
+    def _recording_over(self, turn_id: int) -> bool:
+        """The microphone of `turn_id` is off; True if it was the recording shown."""
+        if turn_id != self._recording_id:
+            return False
+        self._recording_id = None
+        self.ptt.recording_ended()
+        return True
+
+    def _on_recording_stopped(self, event: Any) -> None:
+        if self._recording_over(event.turn_id):
+            self._set_state("transcribing")
+
+    def _on_recording_cancelled(self, event: Any) -> None:
+        """Stop while listening, or a tap too short to be speech (dropped quietly)."""
+        if self._recording_over(event.turn_id):
+            log.info("recording cancelled (%s, %.2f s)", event.reason, event.duration_s)
+            self._set_state("ready")
+
+    # ------------------------------------------------------------ engine events
+
     def _on_engine_ready(self, assistant: Any) -> None:
         self.engine_state = "ready"
-        self._set_state("ready")
+        if self._recording_id is None:
+            self._set_state("ready")
         if not self.app.settings.groq_api_key:
             self.show_problem_text(
                 "No Groq API key — replies need one.",
@@ -96,18 +152,16 @@ class EngineEvents:
         self.show_problem(error)
 
     def _on_command_failed(self, error: Any) -> None:
-        self.ptt.set_listening(False)
-        self._set_state("error")
+        if self._recording_id is None:
+            self.ptt.recording_ended()  # e.g. no microphone: a toggle must not stay on
+            self._set_state("error")
         self.show_problem(error)
-
-    def _on_recording_stopped(self, event: Any) -> None:
-        self._set_state("transcribing")
 
     def _on_transcript(self, event: Any) -> None:
         if event.text.strip():
             self.chat.add_message("user", event.text)
             self._user_shown.add(event.turn_id)
-        self._set_state("thinking")
+        self._turn_state(event.turn_id, "thinking")
 
     def _on_user_stored(self, event: Any) -> None:
         if event.turn_id not in self._user_shown:
@@ -119,33 +173,48 @@ class EngineEvents:
         if self.chat.reply is None and event.reply:
             self.chat.begin_reply().set_text(event.reply)
         self.chat.finish_reply(event.status, timings)
-        self.banner.clear("offline")
-        self.status.show_network("online" if event.reply else "unknown")
+        if not self._is_current(event.turn_id):
+            return
+        if event.status == "complete":
+            self._clear_old_problems(event.turn_id)
+            self.status.show_network("online")
         self._set_state("ready")
         if self._history is not None and self._history.isVisible():
             self._history.refresh()  # the new turn appears in an open history browser
+
+    def _clear_old_problems(self, turn_id: int) -> None:
+        """A turn went through: what went wrong before it is over (not what it met itself)."""
+        kind = self.banner.kind
+        if kind and kind not in LASTING_PROBLEMS and self._banner_turn < turn_id:
+            self.banner.clear()
 
     def _on_failed(self, event: Any) -> None:
         error = event.error
         kind = getattr(error, "kind", "")
         timings = event.timings.as_dict() if hasattr(event.timings, "as_dict") else None
+        unseen = event.turn_id > self._latest_turn  # e.g. a press whose recording could not start
+        self._recording_over(event.turn_id)
+        current = self._is_current(event.turn_id)
+        if unseen and self._recording_id is None:
+            self.ptt.recording_ended()  # a toggle must not stay on for a microphone that never opened
         if kind == "cancelled":  # Stop / barge-in before the reply began: nothing went wrong
             if self.chat.reply is not None:
                 self.chat.finish_reply("interrupted", timings)
-            self._set_state("ready")
+            if current:
+                self._set_state("ready")
             return
         if self.chat.reply is not None or event.message_id is not None:
             self.chat.finish_reply("failed", timings, getattr(error, "message", str(error)))
-        if kind == "offline":
-            self.status.show_network("offline")
-        elif kind == "no_key":
-            self.status.show_network("no key")
+        if kind in NETWORK_FOR_KIND:
+            self.status.show_network(NETWORK_FOR_KIND[kind])
         if kind == "no_speech":  # a hint, not an error: the app is ready for the next try
-            self._set_state("ready")
+            if current:
+                self._set_state("ready")
             message, _, _, _, _ = describe_problem(error)
             self.show_problem_text(message, None, "", kind=kind, severity="info")
             return
-        self._set_state("error")
+        if current:
+            self._set_state("error")
         self.show_problem(error)
 
     def _on_notice(self, event: Any) -> None:
@@ -161,9 +230,13 @@ class EngineEvents:
         self.status.show_model(status)
         if status.state in ("loading", "downloading") and self.state in ("loading", "ready"):
             self._set_state("loading")
-        elif status.state == "ready" and self.state == "loading":
-            self._set_state("ready")
+        elif status.state == "ready":
+            if self.state == "loading":
+                self._set_state("ready")
+            self.banner.clear("model")
         elif status.state == "error":
+            if self.state == "loading":
+                self._set_state("ready")  # typing still works; the banner says what to do about speech
             self.show_problem_text(
                 status.message or "The speech model could not be loaded.",
                 "Open Settings",
@@ -172,7 +245,7 @@ class EngineEvents:
             )
 
     def _on_level(self, dbfs: float) -> None:
-        if self.state == "listening":
+        if self._recording_id is not None:
             self.level.set_level(dbfs)
 
     # ------------------------------------------------------------ problems
@@ -185,4 +258,5 @@ class EngineEvents:
         self, message: str, action: str | None, key: str, *, kind: str = "", severity: str = "error"
     ) -> None:
         log.info("banner: %s", message)
+        self._banner_turn = self._latest_turn
         self.banner.show_problem(message, action, key, kind=kind, severity=severity)

@@ -106,5 +106,5 @@ def build(window: Any) -> None:
     window.status = StatusBar(window)
     window.status.cancel_download.connect(window.engine.cancel_download)
     window.setStatusBar(window.status)
-    window.ptt_key = PushToTalkKey(window, window.ptt, window.app.settings.ptt_key)
+    window.ptt_key = PushToTalkKey(window, window.ptt, window.app.settings.ptt_key, type_target=window.text_box)
     window.chat.bubble_added.connect(window.ptt_key.watch)

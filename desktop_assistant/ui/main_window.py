@@ -12,6 +12,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMainWindow
 
 from desktop_assistant import APP_TITLE
@@ -25,7 +26,23 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-AFTER_FIRST_FRAME_MS = 30  # what the first frame does not need starts this long after show
+
+def detectable_autorepeat() -> bool:
+    """Key repeats without releases on X11 (`DA_NO_DETECTABLE_AUTOREPEAT=1` turns it off, to diagnose)."""
+    import os
+
+    from PySide6.QtWidgets import QApplication
+
+    from desktop_assistant.ui.x11_keys import enable_detectable_autorepeat
+
+    if os.environ.get("DA_NO_DETECTABLE_AUTOREPEAT") == "1":
+        return False
+    return enable_detectable_autorepeat(QApplication.instance())
+
+AFTER_FIRST_FRAME_MS = 30
+# A push-to-talk press shorter than this is a tap, not speech: dropped quietly, as push-to-talk
+# apps do, instead of "That was too short" (a physical hold this long still sends what it heard).
+TAP_S = 0.3  # what the first frame does not need starts this long after show
 
 
 class MainWindow(QMainWindow, EngineEvents):
@@ -97,16 +114,21 @@ class MainWindow(QMainWindow, EngineEvents):
             return
         self._actions()
         self.ptt_key.watch()  # ~3 ms: wraps every child widget for Python
+        if QGuiApplication.platformName() == "xcb":
+            self.ptt_key.set_x11_autorepeat(detectable_autorepeat())
         self.first_frame_shown.emit()
         self.engine.start()  # the stored key, the agents, then the engine, on the engine's thread
 
     def _talk_started(self) -> None:
-        self.banner.clear("audio")
-        self.banner.clear("no_speech")
+        for kind in ("audio", "no_speech", "input"):
+            self.banner.clear(kind)
         self.engine.press()
 
     def _talk_ended(self) -> None:
-        self.engine.release()
+        if self.ptt.mode == "hold" and self.ptt.last_hold_s < TAP_S:
+            self.engine.discard_recording()  # a slip of the finger or a click to focus: no error
+        else:
+            self.engine.release()
 
     def send_typed(self) -> None:
         text = self.text_box.text().strip()
@@ -117,8 +139,7 @@ class MainWindow(QMainWindow, EngineEvents):
         self._set_state("thinking")
 
     def stop(self) -> None:
-        self.ptt.set_listening(False)
-        self.engine.stop()
+        self.engine.stop()  # the engine says when the microphone is off (RecordingCancelled)
 
     def new_conversation(self) -> None:
         self.engine.new_conversation()
@@ -198,6 +219,8 @@ class MainWindow(QMainWindow, EngineEvents):
         if new.groq_api_key != old.groq_api_key:
             self.banner.clear("auth")
             self.status.show_network("unknown" if new.groq_api_key else "no key")
+            if self.state == "error" and new.groq_api_key:
+                self._set_state("ready")  # the cause is fixed: the next turn will tell
         if new.input_device != old.input_device:
             self.banner.clear("audio")
 
@@ -238,7 +261,7 @@ class MainWindow(QMainWindow, EngineEvents):
         if self.remember_geometry:
             save_geometry(self.app, "main", self.saveGeometry())
         self.ptt_key.detach()
-        self.ptt.set_listening(False)
+        self.ptt.recording_ended()
         self.engine.shutdown(timeout)
         self.bridge.close()
         for window in (self._history, self._settings):

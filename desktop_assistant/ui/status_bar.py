@@ -28,6 +28,18 @@ def describe_model(status: Any) -> str:
     return name
 
 
+NETWORK_TEXT = {
+    "online": "Groq: online",
+    "offline": "Groq: offline",
+    "no key": "Groq: no API key",
+    "auth": "Groq: key rejected",
+    "rate_limit": "Groq: busy (rate limit)",
+    "server": "Groq: server error",
+    "timeout": "Groq: not answering",
+    "unknown": "Groq: not contacted yet",
+}
+
+
 class StatusBar(QStatusBar):
     cancel_download = Signal()
 
@@ -72,9 +84,5 @@ class StatusBar(QStatusBar):
         self.device.setText(f"Mic: {device}" if device not in (None, "") else "Mic: default")
 
     def show_network(self, state: str) -> None:
-        """state: 'online' | 'offline' | 'no key' | 'unknown'."""
-        self.network.setText(
-            {"online": "Groq: online", "offline": "Groq: offline", "no key": "Groq: no API key"}.get(
-                state, "Groq: ready"
-            )
-        )
+        """What the last contact with Groq showed (a failure's kind, 'online', or 'unknown': not yet tried)."""
+        self.network.setText(NETWORK_TEXT.get(state, NETWORK_TEXT["unknown"]))

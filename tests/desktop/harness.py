@@ -182,6 +182,18 @@ class RunningApp:
                 raise AssertionError(f"{pattern!r} not logged {count}x within {timeout} s\n" + self.tail())
             time.sleep(0.05)
 
+    def last_state(self) -> str:
+        states = re.findall(r"state: (\w+)", self.log_text())
+        return states[-1] if states else ""
+
+    def wait_state(self, state: str, timeout: float = 30.0) -> None:
+        """Wait until the window's newest state is `state`."""
+        deadline = time.monotonic() + timeout
+        while self.last_state() != state:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"state {state!r} not reached within {timeout} s\n" + self.tail())
+            time.sleep(0.05)
+
     def count_log(self, pattern: str) -> int:
         return len(re.findall(pattern, self.log_text()))
 
@@ -287,6 +299,7 @@ def launch(desktop: Desktop, home: Path, env: dict[str, str], args: list[str] | 
             app.close()
             raise AssertionError("the main window did not appear\n" + app.tail())
         time.sleep(0.1)
-    if wait_ready:
-        app.wait_log(r"state: ready", timeout=max(1.0, deadline - time.monotonic()))
+    if wait_ready:  # the engine and the speech model
+        app.wait_log(r"speech model \S+ ready", timeout=max(1.0, deadline - time.monotonic()))
+        app.wait_state("ready", timeout=max(1.0, deadline - time.monotonic()))
     return app

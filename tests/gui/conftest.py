@@ -42,6 +42,9 @@ class RecordingAssistant:
     def stop(self) -> None:
         self._record("stop")
 
+    def cancel_recording(self, reason: str = "tap") -> None:
+        self._record("cancel_recording", reason)
+
     def new_conversation(self) -> None:
         self._record("new_conversation")
 

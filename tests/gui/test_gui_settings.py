@@ -76,7 +76,7 @@ def test_removing_the_key_brings_the_banner_back(qtbot: Any, fake_window: Any, g
     dialog.accept()
     assert not dialog.isVisible()
     assert not w.banner.isVisible()
-    assert w.status.network.text() == "Groq: ready"
+    assert w.status.network.text() == "Groq: not contacted yet"
     dialog = w.open_settings()
     assert dialog.api_key.text() == KEY
     assert dialog.api_key.echoMode() == dialog.api_key.EchoMode.Password

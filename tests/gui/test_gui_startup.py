@@ -137,7 +137,7 @@ def test_the_stored_key_is_read_after_the_window_shows_off_the_gui_thread(
         qtbot.waitUntil(lambda: window.engine_state == "ready", timeout=5000)
         assert app.settings.groq_api_key == KEY
         assert len(read_on) == 1 and read_on[0] is not threading.main_thread()
-        assert window.status.network.text() == "Groq: ready"  # not "no API key"
+        assert window.status.network.text() == "Groq: not contacted yet"  # not "no API key"
         assert not (window.banner.isVisible() and window.banner.kind == "no_key")
         import logging
 

@@ -43,6 +43,8 @@ def test_hold_button_with_the_mouse_records_while_held(qtbot: Any) -> None:
     button.talk_ended.connect(lambda: events.append("end"))
     qtbot.mousePress(button, Qt.MouseButton.LeftButton)
     assert events == ["start"] and button.active
+    assert "Listening" not in button.text()  # not before the engine says the microphone is on
+    button.set_listening(True)
     assert "release" in button.text()
     qtbot.mouseRelease(button, Qt.MouseButton.LeftButton)
     assert events == ["start", "end"] and not button.active
