@@ -99,7 +99,7 @@ def _stored_conversations(path: Path) -> None:
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_every_window_reads_at_wcag_aa_on_a_light_and_a_dark_desktop(
-    theme: str, desktop: Desktop, launch_app: Any, tmp_path: Path
+    theme: str, desktop: Desktop, launch_app: Any, tmp_path: Path, cpu_hog: None
 ) -> None:
     home = tmp_path / "home"
     _stored_conversations(home / "data" / "history.db")
