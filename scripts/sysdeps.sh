@@ -10,6 +10,9 @@ APP_PKGS=(libportaudio2 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-imag
           libxcb-shape0 libxcb-randr0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 libxkbcommon0
           libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0)
 TEST_PKGS=(pulseaudio pulseaudio-utils libasound2-plugins espeak-ng xvfb)
+# The light/dark contrast tests: GTK's Adwaita and Adwaita:dark for Qt's gtk3 platform theme, DejaVu
+# Sans for the glyph check, AT-SPI (read by the system python) to find the texts on the real desktop.
+TEST_PKGS+=(libgtk-3-0 gnome-themes-extra fonts-dejavu-core at-spi2-core python3-pyatspi)
 
 want=("${APP_PKGS[@]}")
 # Debian's own python3 needs python3-venv to create the .venv (pyenv/other builds have ensurepip).

@@ -1,7 +1,9 @@
 """`desktop-assistant screenshot DIR`: render the main window (with a sample
-conversation), the history browser (over a temporary sample history) and the
-Settings dialog to PNG files in DIR. Offscreen unless a display platform is set;
-the user's own history, settings and window geometry are not touched.
+conversation, then with the "No Groq API key" banner), the history browser (over a
+temporary sample history) and the Settings dialog to PNG files in DIR. Offscreen
+unless a display platform is set; the colours are the platform theme's (light or
+dark: scripts/screenshots.sh renders both). The user's own history, settings and
+window geometry are not touched.
 """
 
 from __future__ import annotations
@@ -40,7 +42,9 @@ HISTORY = [
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("screenshot", help="render the main window, history browser and settings to PNGs")
-    p.add_argument("dir", type=Path, help="folder for main-window.png, history.png, settings.png")
+    p.add_argument(
+        "dir", type=Path, help="folder for main-window.png, main-window-banner.png, history.png, settings.png"
+    )
     p.set_defaults(func=run)
 
 
@@ -98,6 +102,11 @@ def run(app: Any, args: argparse.Namespace) -> int:
     window.status.show_model(type("S", (), {"name": "tiny.en", "source": "embedded", "state": "ready"})())
     window.status.show_network("online")
     written = [_save(qapp, window, out / "main-window.png")]
+    window.banner.show_problem(
+        "No Groq API key — replies need one.", "Open Settings", "settings", kind="no_key", severity="warning"
+    )
+    written.append(_save(qapp, window, out / "main-window-banner.png"))
+    window.banner.clear()
 
     with tempfile.TemporaryDirectory(prefix="da-screenshot-") as tmp:
         store = HistoryStore.open(Path(tmp) / "history.db")

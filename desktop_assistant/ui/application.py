@@ -24,16 +24,10 @@ from PySide6.QtWidgets import QApplication
 
 from desktop_assistant import APP_NAME, APP_TITLE, __version__
 from desktop_assistant.paths import resource_path
+from desktop_assistant.ui import theme
 from desktop_assistant.ui.qt_log import route_qt_messages
 
 log = logging.getLogger(__name__)
-
-
-def _stylesheet() -> str:
-    try:
-        return resource_path("styles", "app.qss").read_text(encoding="utf-8")
-    except OSError:
-        return ""
 
 
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
@@ -64,10 +58,10 @@ def qt_application() -> QApplication:
     qapp.setWindowIcon(app_icon())
     if not qapp.property("da_styled"):
         qapp.setProperty("da_styled", True)
-        sheet = _stylesheet()
-        qapp.setStyleSheet(sheet)
-        # The style sheet uses palette() colours: re-apply it when the system switches light/dark.
-        QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _scheme: qapp.setStyleSheet(sheet))
+        theme.apply(qapp)
+        # Light or dark comes from the palette: re-colour when the system switches (the main window
+        # also does on a palette change; either is a no-op when the colours are already right).
+        QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _scheme: theme.apply(qapp))
     return qapp
 
 

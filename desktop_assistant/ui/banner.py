@@ -23,10 +23,12 @@ class Banner(QFrame):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 4, 4)
         self._text = QLabel(self)
+        self._text.setObjectName("bannerText")
         self._text.setWordWrap(True)
         self._action = QPushButton(self)
         self._action.setAccessibleName("Fix")
         self._close = QToolButton(self)
+        self._close.setObjectName("bannerClose")
         self._close.setText("✕")
         self._close.setAccessibleName("Dismiss message")
         self._close.setAutoRaise(True)
@@ -69,9 +71,10 @@ class Banner(QFrame):
         self._callback = callback
         self._action.setText(action_text or "")
         self._action.setVisible(bool(action_text))
-        self.setProperty("severity", severity)
-        self.style().unpolish(self)
-        self.style().polish(self)
+        for widget in (self, self._text, self._close):  # app.qss colours each by severity
+            widget.setProperty("severity", severity)
+            widget.style().unpolish(widget)
+            widget.style().polish(widget)
         self.setAccessibleDescription(message)
         self.show()
 

@@ -18,14 +18,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePol
 STYLE = """
 QScrollArea#chatView { qproperty-horizontalScrollBarPolicy: ScrollBarAlwaysOff; }
 QLabel#chatPlaceholder { qproperty-alignment: AlignCenter; }
-QFrame#userBubble {
-    background: palette(alternate-base); border: 1px solid palette(mid); border-radius: 10px;
-}
-QFrame#assistantBubble {
-    background: palette(base); border: 1px solid palette(midlight); border-radius: 10px;
-}
-QLabel#turnMeta { color: palette(placeholder-text); font-size: 11px; }
-"""
+"""  # the bubbles' colours are the application style sheet's (resources/styles/app.qss, ui/theme.py)
 STAGES = (
     ("stt_ms", "Speech to text"),
     ("llm_first_token_ms", "First word from the model"),
@@ -106,7 +99,7 @@ class MessageBubble(QFrame):
         if ms is not None:
             parts.append(format_seconds(ms))
         if status == "interrupted":
-            parts.append("⏹ interrupted")
+            parts.append("■ interrupted")
         elif status == "failed":
             parts.append("⚠ failed" + (f": {error}" if error else ""))
         if not parts:

@@ -11,8 +11,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QFont, QPainter, QPalette
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+from desktop_assistant.ui import theme
 
 PAGE = 200
 IdRole = Qt.ItemDataRole.UserRole + 1
@@ -144,7 +146,7 @@ class DayGroupDelegate(QStyledItemDelegate):
             font = QFont(option.font)
             font.setBold(True)
             painter.setFont(font)
-            painter.setPen(pal.color(QPalette.ColorRole.PlaceholderText))
+            painter.setPen(QColor(*theme.muted_text(pal)))  # secondary, and still 4.5:1
             painter.drawText(header.adjusted(6, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, index.data(DayRole))
             painter.restore()
             rect.setTop(rect.top() + self.HEADER)

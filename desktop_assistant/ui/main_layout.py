@@ -14,13 +14,13 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop_assistant.ui.banner import Banner
 from desktop_assistant.ui.chat_view import ChatView
+from desktop_assistant.ui.indicators import MuteButton, StateLabel
 from desktop_assistant.ui.level_meter import LevelMeter
 from desktop_assistant.ui.ptt_button import PushToTalkButton, PushToTalkKey
 from desktop_assistant.ui.status_bar import StatusBar
@@ -42,10 +42,7 @@ def build(window: Any) -> None:
     window.new_button = QPushButton("New conversation", body)
     window.new_button.setAccessibleName("New conversation")
     window.new_button.clicked.connect(window.new_conversation)
-    window.mute_button = QToolButton(body)
-    window.mute_button.setText("Mute speech")
-    window.mute_button.setCheckable(True)
-    window.mute_button.setAccessibleName("Mute speech")
+    window.mute_button = MuteButton(body)
     window.mute_button.toggled.connect(window._mute_toggled)
     window.history_button = QPushButton("History", body)
     window.history_button.setAccessibleName("Open history")
@@ -71,9 +68,8 @@ def build(window: Any) -> None:
     window.ptt.talk_started.connect(window._talk_started)
     window.ptt.talk_ended.connect(window._talk_ended)
     side = QVBoxLayout()
-    window.state_label = QLabel(body)
-    window.state_label.setObjectName("stateLabel")
-    window.state_label.setAccessibleName("State")
+    window.state_label = StateLabel(body)
+    window.state_changed.connect(window.state_label.follow)  # "Thinking…" animated
     window.level = LevelMeter(body)
     window.stop_button = QPushButton("Stop (Esc)", body)
     window.stop_button.setAccessibleName("Stop")

@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QMainWindow
+from PySide6.QtWidgets import QApplication, QMainWindow
 
 from desktop_assistant import APP_TITLE
+from desktop_assistant.ui import theme
 from desktop_assistant.ui.bridge import EngineBridge
 from desktop_assistant.ui.main_events import EngineEvents
 from desktop_assistant.ui.main_layout import build as build_layout
@@ -247,6 +248,8 @@ class MainWindow(QMainWindow, EngineEvents):
     def changeEvent(self, event: QEvent) -> None:  # Qt naming
         if event.type() == QEvent.Type.ActivationChange and not self.isActiveWindow():
             self.ptt_key.release()  # a held key's release goes to the other window
+        elif event.type() == QEvent.Type.PaletteChange:
+            theme.apply(QApplication.instance())  # light ↔ dark: re-colour (a no-op when unchanged)
         super().changeEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt naming

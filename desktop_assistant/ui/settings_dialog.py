@@ -50,8 +50,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.tabs)
         self.error = QLabel(self)
         self.error.setObjectName("settingsError")
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: palette(highlight);")
+        self.error.setWordWrap(True)  # coloured by app.qss (QLabel#settingsError)
         self.error.hide()
         layout.addWidget(self.error)
         self.buttons = QDialogButtonBox(

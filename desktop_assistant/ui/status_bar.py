@@ -52,6 +52,7 @@ class StatusBar(QStatusBar):
         self.progress.setMaximumWidth(140)
         self.progress.setAccessibleName("Model download progress")
         self.cancel = QToolButton(self)
+        self.cancel.setObjectName("cancelDownload")
         self.cancel.setText("Cancel")
         self.cancel.setAccessibleName("Cancel model download")
         self.cancel.clicked.connect(self.cancel_download)
