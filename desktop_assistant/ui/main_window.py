@@ -179,7 +179,7 @@ class MainWindow(QMainWindow, EngineEvents):
 
     def _banner_action(self, key: str) -> None:
         if key == "settings":
-            self.open_settings()
+            self.open_settings(page=self.banner.kind or None)  # e.g. "no_key": the key field, focused
         elif key == "retry":
             self.banner.clear()
 
@@ -194,6 +194,7 @@ class MainWindow(QMainWindow, EngineEvents):
         self._settings.show()
         self._settings.raise_()
         self._settings.activateWindow()
+        self._settings.show_page(page)
         return self._settings
 
     def open_history(self, search: bool = False) -> Any:

@@ -1,5 +1,6 @@
 """Engine look-ups the Settings dialog needs, run off the GUI thread: the audio
-device lists, the speech model plan, a microphone test (level meter) and a
+device lists (the sound server's descriptions), the speech model plan, where the
+key comes from, a key test against Groq, a microphone test (level meter) and a
 speaker test sound. Results come back on the GUI thread through the bridge.
 
 Not a widget: imports the audio and speech modules lazily, on worker threads.
@@ -11,10 +12,12 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from desktop_assistant.errors import UserFacingError
 from desktop_assistant.paths import resource_path
+from desktop_assistant.ui.preferences import key_from_environment
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +33,21 @@ MODEL_CHOICES = (
     "large-v3",
     "distil-large-v3",
 )
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    name: str
+    source: str  # where it would come from now (speech.models.SOURCES)
+    reason: str | None  # why that is not the model asked for
+    problem: str | None  # why it cannot be had now (not here, no download possible) and what to do
+
+
+@dataclass(frozen=True)
+class KeySource:
+    from_environment: bool  # GROQ_API_KEY is set: it wins over the stored key
+    location: str  # where a key saved here is kept ("the system keyring (…)", "a private file (…)")
+    stored: str | None  # the stored key, read only when the environment's is in use
 
 
 class SettingsServices:
@@ -64,18 +82,42 @@ class SettingsServices:
         def work() -> Any:
             from desktop_assistant.audio import devices
 
-            return devices.list_devices()
+            return devices.list_devices(described=True)
 
         self._run(work, done)
 
     def model_plan(self, name: str, done: Callable[[Any], None]) -> None:
-        """done((name, source, reason) | UserFacingError): where the model would come from now."""
+        """done(ModelChoice | UserFacingError): where the model would come from now, and whether
+        it can be had at all (a model not here, offline: up to 2 s to probe the network)."""
 
         def work() -> Any:
             from desktop_assistant.speech import models
 
-            plan = models.plan(self.app.settings.with_values(stt_model=name), self.app.paths)
-            return name, plan.source, plan.reason
+            settings = self.app.settings.with_values(stt_model=name)
+            plan = models.plan(settings, self.app.paths)
+            problem = models.unobtainable(settings, self.app.paths)
+            return ModelChoice(name, plan.source, plan.reason, str(problem) if problem else None)
+
+        self._run(work, done)
+
+    def key_source(self, done: Callable[[Any], None]) -> None:
+        """done(KeySource): where the key in use comes from (the keyring answers within ~3 s)."""
+
+        def work() -> Any:
+            store = self.app.keystore
+            from_env = key_from_environment()
+            return KeySource(from_env, store.location, store.get() if from_env else None)
+
+        self._run(work, done)
+
+    def test_key(self, key: str, done: Callable[[Any], None]) -> None:
+        """done(True | UserFacingError): one bounded request to Groq with `key` (no tokens used)."""
+
+        def work() -> Any:
+            from desktop_assistant.llm.client import check_key
+
+            check_key(key, self.app.settings.groq_base_url)
+            return True
 
         self._run(work, done)
 

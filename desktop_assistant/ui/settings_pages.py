@@ -1,5 +1,5 @@
-"""The Settings dialog's pages: Assistant (Groq key, LLM model, temperature,
-session timeout, data folder), Speech (model, compute type, voice, speed), Audio
+"""The Settings dialog's pages: Assistant (Groq key: where it comes from, a test, where
+to get one; LLM model, temperature, session timeout, data folder), Speech (model, compute type, voice, speed), Audio
 (devices, microphone and speaker tests, cues, mute) and Controls (push-to-talk key
 and mode). Each function makes a page's widgets as attributes of the dialog and
 connects them to its slots; the dialog's behaviour stays in settings_dialog.py.
@@ -27,6 +27,7 @@ from desktop_assistant.ui.combo_box import combo
 from desktop_assistant.ui.level_meter import LevelMeter
 from desktop_assistant.ui.services import MODEL_CHOICES
 
+KEYS_URL = "https://console.groq.com/keys"
 LLM_MODELS = ("llama-3.1-8b-instant", "llama-3.3-70b-versatile", "openai/gpt-oss-20b", "openai/gpt-oss-120b")
 
 
@@ -52,9 +53,28 @@ def groq_page(dialog: Any) -> QWidget:
     key_label.setBuddy(dialog.api_key)
     form.addRow(key_label, row)
     dialog.key_where = QLabel(page)
+    dialog.key_where.setObjectName("keySource")
     dialog.key_where.setWordWrap(True)
-    dialog.key_where.setEnabled(False)
     form.addRow("", dialog.key_where)
+    dialog.test_key = QPushButton("Test &key", page)
+    dialog.test_key.setAccessibleName("Test key")
+    dialog.test_key.setToolTip("Ask Groq whether it accepts this key (no tokens are used)")
+    dialog.test_key.clicked.connect(dialog._test_key)
+    dialog.key_test_state = QLabel(page)
+    dialog.key_test_state.setObjectName("keyTestState")
+    dialog.key_test_state.setWordWrap(True)
+    row = QHBoxLayout()
+    row.addWidget(dialog.test_key)
+    row.addWidget(dialog.key_test_state, 1)
+    form.addRow("", row)
+    get_key = QLabel(
+        f'No key yet? Create one for free at <a href="{KEYS_URL}">console.groq.com/keys</a>.', page
+    )
+    get_key.setObjectName("getKey")
+    get_key.setOpenExternalLinks(True)
+    get_key.setWordWrap(True)
+    dialog.get_key = get_key
+    form.addRow("", get_key)
     dialog.llm_model = combo(page, "LLM model", LLM_MODELS, editable=True)
     form.addRow("&LLM model:", dialog.llm_model)
     dialog.temperature = QDoubleSpinBox(page)
@@ -71,6 +91,22 @@ def groq_page(dialog: Any) -> QWidget:
     data.setAccessibleName("Open data folder")
     data.clicked.connect(dialog.open_data_folder)
     form.addRow("", data)
+    # Shown when no file manager opens the folder: its path, to copy.
+    dialog.data_hint = QLabel("No file manager could open it. The data folder is:", page)
+    dialog.data_hint.setWordWrap(True)
+    dialog.data_path = QLineEdit(page)
+    dialog.data_path.setReadOnly(True)
+    dialog.data_path.setAccessibleName("Data folder path")
+    dialog.copy_path = QPushButton("Copy", page)
+    dialog.copy_path.setAccessibleName("Copy data folder path")
+    dialog.copy_path.clicked.connect(dialog.copy_data_path)
+    path_row = QHBoxLayout()
+    path_row.addWidget(dialog.data_path, 1)
+    path_row.addWidget(dialog.copy_path)
+    form.addRow("", dialog.data_hint)
+    form.addRow("", path_row)
+    for widget in (dialog.data_hint, dialog.data_path, dialog.copy_path):
+        widget.hide()
     return page
 
 
@@ -82,6 +118,7 @@ def speech_page(dialog: Any) -> QWidget:
     form.addRow("Speech &model:", dialog.stt_model)
     dialog.model_state = QLabel(page)
     dialog.model_state.setAccessibleName("Speech model status")
+    dialog.model_state.setWordWrap(True)
     form.addRow("Status:", dialog.model_state)
     note = QLabel(
         "A model that is not on this computer downloads when applied; the status bar shows "
