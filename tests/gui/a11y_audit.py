@@ -106,7 +106,9 @@ def label_not_in_name(found: list[Node]) -> list[Node]:
         label = normalised(n.visible_label)
         if not label:
             continue
-        if label in normalised(n.name) or any(label in normalised(x) for x in n.labelled_by):
+        if label in normalised(n.name):
+            continue
+        if n.role == "ComboBox" and any(label in normalised(x) for x in n.labelled_by):
             continue
         bad.append(n)
     return bad
