@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -81,6 +82,8 @@ class HistoryWindow(QWidget):
         self.search = QLineEdit(left)
         self.search.setPlaceholderText("Search (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
+        for clear in self.search.findChildren(QToolButton):  # Qt gives the clear button no name
+            clear.setAccessibleName("Clear search")
         self.search.setAccessibleName("Search history")
         self.agent_filter = QComboBox(left)
         self.agent_filter.setAccessibleName("Filter by agent")
@@ -103,8 +106,7 @@ class HistoryWindow(QWidget):
         self.stack = QStackedWidget(left)
         self.stack.addWidget(self.list)
         self.stack.addWidget(self.results)
-        self.result_count = QLabel(left)
-        self.result_count.setAccessibleName("Search result count")
+        self.result_count = QLabel(left)  # (accessible name: its text, "3 results for …")
         lv.addWidget(self.search)
         lv.addWidget(self.agent_filter)
         lv.addWidget(self.stack, 1)
@@ -114,8 +116,7 @@ class HistoryWindow(QWidget):
         rv = QVBoxLayout(right)
         rv.setContentsMargins(0, 0, 0, 0)
         self.title = QLabel("Select a conversation", right)
-        self.title.setObjectName("historyTitle")
-        self.title.setAccessibleName("Conversation title")
+        self.title.setObjectName("historyTitle")  # (accessible name: its text, the title)
         self.title.setTextFormat(Qt.TextFormat.PlainText)
         self.title.setStyleSheet("font-size: 15px; font-weight: 600;")
         buttons = QHBoxLayout()

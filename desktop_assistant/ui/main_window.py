@@ -21,6 +21,7 @@ from desktop_assistant.ui.bridge import EngineBridge
 from desktop_assistant.ui.main_events import EngineEvents
 from desktop_assistant.ui.main_layout import build as build_layout
 from desktop_assistant.ui.preferences import load_geometry, save_geometry, save_settings
+from desktop_assistant.ui.shortcuts import install_shortcut_help
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QAction, QCloseEvent, QShowEvent
@@ -99,6 +100,7 @@ class MainWindow(QMainWindow, EngineEvents):
         self.settings_action = action("Settings", "Ctrl+,", lambda: self.open_settings())
         self.stop_action = action("Stop", "Esc", self.stop)
         self.quit_action = action("Quit", "Ctrl+Q", self.close)
+        install_shortcut_help(self)  # the buttons' tooltips name these keys; F1 lists them all
 
     # ------------------------------------------------------------ commands
 

@@ -43,6 +43,7 @@ class SettingsDialog(QDialog):
         self.model_sources: dict[str, str] = {}
         layout = QVBoxLayout(self)
         self.tabs = QTabWidget(self)
+        self.tabs.setAccessibleName("Settings pages")
         self.tabs.addTab(groq_page(self), "&Assistant")
         self.tabs.addTab(speech_page(self), "&Speech")
         self.tabs.addTab(audio_page(self), "A&udio")

@@ -65,7 +65,7 @@ def groq_page(dialog: Any) -> QWidget:
     dialog.session_timeout = QSpinBox(page)
     dialog.session_timeout.setRange(0, 30 * 24 * 60)
     dialog.session_timeout.setSuffix(" min")
-    dialog.session_timeout.setAccessibleName("Session timeout in minutes")
+    dialog.session_timeout.setAccessibleName("New conversation after (minutes)")
     form.addRow("New conversation after:", dialog.session_timeout)
     data = QPushButton("Open data folder", page)
     data.setAccessibleName("Open data folder")
@@ -80,8 +80,7 @@ def speech_page(dialog: Any) -> QWidget:
     dialog.stt_model = combo(page, "Speech model", MODEL_CHOICES, editable=True)
     dialog.stt_model.currentTextChanged.connect(dialog._model_changed)
     form.addRow("Speech &model:", dialog.stt_model)
-    dialog.model_state = QLabel(page)
-    dialog.model_state.setAccessibleName("Speech model status")
+    dialog.model_state = QLabel(page)  # (accessible name: its text; labelled by "Status:")
     form.addRow("Status:", dialog.model_state)
     note = QLabel(
         "A model that is not on this computer downloads when applied; the status bar shows "
@@ -93,8 +92,7 @@ def speech_page(dialog: Any) -> QWidget:
     form.addRow("", note)
     dialog.compute_type = combo(page, "Compute type", COMPUTE_TYPES)
     form.addRow("&Compute type:", dialog.compute_type)
-    dialog.language = QLabel(page)
-    dialog.language.setAccessibleName("Language")
+    dialog.language = QLabel(page)  # (accessible name: its text; labelled by "Language:")
     form.addRow("Language:", dialog.language)
     dialog.tts_engine = combo(
         page,
@@ -116,7 +114,7 @@ def speech_page(dialog: Any) -> QWidget:
 def audio_page(dialog: Any) -> QWidget:
     page = QWidget(dialog)
     form = QFormLayout(page)
-    dialog.input_device = combo(page, "Input device", [("System default", None)])
+    dialog.input_device = combo(page, "Microphone", [("System default", None)])
     form.addRow("&Microphone:", dialog.input_device)
     dialog.mic_meter = LevelMeter(page)
     dialog.mic_button = QPushButton("Test microphone", page)
@@ -127,7 +125,7 @@ def audio_page(dialog: Any) -> QWidget:
     row.addWidget(dialog.mic_button)
     row.addWidget(dialog.mic_meter, 1)
     form.addRow("", row)
-    dialog.output_device = combo(page, "Output device", [("System default", None)])
+    dialog.output_device = combo(page, "Speaker", [("System default", None)])
     form.addRow("&Speaker:", dialog.output_device)
     dialog.speaker_button = QPushButton("Test speaker", page)
     dialog.speaker_button.setAccessibleName("Test speaker")
@@ -149,6 +147,8 @@ def controls_page(dialog: Any) -> QWidget:
     dialog.ptt_key = QKeySequenceEdit(page)
     dialog.ptt_key.setMaximumSequenceLength(1)
     dialog.ptt_key.setAccessibleName("Push-to-talk key")
+    for field in dialog.ptt_key.findChildren(QLineEdit):  # it has the focus, and would have no name
+        field.setAccessibleName("Push-to-talk key")
     form.addRow("Push-to-talk &key:", dialog.ptt_key)
     dialog.ptt_mode = combo(
         page,
