@@ -58,6 +58,8 @@ class EngineEvents:
     # ------------------------------------------------------------ engine events
 
     def _set_state(self, state: str) -> None:
+        if state != self.state:
+            log.info("state: %s", state)
         self.state = state
         self.state_label.setText(STATES.get(state, state))
         self.state_label.setAccessibleDescription(STATES.get(state, state))
