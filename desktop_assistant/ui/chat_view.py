@@ -25,6 +25,7 @@ QFrame#assistantBubble {
     background: palette(base); border: 1px solid palette(midlight); border-radius: 10px;
 }
 QLabel#turnMeta { color: palette(placeholder-text); font-size: 11px; }
+QFrame[found="true"] { border: 2px solid palette(highlight); }
 """
 STAGES = (
     ("stt_ms", "Speech to text"),
@@ -80,6 +81,7 @@ class MessageBubble(QFrame):
         self.meta = QLabel(self)
         self.meta.setObjectName("turnMeta")
         self.meta.setAccessibleName("Turn latency")
+        self.meta.setWordWrap(True)  # a failed reply's error can be long
         self.meta.hide()
         layout.addWidget(self.body)
         layout.addWidget(self.meta)
@@ -135,12 +137,31 @@ class ChatView(QScrollArea):
         self._bubbles: list[MessageBubble] = []
         self._reply: MessageBubble | None = None
         self._following = True
+        self._shown: MessageBubble | None = None
         self.verticalScrollBar().valueChanged.connect(self._user_scrolled)
         self.verticalScrollBar().rangeChanged.connect(self._range_changed)
         self._placeholder = QLabel("Hold the button (or Space) and speak, or type below.", self._inner)
         self._placeholder.setObjectName("chatPlaceholder")
         self._placeholder.setEnabled(False)
         self._column.insertWidget(0, self._placeholder)
+
+    def set_placeholder(self, text: str) -> None:
+        """What the empty view says (the live conversation and History say different things)."""
+        self._placeholder.setText(text)
+
+    def show_message(self, bubble: MessageBubble) -> None:
+        """Scroll to `bubble` (once laid out) and mark it, e.g. a search hit; stop following the end."""
+        from PySide6.QtCore import QTimer
+
+        for other in self._bubbles:
+            if other.property("found"):
+                other.setProperty("found", False)
+                other.style().polish(other)
+        bubble.setProperty("found", True)
+        bubble.style().polish(bubble)
+        self._following = False
+        self._shown = bubble  # kept in view while the layout settles (see _range_changed)
+        QTimer.singleShot(0, self, lambda: self.ensureWidgetVisible(bubble, 0, 40))
 
     @property
     def bubbles(self) -> list[MessageBubble]:
@@ -205,6 +226,8 @@ class ChatView(QScrollArea):
 
     def clear(self) -> None:
         self._reply = None
+        self._following = True
+        self._shown = None
         self._bubbles.clear()
         while self._column.count() > 1:
             item = self._column.takeAt(0)
@@ -225,7 +248,9 @@ class ChatView(QScrollArea):
         self._following = value >= bar.maximum() - 40
 
     def _range_changed(self, _minimum: int, maximum: int) -> None:
-        if self._following:
+        if self._shown is not None:
+            self.ensureWidgetVisible(self._shown, 0, 40)
+        elif self._following:
             self.verticalScrollBar().setValue(maximum)
 
 
