@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 AFTER_FIRST_FRAME_MS = 30  # what the first frame does not need starts this long after show
+SETTINGS_PAGE_FOR = {"no_key": "key", "auth": "key", "audio": "audio"}  # banner problem → Settings page
 DEFAULT_SIZE = QSize(760, 640)  # shrunk to fit the screen (a 1600x1000 screen at scale 2 is 800x500)
 
 
@@ -168,7 +169,7 @@ class MainWindow(QMainWindow, EngineEvents):
 
     def _banner_action(self, key: str) -> None:
         if key == "settings":
-            self.open_settings()
+            self.open_settings(SETTINGS_PAGE_FOR.get(self.banner.kind))
         elif key == "retry":
             self.banner.clear()
 
@@ -179,8 +180,10 @@ class MainWindow(QMainWindow, EngineEvents):
 
         if self._settings is None:
             self._settings = SettingsDialog(self.app, self.engine, self.bridge, self)
-        self._settings.reload()
+        if not self._settings.isVisible():
+            self._settings.reload()  # (an open dialog keeps what the user is editing)
         show_centred(self._settings, self)
+        self._settings.show_page(page)
         return self._settings
 
     def open_history(self, search: bool = False) -> Any:
