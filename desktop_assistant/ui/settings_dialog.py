@@ -96,6 +96,7 @@ class SettingsDialog(QDialog):
         select(self.ptt_mode, s.ptt_mode)
         self.error.hide()
         self.saved.hide()
+        self.key_state.hide()
         self.data_path_row.hide()
         self.services.devices(self._devices_loaded)
         self.services.model_plans(MODEL_CHOICES, self._models_listed)
@@ -154,6 +155,28 @@ class SettingsDialog(QDialog):
     def _key_edited(self, _text: str) -> None:
         self._key_dirty = True
         self.saved.hide()
+        self.key_state.hide()
+
+    def test_key(self) -> None:
+        """Try the key in the field (or the one in use) with one tiny request, off the GUI thread."""
+        key = self.api_key.text().strip() or self.app.settings.groq_api_key
+        if not key:
+            self._key_tested(UserFacingError("Enter a key first"))
+            return
+        self.test_key_button.setEnabled(False)
+        self.key_state.setText("Testing the key…")
+        self.key_state.show()
+        self.services.test_key(key, self._key_tested)
+
+    def _key_tested(self, result: Any) -> None:
+        self.test_key_button.setEnabled(True)
+        if isinstance(result, UserFacingError) and result.kind == "rate_limit":
+            self.key_state.setText("✓ Groq accepted the key (it is busy right now: rate limit).")
+        elif isinstance(result, UserFacingError):
+            self.key_state.setText(f"✗ {result}")
+        else:
+            self.key_state.setText(f"✓ The key works: {result} answered.")
+        self.key_state.show()
 
     def show_page(self, page: str | None) -> None:
         """Open on `page`: "key" (from the key banner: the key field focused) or "audio"."""

@@ -99,3 +99,48 @@ def test_data_folder_opened_by_a_file_manager_shows_no_path(
     dialog = fake_window.open_settings()
     assert dialog.open_data_folder()
     assert dialog.data_path_row.isHidden()
+
+
+@pytest.fixture
+def loopback_dialog(qtbot: Any, fake_window: Any, groq_server: Any) -> Any:
+    """A Settings dialog whose App talks to the loopback Groq server (no key stored)."""
+    app = App.create(env={**os.environ, "GROQ_BASE_URL": groq_server.base_url}, console_log=False)
+    dialog = SettingsDialog(app, fake_window.engine, fake_window.bridge)
+    qtbot.addWidget(dialog)
+    yield dialog
+    dialog.shutdown()
+    app.close()
+
+
+def test_test_key_asks_groq_with_the_typed_key_and_saves_nothing(
+    qtbot: Any, loopback_dialog: Any, groq_server: Any
+) -> None:
+    dialog = loopback_dialog
+    qtbot.keyClicks(dialog.api_key, KEY)
+    dialog.test_key_button.click()
+    qtbot.waitUntil(lambda: dialog.key_state.text().startswith("✓"), timeout=15000)
+    assert dialog.app.settings.llm_model in dialog.key_state.text()
+    assert dialog.test_key_button.isEnabled()
+    assert [r.headers["authorization"] for r in groq_server.received] == [f"Bearer {KEY}"]
+    assert groq_server.received[0].body["max_tokens"] == 1
+    assert dialog.app.settings.groq_api_key is None  # tested, not saved
+    assert not dialog.app.keystore.file.exists()
+
+
+def test_test_key_says_when_groq_rejects_the_key(qtbot: Any, loopback_dialog: Any, groq_server: Any) -> None:
+    from tests.support.groq_server import GroqBehaviour
+
+    groq_server.default = GroqBehaviour(status=401, error_message="Invalid API Key")
+    dialog = loopback_dialog
+    qtbot.keyClicks(dialog.api_key, "gsk_wrongkey")
+    dialog.test_key_button.click()
+    qtbot.waitUntil(lambda: dialog.key_state.text().startswith("✗"), timeout=15000)
+    assert "rejected (401)" in dialog.key_state.text()
+    qtbot.keyClicks(dialog.api_key, "x")  # an edit: the old verdict goes
+    assert dialog.key_state.isHidden()
+
+
+def test_test_key_without_any_key_says_so(qtbot: Any, loopback_dialog: Any, groq_server: Any) -> None:
+    loopback_dialog.test_key_button.click()
+    assert loopback_dialog.key_state.text() == "✗ Enter a key first"
+    assert groq_server.received == []
