@@ -118,6 +118,12 @@ def _open_channel(app: Any, window: Any) -> None:
     from desktop_assistant.ui.instance_channel import InstanceChannel, channel_name
     from desktop_assistant.ui.placement import bring_forward
 
+    try:
+        import PySide6.QtNetwork  # noqa: F401 - (a build without it: one window still, no bringing forward)
+    except ImportError as exc:
+        log.warning("no command channel (%s): a second start cannot bring this window forward", exc)
+        return
+
     def show(_words: list[str]) -> None:
         log.info("a second start asked for the window")
         bring_forward(window)

@@ -24,9 +24,12 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
-from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+if TYPE_CHECKING:
+    from PySide6.QtNetwork import QLocalSocket
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +64,8 @@ class InstanceChannel(QObject):
     """The server side, in the running window (GUI thread): one command per line, one answer each."""
 
     def __init__(self, name: str, handlers: Mapping[str, Handler], parent: QObject | None = None) -> None:
+        from PySide6.QtNetwork import QLocalServer  # (not needed by a second start on Unix: see send_command)
+
         super().__init__(parent)
         self.name = name
         self.handlers = dict(handlers)
@@ -70,6 +75,8 @@ class InstanceChannel(QObject):
 
     def listen(self) -> bool:
         """Start listening (the caller holds the instance lock, so a socket left by a crash is removed)."""
+        from PySide6.QtNetwork import QLocalServer
+
         QLocalServer.removeServer(self.name)
         if not self._server.listen(self.name):
             log.warning("the window's command channel did not open (%s): %s", self.name, self._server.errorString())
