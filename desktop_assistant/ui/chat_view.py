@@ -81,6 +81,7 @@ class MessageBubble(QFrame):
         self.body.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.meta = QLabel(self)  # (its accessible name is its text)
         self.meta.setObjectName("turnMeta")
+        self.meta.setWordWrap(True)  # a failed reply's error can be long
         self.meta.hide()
         layout.addWidget(self.body)
         layout.addWidget(self.meta)
@@ -146,12 +147,31 @@ class ChatView(QScrollArea):
         self._reply: MessageBubble | None = None
         self._current: MessageBubble | None = None  # where keyboard focus goes in the conversation
         self._following = True
+        self._shown: MessageBubble | None = None
         self.verticalScrollBar().valueChanged.connect(self._user_scrolled)
         self.verticalScrollBar().rangeChanged.connect(self._range_changed)
         self._placeholder = QLabel("Hold the button (or Space) and speak, or type below.", self._inner)
         self._placeholder.setObjectName("chatPlaceholder")
         self._placeholder.setEnabled(False)
         self._column.insertWidget(0, self._placeholder)
+
+    def set_placeholder(self, text: str) -> None:
+        """What the empty view says (the live conversation and History say different things)."""
+        self._placeholder.setText(text)
+
+    def show_message(self, bubble: MessageBubble) -> None:
+        """Scroll to `bubble` (once laid out) and mark it, e.g. a search hit; stop following the end."""
+        from PySide6.QtCore import QTimer
+
+        for other in self._bubbles:
+            if other.property("found"):
+                other.setProperty("found", False)
+                other.style().polish(other)
+        bubble.setProperty("found", True)
+        bubble.style().polish(bubble)
+        self._following = False
+        self._shown = bubble  # kept in view while the layout settles (see _range_changed)
+        QTimer.singleShot(0, self, lambda: self.ensureWidgetVisible(bubble, 0, 40))
 
     @property
     def bubbles(self) -> list[MessageBubble]:
@@ -220,6 +240,8 @@ class ChatView(QScrollArea):
         self._current = None
         if any(b.body.hasFocus() for b in self._bubbles):
             self.setFocus()  # keep the focus in the conversation, not on a deleted message
+        self._following = True
+        self._shown = None
         self._bubbles.clear()
         while self._column.count() > 1:
             item = self._column.takeAt(0)
@@ -312,7 +334,9 @@ class ChatView(QScrollArea):
         self._following = value >= bar.maximum() - 40
 
     def _range_changed(self, _minimum: int, maximum: int) -> None:
-        if self._following:
+        if self._shown is not None:
+            self.ensureWidgetVisible(self._shown, 0, 40)
+        elif self._following:
             self.verticalScrollBar().setValue(maximum)
 
 

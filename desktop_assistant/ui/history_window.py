@@ -42,6 +42,8 @@ from desktop_assistant.ui.latency_plot import LatencyPlot
 log = logging.getLogger(__name__)
 
 SEARCH_DELAY_MS = 120
+EMPTY_SELECTION = "Pick a conversation on the left to read it, or search all of them (Ctrl+F)."
+NO_CONVERSATIONS = "No conversations yet. What you say or type in the main window is kept here."
 EXPORT_FILTERS = {"Markdown (*.md)": "md", "JSON (*.json)": "json", "Text (*.txt)": "txt"}
 
 
@@ -92,6 +94,7 @@ class HistoryWindow(QWidget):
             self.agent_filter.addItem(agent.name, agent.id)
         self.agent_filter.currentIndexChanged.connect(lambda _i: self.refresh())
         self.model = ConversationListModel(self.source, self)
+        self.model.agent_names = {agent.id: agent.name for agent in self.app.agents.agents.values()}
         self.list = QListView(left)
         self.list.setAccessibleName("Conversations")
         self.list.setModel(self.model)
@@ -137,6 +140,7 @@ class HistoryWindow(QWidget):
         buttons.addStretch(1)
         self.messages = ChatView(right)
         self.messages.setAccessibleName("Conversation messages")
+        self.messages.set_placeholder(EMPTY_SELECTION)
         self.plot = LatencyPlot(right)
         self.notice = QLabel(right)
         self.notice.setWordWrap(True)
@@ -172,9 +176,18 @@ class HistoryWindow(QWidget):
         except UserFacingError as exc:
             self._show_notice(str(exc))
             return
+        if self.current_id is None:
+            self.messages.set_placeholder(self._empty_text())
         if self.search.text().strip():
             self._run_search()
         self._load_plot()
+
+    def _empty_text(self) -> str:
+        if self.model.rowCount():
+            return EMPTY_SELECTION
+        if self.agent_filter.currentData() is not None:
+            return f"No conversations with {self.agent_filter.currentText()} yet."
+        return NO_CONVERSATIONS
 
     def _open_index(self, index: Any) -> None:
         if index.isValid():
@@ -189,8 +202,13 @@ class HistoryWindow(QWidget):
         self.current_id = conversation_id
         self.title.setText(detail.title or "(untitled)")
         self.messages.clear()
+        found = None
         for m in detail.messages:
-            self.messages.add_message(m.role, m.text, status=m.status, timings=_timings(m), error=m.error)
+            bubble = self.messages.add_message(m.role, m.text, status=m.status, timings=_timings(m), error=m.error)
+            if m.id == message_id:
+                found = bubble
+        if found is not None:
+            self.messages.show_message(found)  # a search hit: scrolled to and marked
         for button in (self.rename_button, self.delete_button, self.export_button, self.copy_button):
             button.setEnabled(True)
 
@@ -305,6 +323,7 @@ class HistoryWindow(QWidget):
         self.model.remove(deleted)
         self.current_id = None
         self.messages.clear()
+        self.messages.set_placeholder(self._empty_text())
         self.title.setText("Select a conversation")
         for button in (self.rename_button, self.delete_button, self.export_button, self.copy_button):
             button.setEnabled(False)

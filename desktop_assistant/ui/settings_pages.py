@@ -27,6 +27,7 @@ from desktop_assistant.ui.combo_box import combo
 from desktop_assistant.ui.level_meter import LevelMeter
 from desktop_assistant.ui.services import MODEL_CHOICES
 
+GROQ_KEYS_URL = "https://console.groq.com/keys"
 LLM_MODELS = ("llama-3.1-8b-instant", "llama-3.3-70b-versatile", "openai/gpt-oss-20b", "openai/gpt-oss-120b")
 
 
@@ -45,16 +46,31 @@ def groq_page(dialog: Any) -> QWidget:
             QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password
         )
     )
+    dialog.test_key_button = QPushButton("Test key", page)
+    dialog.test_key_button.setAccessibleName("Test the Groq API key")
+    dialog.test_key_button.setToolTip("Ask Groq for a one-word reply with this key (it is not saved)")
+    dialog.test_key_button.clicked.connect(dialog.test_key)
     row = QHBoxLayout()
     row.addWidget(dialog.api_key, 1)
     row.addWidget(dialog.show_key)
+    row.addWidget(dialog.test_key_button)
     key_label = QLabel("Groq &API key:", page)
     key_label.setBuddy(dialog.api_key)
     form.addRow(key_label, row)
     dialog.key_where = QLabel(page)
+    dialog.key_where.setObjectName("keySource")
     dialog.key_where.setWordWrap(True)
-    dialog.key_where.setEnabled(False)
     form.addRow("", dialog.key_where)
+    dialog.key_state = QLabel(page)
+    dialog.key_state.setObjectName("keyTest")
+    dialog.key_state.setAccessibleName("Key test result")
+    dialog.key_state.setWordWrap(True)
+    dialog.key_state.hide()
+    form.addRow("", dialog.key_state)
+    get_key = QLabel(f'No key? Get a free one at <a href="{GROQ_KEYS_URL}">console.groq.com/keys</a>.', page)
+    get_key.setOpenExternalLinks(True)
+    get_key.setAccessibleName("Get a free Groq API key at console.groq.com/keys")
+    form.addRow("", get_key)
     dialog.llm_model = combo(page, "LLM model", LLM_MODELS, editable=True)
     form.addRow("&LLM model:", dialog.llm_model)
     dialog.temperature = QDoubleSpinBox(page)
@@ -71,6 +87,20 @@ def groq_page(dialog: Any) -> QWidget:
     data.setAccessibleName("Open data folder")
     data.clicked.connect(dialog.open_data_folder)
     form.addRow("", data)
+    # Shown when no file manager opens the folder: the path, to copy.
+    dialog.data_path = QLineEdit(page)
+    dialog.data_path.setReadOnly(True)
+    dialog.data_path.setAccessibleName("Data folder path")
+    dialog.copy_path = QPushButton("Copy", page)
+    dialog.copy_path.setAccessibleName("Copy data folder path")
+    dialog.copy_path.clicked.connect(dialog.copy_data_path)
+    dialog.data_path_row = QWidget(page)
+    path_row = QHBoxLayout(dialog.data_path_row)
+    path_row.setContentsMargins(0, 0, 0, 0)
+    path_row.addWidget(dialog.data_path, 1)
+    path_row.addWidget(dialog.copy_path)
+    dialog.data_path_row.hide()
+    form.addRow("", dialog.data_path_row)
     return page
 
 
