@@ -116,7 +116,7 @@ class MessageBubble(QFrame):
         elif status == "failed":
             parts.append("⚠ failed" + (f": {error}" if error else ""))
         # Read after the message by a screen reader: its status first, then the time it took.
-        spoken = [p.lstrip("⏹⚠ ") for p in parts if p[0] in "⏹⚠"]
+        spoken = [p.lstrip("■⚠ ") for p in parts if p[0] in "■⚠"]
         spoken += [f"reply time {format_seconds(ms)}"] if ms is not None else []
         self.body.setAccessibleDescription("; ".join(spoken))
         if not parts:

@@ -28,6 +28,13 @@ from desktop_assistant.ui.ptt_button import PushToTalkButton, parse_key
 pytestmark = pytest.mark.gui
 
 
+@pytest.fixture(autouse=True)
+def _no_taps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests click keys (press and release at once): here that is a hold, not a tap
+    (taps are tests/gui/test_gui_ptt_states.py's)."""
+    monkeypatch.setattr("desktop_assistant.ui.main_window.TAP_S", 0.0)
+
+
 def wait_calls(qtbot: Any, fake: Any, names: list[str]) -> None:
     qtbot.waitUntil(lambda: fake.names() == names, timeout=3000)
 
