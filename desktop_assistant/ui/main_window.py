@@ -151,6 +151,9 @@ class MainWindow(QMainWindow, EngineEvents):
             return
         self.text_box.clear()
         self.engine.send_text(text)
+        self.chat.add_message("user", text)
+        self._typed_pending += 1  # the engine's UserMessageStored for it shows nothing new
+        self.chat.begin_reply()  # the reply's bubble is there at once
         self._set_state("thinking")
 
     def stop(self) -> None:
