@@ -25,7 +25,7 @@ from desktop_assistant.ui.preferences import load_geometry, save_geometry, save_
 from desktop_assistant.ui.shortcuts import install_shortcut_help
 
 if TYPE_CHECKING:
-    from PySide6.QtGui import QAction, QCloseEvent, QShowEvent
+    from PySide6.QtGui import QAction, QCloseEvent, QResizeEvent, QShowEvent
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ AFTER_FIRST_FRAME_MS = 30  # what the first frame does not need starts this long
 # apps do, instead of "That was too short" (a physical hold this long still sends what it heard).
 TAP_S = 0.3
 SETTINGS_PAGE_FOR = {"no_key": "key", "auth": "key", "audio": "audio"}  # banner problem → Settings page
+COMPACT_BELOW_PX = 480  # a window shorter than this gets the slim talk button
 DEFAULT_SIZE = QSize(760, 640)  # shrunk to fit the screen (a 1600x1000 screen at scale 2 is 800x500)
 
 
@@ -259,6 +260,11 @@ class MainWindow(QMainWindow, EngineEvents):
             self.agent_box.blockSignals(blocked)
 
     # ------------------------------------------------------------ shutdown
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # Qt naming
+        super().resizeEvent(event)
+        self.ptt.set_compact(self.height() < COMPACT_BELOW_PX)  # the conversation keeps its room
+        log.debug("resized to %dx%d: compact %s", self.width(), self.height(), self.ptt.property("compact"))
 
     def changeEvent(self, event: QEvent) -> None:  # Qt naming
         if event.type() == QEvent.Type.ActivationChange and not self.isActiveWindow():

@@ -47,3 +47,16 @@ def test_lines_stay_readable_in_a_maximised_window(qtbot: Any, fake_window: Any)
     qtbot.waitUntil(lambda: bubble.width() > 0, timeout=2000)
     chars_per_line = bubble.body.width() / bubble.fontMetrics().averageCharWidth()
     assert chars_per_line <= 95, chars_per_line
+
+
+def test_a_short_window_gets_the_slim_talk_button(qtbot: Any, fake_window: Any) -> None:
+    w = fake_window
+    w.resize(760, 640)
+    qtbot.waitUntil(lambda: w.ptt.height() >= 80, timeout=2000)
+    conversation_tall = w.chat.height()
+    w.resize(760, 330)
+    qtbot.waitUntil(lambda: w.ptt.property("compact") == "true" and w.ptt.height() <= 50, timeout=2000)
+    assert "\n" not in w.ptt.text()
+    w.resize(760, 640)
+    qtbot.waitUntil(lambda: w.ptt.height() >= 80, timeout=2000)
+    assert w.chat.height() == conversation_tall
