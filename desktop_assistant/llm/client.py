@@ -139,27 +139,6 @@ def map_error(exc: Exception) -> UserFacingError:
     raise exc
 
 
-KEY_CHECK_TIMEOUT_S = 8.0
-
-
-def check_key(api_key: str, base_url: str | None = None, *, timeout: float = KEY_CHECK_TIMEOUT_S) -> None:
-    """One request that needs a valid key and costs no tokens (the models list), bounded by
-    `timeout`, no retries. Returns when Groq accepts the key; raises `map_error`'s UserFacingError
-    otherwise (kind "auth": rejected; "offline" / "timeout": not reached)."""
-    if not api_key.strip():
-        raise UserFacingError("No Groq API key", NO_KEY_ACTION, kind="no_key")
-    client = groq.Groq(api_key=api_key.strip(), base_url=base_url or None, max_retries=0,
-                       timeout=httpx.Timeout(timeout, connect=min(5.0, timeout)))
-    try:
-        client.models.list()
-    except groq.APIError as exc:
-        raise map_error(exc) from None
-    except httpx.HTTPError:
-        raise UserFacingError("Cannot reach Groq", "check your internet connection", kind="offline") from None
-    finally:
-        client.close()
-
-
 class ChatClient:
     """Groq chat completions, streamed.
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QTimer, Signal
+from PySide6.QtCore import QEvent, QSize, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMainWindow
 
@@ -20,19 +20,20 @@ from desktop_assistant.ui import theme
 from desktop_assistant.ui.bridge import EngineBridge
 from desktop_assistant.ui.main_events import EngineEvents
 from desktop_assistant.ui.main_layout import build as build_layout
+from desktop_assistant.ui.placement import describe, keep_on_screen, screen_of, show_centred, size_to_screen
 from desktop_assistant.ui.preferences import load_geometry, save_geometry, save_settings
+from desktop_assistant.ui.shortcuts import install_shortcut_help
 
 if TYPE_CHECKING:
-    from PySide6.QtGui import QAction, QCloseEvent, QShowEvent
+    from PySide6.QtGui import QAction, QCloseEvent, QResizeEvent, QShowEvent
 
 log = logging.getLogger(__name__)
+
 
 
 def detectable_autorepeat() -> bool:
     """Key repeats without releases on X11 (`DA_NO_DETECTABLE_AUTOREPEAT=1` turns it off, to diagnose)."""
     import os
-
-    from PySide6.QtWidgets import QApplication
 
     from desktop_assistant.ui.x11_keys import enable_detectable_autorepeat
 
@@ -40,10 +41,15 @@ def detectable_autorepeat() -> bool:
         return False
     return enable_detectable_autorepeat(QApplication.instance())
 
-AFTER_FIRST_FRAME_MS = 30
+
+AFTER_FIRST_FRAME_MS = 30  # what the first frame does not need starts this long after show
 # A push-to-talk press shorter than this is a tap, not speech: dropped quietly, as push-to-talk
 # apps do, instead of "That was too short" (a physical hold this long still sends what it heard).
-TAP_S = 0.3  # what the first frame does not need starts this long after show
+TAP_S = 0.3
+# banner problem → Settings page
+SETTINGS_PAGE_FOR = {"no_key": "key", "auth": "key", "audio": "audio", "model": "speech"}
+COMPACT_BELOW_PX = 480  # a window shorter than this gets the slim talk button
+DEFAULT_SIZE = QSize(760, 640)  # shrunk to fit the screen (a 1600x1000 screen at scale 2 is 800x500)
 
 
 class MainWindow(QMainWindow, EngineEvents):
@@ -66,13 +72,10 @@ class MainWindow(QMainWindow, EngineEvents):
         self._settings: Any = None
         self.setWindowTitle(APP_TITLE)
         self.setObjectName("mainWindow")
-        self.resize(760, 640)
         self._build()
         self._connect_bridge()
         app.on_settings_changed(self._settings_applied)
-        geometry = load_geometry(app, "main")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
+        size_to_screen(self, DEFAULT_SIZE, load_geometry(app, "main"))
         self._show_settings(app.settings)
         self._set_state("loading")
 
@@ -99,6 +102,7 @@ class MainWindow(QMainWindow, EngineEvents):
         self.settings_action = action("Settings", "Ctrl+,", lambda: self.open_settings())
         self.stop_action = action("Stop", "Esc", self.stop)
         self.quit_action = action("Quit", "Ctrl+Q", self.close)
+        install_shortcut_help(self)  # the buttons' tooltips name these keys; F1 lists them all
 
     # ------------------------------------------------------------ commands
 
@@ -113,12 +117,24 @@ class MainWindow(QMainWindow, EngineEvents):
     def _after_first_frame(self) -> None:
         if self._shut_down:
             return
+        self._log_geometry(moved=keep_on_screen(self))  # the window manager has framed it by now
         self._actions()
         self.ptt_key.watch()  # ~3 ms: wraps every child widget for Python
         if QGuiApplication.platformName() == "xcb":
             self.ptt_key.set_x11_autorepeat(detectable_autorepeat())
         self.first_frame_shown.emit()
         self.engine.start()  # the stored key, the agents, then the engine, on the engine's thread
+
+    def _log_geometry(self, moved: bool) -> None:
+        screen = screen_of(self)
+        area = screen.availableGeometry()
+        frame = self.frameGeometry()
+        log.info(
+            "main window frame %dx%d+%d+%d%s in %dx%d+%d+%d available (scale %g); talk button %s, text box %s",
+            frame.width(), frame.height(), frame.x(), frame.y(), " (moved on screen)" if moved else "",
+            area.width(), area.height(), area.x(), area.y(), screen.devicePixelRatio(),
+            describe(self.ptt), describe(self.text_box),
+        )
 
     def _talk_started(self) -> None:
         for kind in ("audio", "no_speech", "input"):
@@ -137,6 +153,9 @@ class MainWindow(QMainWindow, EngineEvents):
             return
         self.text_box.clear()
         self.engine.send_text(text)
+        self.chat.add_message("user", text)
+        self._typed_pending += 1  # the engine's UserMessageStored for it shows nothing new
+        self.chat.begin_reply()  # the reply's bubble is there at once
         self._set_state("thinking")
 
     def stop(self) -> None:
@@ -179,7 +198,7 @@ class MainWindow(QMainWindow, EngineEvents):
 
     def _banner_action(self, key: str) -> None:
         if key == "settings":
-            self.open_settings(page=self.banner.kind or None)  # e.g. "no_key": the key field, focused
+            self.open_settings(SETTINGS_PAGE_FOR.get(self.banner.kind))
         elif key == "retry":
             self.banner.clear()
 
@@ -190,10 +209,9 @@ class MainWindow(QMainWindow, EngineEvents):
 
         if self._settings is None:
             self._settings = SettingsDialog(self.app, self.engine, self.bridge, self)
-        self._settings.reload()
-        self._settings.show()
-        self._settings.raise_()
-        self._settings.activateWindow()
+        if not self._settings.isVisible():
+            self._settings.reload()  # (an open dialog keeps what the user is editing)
+        show_centred(self._settings, self)
         self._settings.show_page(page)
         return self._settings
 
@@ -205,9 +223,7 @@ class MainWindow(QMainWindow, EngineEvents):
             self._history = HistoryWindow(self.app, HistorySource.for_app(self.app), self.bridge)
         else:
             self._history.refresh()
-        self._history.show()
-        self._history.raise_()
-        self._history.activateWindow()
+        show_centred(self._history, self)
         if search:
             self._history.focus_search()
         return self._history
@@ -245,6 +261,11 @@ class MainWindow(QMainWindow, EngineEvents):
             self.agent_box.blockSignals(blocked)
 
     # ------------------------------------------------------------ shutdown
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # Qt naming
+        super().resizeEvent(event)
+        self.ptt.set_compact(self.height() < COMPACT_BELOW_PX)  # the conversation keeps its room
+        log.debug("resized to %dx%d: compact %s", self.width(), self.height(), self.ptt.property("compact"))
 
     def changeEvent(self, event: QEvent) -> None:  # Qt naming
         if event.type() == QEvent.Type.ActivationChange and not self.isActiveWindow():

@@ -6,7 +6,6 @@ Also the window geometry, kept in `<config dir>/window.ini`.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -21,8 +20,7 @@ UNCHANGED: Any = object()
 def save_settings(app: Any, changes: Mapping[str, Any], api_key: Any = UNCHANGED) -> Any:
     """Validate `changes` (raises ConfigError), store them, apply them; returns the new Settings.
 
-    `api_key`: a new key, None/"" to remove it, or UNCHANGED. The key store gets it; the app uses
-    it unless GROQ_API_KEY is set (which overrides the stored key, now and at the next start).
+    `api_key`: a new key, None/"" to remove it, or UNCHANGED.
     """
     plain = {k: v for k, v in changes.items() if not SPEC[k].secret}
     new = app.settings.with_values(**plain)
@@ -32,17 +30,10 @@ def save_settings(app: Any, changes: Mapping[str, Any], api_key: Any = UNCHANGED
     if api_key is not UNCHANGED:
         key = (api_key or "").strip() or None
         app.keystore.set(key)
-        if not key_from_environment():
-            new = replace(new, groq_api_key=key)
+        new = replace(new, groq_api_key=key)
     if new != app.settings:
         app.apply_settings(new)
     return new
-
-
-def key_from_environment(env: Mapping[str, str] | None = None) -> bool:
-    """GROQ_API_KEY is set: it is the key in use, over the key store (see App.create)."""
-    env = os.environ if env is None else env
-    return bool((env.get(SPEC["groq_api_key"].env) or "").strip())
 
 
 def _window_store(app: Any) -> QSettings:

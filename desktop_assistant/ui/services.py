@@ -1,7 +1,7 @@
 """Engine look-ups the Settings dialog needs, run off the GUI thread: the audio
-device lists (the sound server's descriptions), the speech model plan, where the
-key comes from, a key test against Groq, a microphone test (level meter) and a
-speaker test sound. Results come back on the GUI thread through the bridge.
+device lists (the sound server's descriptions), the speech model plan (and whether
+it can be had at all), a key test, a microphone test (level meter) and a speaker
+test sound. Results come back on the GUI thread through the bridge.
 
 Not a widget: imports the audio and speech modules lazily, on worker threads.
 """
@@ -17,7 +17,6 @@ from typing import Any
 
 from desktop_assistant.errors import UserFacingError
 from desktop_assistant.paths import resource_path
-from desktop_assistant.ui.preferences import key_from_environment
 
 log = logging.getLogger(__name__)
 
@@ -41,13 +40,6 @@ class ModelChoice:
     source: str  # where it would come from now (speech.models.SOURCES)
     reason: str | None  # why that is not the model asked for
     problem: str | None  # why it cannot be had now (not here, no download possible) and what to do
-
-
-@dataclass(frozen=True)
-class KeySource:
-    from_environment: bool  # GROQ_API_KEY is set: it wins over the stored key
-    location: str  # where a key saved here is kept ("the system keyring (…)", "a private file (…)")
-    stored: str | None  # the stored key, read only when the environment's is in use
 
 
 class SettingsServices:
@@ -100,27 +92,6 @@ class SettingsServices:
 
         self._run(work, done)
 
-    def key_source(self, done: Callable[[Any], None]) -> None:
-        """done(KeySource): where the key in use comes from (the keyring answers within ~3 s)."""
-
-        def work() -> Any:
-            store = self.app.keystore
-            from_env = key_from_environment()
-            return KeySource(from_env, store.location, store.get() if from_env else None)
-
-        self._run(work, done)
-
-    def test_key(self, key: str, done: Callable[[Any], None]) -> None:
-        """done(True | UserFacingError): one bounded request to Groq with `key` (no tokens used)."""
-
-        def work() -> Any:
-            from desktop_assistant.llm.client import check_key
-
-            check_key(key, self.app.settings.groq_base_url)
-            return True
-
-        self._run(work, done)
-
     def model_plans(self, names: tuple[str, ...], done: Callable[[Any], None]) -> None:
         """done({name: source} | UserFacingError) for every model name (offline, fast)."""
 
@@ -135,6 +106,27 @@ class SettingsServices:
                 except UserFacingError:
                     out[name] = "unavailable"
             return out
+
+        self._run(work, done)
+
+    def test_key(self, key: str | None, done: Callable[[Any], None]) -> None:
+        """Ask Groq for a one-token reply with `key` (not saved); done(model name | UserFacingError)."""
+        settings = self.app.settings
+
+        def work() -> Any:
+            from desktop_assistant.llm.client import ChatClient, ChatMessage, ChatOptions
+
+            client = ChatClient(key, settings.groq_base_url, read_timeout=10.0, retry_budget_s=3.0, max_attempts=2)
+            try:
+                stream = client.stream([ChatMessage("user", "Reply with OK.")],
+                                       ChatOptions(model=settings.llm_model, temperature=0.0, max_tokens=1))
+                try:
+                    next(iter(stream), None)
+                finally:
+                    stream.close()
+            finally:
+                client.close()
+            return settings.llm_model
 
         self._run(work, done)
 

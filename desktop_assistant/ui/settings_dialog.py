@@ -1,8 +1,7 @@
 """The Settings dialog. Apply/OK validate, persist (key → key store, the rest →
-settings file) and apply at once, and say so; problems show inline, not in another
-dialog. Device lists, where the key comes from, the key test, model status and the
-mic/speaker tests run off the GUI thread through `SettingsServices`. The pages'
-widgets are made by settings_pages.py.
+settings file) and apply at once; problems show inline, not in another dialog.
+Device lists, model status and the mic/speaker tests run off the GUI thread
+through `SettingsServices`. The pages' widgets are made by settings_pages.py.
 """
 
 from __future__ import annotations
@@ -10,14 +9,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, QUrl
-from PySide6.QtGui import QDesktopServices, QGuiApplication, QKeySequence
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from desktop_assistant.errors import UserFacingError
 from desktop_assistant.ui.combo_box import chosen, select
-from desktop_assistant.ui.preferences import UNCHANGED, key_from_environment, save_settings
-from desktop_assistant.ui.services import MODEL_CHOICES, KeySource, ModelChoice, SettingsServices
+from desktop_assistant.ui.preferences import UNCHANGED, save_settings
+from desktop_assistant.ui.services import MODEL_CHOICES, ModelChoice, SettingsServices
 from desktop_assistant.ui.settings_pages import audio_page, controls_page, groq_page, speech_page
 
 log = logging.getLogger(__name__)
@@ -30,23 +29,8 @@ _SOURCES = {
     "path": "folder",
     "download": "will download",
 }
-
-# Which page shows a page name, or the kind of problem the user came from (the banner's kind).
-PAGES = {"key": 0, "no_key": 0, "auth": 0, "assistant": 0, "speech": 1, "model": 1, "audio": 2, "no_output": 2,
-         "controls": 3}
-APPLIED_SHOWN_MS = 8000  # how long "Settings saved and applied." stays
-
-# A key test's outcome, by the kind of error (None: it worked) → what the dialog says.
-KEY_TEST_TEXT = {
-    None: "Key works.",
-    "auth": "Groq rejected this key — check it, or create a new one at console.groq.com/keys.",
-    "offline": "Cannot reach Groq — check the internet connection, then test again.",
-    "timeout": "Cannot reach Groq — it did not answer in time; test again in a moment.",
-    "no_key": "Enter a key first.",
-    "rate_limit": "Key works (Groq is busy right now: rate limit).",
-}
-KEY_TEST_LOG = {None: "works", "auth": "rejected", "offline": "unreachable", "timeout": "unreachable",
-                "no_key": "no key", "rate_limit": "works"}
+# A key test's outcome (an error's kind, or "works") → the word logged for it.
+KEY_TEST_LOG = {"auth": "rejected", "offline": "unreachable", "timeout": "unreachable", "rate_limit": "works (busy)"}
 
 
 class SettingsDialog(QDialog):
@@ -58,10 +42,10 @@ class SettingsDialog(QDialog):
         self.setObjectName("settingsDialog")
         self.setModal(False)
         self._key_dirty = False
-        self._key_test = 0  # the newest key test; older answers are ignored
         self.model_sources: dict[str, str] = {}
         layout = QVBoxLayout(self)
         self.tabs = QTabWidget(self)
+        self.tabs.setAccessibleName("Settings pages")
         self.tabs.addTab(groq_page(self), "&Assistant")
         self.tabs.addTab(speech_page(self), "&Speech")
         self.tabs.addTab(audio_page(self), "A&udio")
@@ -72,13 +56,11 @@ class SettingsDialog(QDialog):
         self.error.setWordWrap(True)  # coloured by app.qss (QLabel#settingsError)
         self.error.hide()
         layout.addWidget(self.error)
-        self.notice = QLabel(self)  # "Settings saved and applied."
-        self.notice.setObjectName("settingsNotice")
-        self.notice.hide()
-        layout.addWidget(self.notice)
-        self._notice_timer = QTimer(self)
-        self._notice_timer.setSingleShot(True)
-        self._notice_timer.timeout.connect(self.notice.hide)
+        self.saved = QLabel("Saved and applied.", self)  # Apply confirms; any edit hides it again
+        self.saved.setObjectName("settingsSaved")
+        self.saved.setAccessibleName("Settings saved and applied")
+        self.saved.hide()
+        layout.addWidget(self.saved)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok
             | QDialogButtonBox.StandardButton.Apply
@@ -95,15 +77,9 @@ class SettingsDialog(QDialog):
 
     def reload(self) -> None:
         s = self.app.settings
-        from_env = key_from_environment()
-        self.api_key.setText("" if from_env else s.groq_api_key or "")  # the environment's is not editable here
-        self.api_key.setPlaceholderText("gsk_…")
+        self.api_key.setText(s.groq_api_key or "")
         self._key_dirty = False
-        self.key_where.setText("From GROQ_API_KEY — overrides this field." if from_env else "")
-        self._key_test += 1
-        self.key_test_state.clear()
-        self.test_key.setEnabled(True)
-        self.services.key_source(self._key_source_found)
+        self.key_where.setText(self._key_source())
         select(self.llm_model, s.llm_model)
         self.temperature.setValue(s.llm_temperature)
         self.session_timeout.setValue(round(s.session_timeout / 60))
@@ -121,7 +97,9 @@ class SettingsDialog(QDialog):
         )
         select(self.ptt_mode, s.ptt_mode)
         self.error.hide()
-        self.notice.hide()
+        self.saved.hide()
+        self.key_state.hide()
+        self.data_path_row.hide()
         self.services.devices(self._devices_loaded)
         self.services.model_plans(MODEL_CHOICES, self._models_listed)
         self._model_changed(self.stt_model.currentText())
@@ -153,10 +131,8 @@ class SettingsDialog(QDialog):
             return False
         self._key_dirty = False
         self.error.hide()
-        self.notice.setText("Settings saved and applied.")
-        self.notice.show()
-        self._notice_timer.start(APPLIED_SHOWN_MS)
-        log.info("settings: applied")
+        self.key_where.setText(self._key_source())
+        self.saved.show()
         return True
 
     def accept(self) -> None:
@@ -172,74 +148,66 @@ class SettingsDialog(QDialog):
         self._stop_mic()
         super().closeEvent(event)
 
-    def show_page(self, page: str | None = None) -> None:
-        """Show `page` (a page name, or the kind of problem the user came from: "no_key" → the key).
-        With no page and no key yet, the key field: it is what the app needs first."""
-        if page is None and not self.app.settings.groq_api_key:
-            page = "key"
-        if page not in PAGES:
-            return
-        self.tabs.setCurrentIndex(PAGES[page])
-        if PAGES[page] == 0:
-            self.api_key.setFocus(Qt.FocusReason.OtherFocusReason)
-            self.api_key.selectAll()
-            log.info("settings: showing the key field")
+    def _key_source(self) -> str:
+        override = self.app.key_override
+        if override and self.app.settings.groq_api_key:
+            return f"The key in use comes from {override}; it overrides this field."
+        return f"Stored in {self.app.keystore.location}; never written to logs."
 
     def _key_edited(self, _text: str) -> None:
         self._key_dirty = True
-        self._key_test += 1  # an answer about the old text no longer applies
-        self.key_test_state.clear()
-        self.test_key.setEnabled(True)
+        self.saved.hide()
+        self.key_state.hide()
 
-    def _key_source_found(self, source: Any) -> None:
-        if not isinstance(source, KeySource):  # the key store could not be asked: say nothing wrong
+    def test_key(self) -> None:
+        """Try the key in the field (or the one in use) with one tiny request, off the GUI thread."""
+        key = self.api_key.text().strip() or self.app.settings.groq_api_key
+        if not key:
+            self._key_tested(UserFacingError("Enter a key first"))
             return
-        if source.from_environment:
-            self.key_where.setText(
-                "From GROQ_API_KEY — overrides this field. A key saved here is kept in "
-                f"{source.location} and used when GROQ_API_KEY is not set."
-            )
-            if not self._key_dirty and source.stored:
-                self.api_key.setText(source.stored)
-            if not source.stored:
-                self.api_key.setPlaceholderText("none stored (GROQ_API_KEY is used)")
-        elif self.app.settings.groq_api_key:
-            self.key_where.setText(f"Stored in {source.location}; never written to logs.")
+        self.test_key_button.setEnabled(False)
+        self.key_state.setText("Testing the key…")
+        self.key_state.show()
+        self.services.test_key(key, self._key_tested)
+
+    def _key_tested(self, result: Any) -> None:
+        self.test_key_button.setEnabled(True)
+        outcome = result.kind if isinstance(result, UserFacingError) else "works"
+        log.info("settings: key test: %s", KEY_TEST_LOG.get(outcome, outcome))  # the outcome, never the key
+        if isinstance(result, UserFacingError) and result.kind == "rate_limit":
+            self.key_state.setText("✓ Groq accepted the key (it is busy right now: rate limit).")
+        elif isinstance(result, UserFacingError):
+            self.key_state.setText(f"✗ {result}")
         else:
-            self.key_where.setText(f"Not set yet. A key saved here is kept in {source.location}.")
+            self.key_state.setText(f"✓ The key works: {result} answered.")
+        self.key_state.show()
 
-    def _test_key(self) -> None:
-        """Ask Groq about the key in the field (or, when it is empty, the key in use)."""
-        key = self.api_key.text().strip() or (self.app.settings.groq_api_key or "")
-        self._key_test += 1
-        test = self._key_test
-        self.test_key.setEnabled(False)
-        self.key_test_state.setText("Testing…")
-        self.services.test_key(key, lambda result: self._key_tested(test, result))
+    def show_page(self, page: str | None) -> None:
+        """Open on `page`: "key" (from the key banner: the key field focused), "speech" or "audio"."""
+        from PySide6.QtCore import Qt
 
-    def _key_tested(self, test: int, result: Any) -> None:
-        if test != self._key_test:
-            return
-        self.test_key.setEnabled(True)
-        kind = getattr(result, "kind", "error") if isinstance(result, UserFacingError) else None
-        text = KEY_TEST_TEXT.get(kind) or f"Could not check the key: {result}"
-        self.key_test_state.setText(text)
-        log.info("settings: key test: %s", KEY_TEST_LOG.get(kind, kind))
+        if page == "key":
+            self.tabs.setCurrentIndex(0)
+            self.api_key.setFocus(Qt.FocusReason.OtherFocusReason)
+            self.api_key.selectAll()
+        elif page == "speech":
+            self.tabs.setCurrentIndex(1)
+        elif page == "audio":
+            self.tabs.setCurrentIndex(2)
 
-    def open_data_folder(self) -> None:
-        folder = str(self.app.paths.data_dir)
-        if QDesktopServices.openUrl(QUrl.fromLocalFile(folder)):
-            return
-        log.info("settings: no file manager opened %s; showing its path", folder)
-        self.data_path.setText(folder)
-        for widget in (self.data_hint, self.data_path, self.copy_path):
-            widget.show()
-        self.data_path.setFocus(Qt.FocusReason.OtherFocusReason)
-        self.data_path.selectAll()
+    def open_data_folder(self) -> bool:
+        """Open the data folder in the file manager; where none opens it, show the path to copy."""
+        path = str(self.app.paths.data_dir)
+        opened = QDesktopServices.openUrl(QUrl.fromLocalFile(path))
+        if not opened:
+            self.data_path.setText(path)
+            self.data_path_row.show()
+        return opened
 
     def copy_data_path(self) -> None:
+        from PySide6.QtGui import QGuiApplication
+
         QGuiApplication.clipboard().setText(self.data_path.text())
-        self.data_hint.setText("Copied to the clipboard. The data folder is:")
 
     # ------------------------------------------------------------ worker results (GUI thread)
 

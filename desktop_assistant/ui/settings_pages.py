@@ -1,5 +1,5 @@
-"""The Settings dialog's pages: Assistant (Groq key: where it comes from, a test, where
-to get one; LLM model, temperature, session timeout, data folder), Speech (model, compute type, voice, speed), Audio
+"""The Settings dialog's pages: Assistant (Groq key, LLM model, temperature,
+session timeout, data folder), Speech (model, compute type, voice, speed), Audio
 (devices, microphone and speaker tests, cues, mute) and Controls (push-to-talk key
 and mode). Each function makes a page's widgets as attributes of the dialog and
 connects them to its slots; the dialog's behaviour stays in settings_dialog.py.
@@ -27,7 +27,7 @@ from desktop_assistant.ui.combo_box import combo
 from desktop_assistant.ui.level_meter import LevelMeter
 from desktop_assistant.ui.services import MODEL_CHOICES
 
-KEYS_URL = "https://console.groq.com/keys"
+GROQ_KEYS_URL = "https://console.groq.com/keys"
 LLM_MODELS = ("llama-3.1-8b-instant", "llama-3.3-70b-versatile", "openai/gpt-oss-20b", "openai/gpt-oss-120b")
 
 
@@ -46,9 +46,14 @@ def groq_page(dialog: Any) -> QWidget:
             QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password
         )
     )
+    dialog.test_key_button = QPushButton("Test key", page)
+    dialog.test_key_button.setAccessibleName("Test key")
+    dialog.test_key_button.setToolTip("Ask Groq for a one-word reply with this key (it is not saved)")
+    dialog.test_key_button.clicked.connect(dialog.test_key)
     row = QHBoxLayout()
     row.addWidget(dialog.api_key, 1)
     row.addWidget(dialog.show_key)
+    row.addWidget(dialog.test_key_button)
     key_label = QLabel("Groq &API key:", page)
     key_label.setBuddy(dialog.api_key)
     form.addRow(key_label, row)
@@ -56,24 +61,15 @@ def groq_page(dialog: Any) -> QWidget:
     dialog.key_where.setObjectName("keySource")
     dialog.key_where.setWordWrap(True)
     form.addRow("", dialog.key_where)
-    dialog.test_key = QPushButton("Test &key", page)
-    dialog.test_key.setAccessibleName("Test key")
-    dialog.test_key.setToolTip("Ask Groq whether it accepts this key (no tokens are used)")
-    dialog.test_key.clicked.connect(dialog._test_key)
-    dialog.key_test_state = QLabel(page)
-    dialog.key_test_state.setObjectName("keyTestState")
-    dialog.key_test_state.setWordWrap(True)
-    row = QHBoxLayout()
-    row.addWidget(dialog.test_key)
-    row.addWidget(dialog.key_test_state, 1)
-    form.addRow("", row)
-    get_key = QLabel(
-        f'No key yet? Create one for free at <a href="{KEYS_URL}">console.groq.com/keys</a>.', page
-    )
-    get_key.setObjectName("getKey")
+    dialog.key_state = QLabel(page)
+    dialog.key_state.setObjectName("keyTest")
+    dialog.key_state.setAccessibleName("Key test result")
+    dialog.key_state.setWordWrap(True)
+    dialog.key_state.hide()
+    form.addRow("", dialog.key_state)
+    get_key = QLabel(f'No key? Get a free one at <a href="{GROQ_KEYS_URL}">console.groq.com/keys</a>.', page)
     get_key.setOpenExternalLinks(True)
-    get_key.setWordWrap(True)
-    dialog.get_key = get_key
+    get_key.setAccessibleName("No key? Get a free one at console.groq.com/keys.")
     form.addRow("", get_key)
     dialog.llm_model = combo(page, "LLM model", LLM_MODELS, editable=True)
     form.addRow("&LLM model:", dialog.llm_model)
@@ -85,28 +81,26 @@ def groq_page(dialog: Any) -> QWidget:
     dialog.session_timeout = QSpinBox(page)
     dialog.session_timeout.setRange(0, 30 * 24 * 60)
     dialog.session_timeout.setSuffix(" min")
-    dialog.session_timeout.setAccessibleName("Session timeout in minutes")
+    dialog.session_timeout.setAccessibleName("New conversation after (minutes)")
     form.addRow("New conversation after:", dialog.session_timeout)
     data = QPushButton("Open data folder", page)
     data.setAccessibleName("Open data folder")
     data.clicked.connect(dialog.open_data_folder)
     form.addRow("", data)
-    # Shown when no file manager opens the folder: its path, to copy.
-    dialog.data_hint = QLabel("No file manager could open it. The data folder is:", page)
-    dialog.data_hint.setWordWrap(True)
+    # Shown when no file manager opens the folder: the path, to copy.
     dialog.data_path = QLineEdit(page)
     dialog.data_path.setReadOnly(True)
     dialog.data_path.setAccessibleName("Data folder path")
     dialog.copy_path = QPushButton("Copy", page)
     dialog.copy_path.setAccessibleName("Copy data folder path")
     dialog.copy_path.clicked.connect(dialog.copy_data_path)
-    path_row = QHBoxLayout()
+    dialog.data_path_row = QWidget(page)
+    path_row = QHBoxLayout(dialog.data_path_row)
+    path_row.setContentsMargins(0, 0, 0, 0)
     path_row.addWidget(dialog.data_path, 1)
     path_row.addWidget(dialog.copy_path)
-    form.addRow("", dialog.data_hint)
-    form.addRow("", path_row)
-    for widget in (dialog.data_hint, dialog.data_path, dialog.copy_path):
-        widget.hide()
+    dialog.data_path_row.hide()
+    form.addRow("", dialog.data_path_row)
     return page
 
 
@@ -116,8 +110,7 @@ def speech_page(dialog: Any) -> QWidget:
     dialog.stt_model = combo(page, "Speech model", MODEL_CHOICES, editable=True)
     dialog.stt_model.currentTextChanged.connect(dialog._model_changed)
     form.addRow("Speech &model:", dialog.stt_model)
-    dialog.model_state = QLabel(page)
-    dialog.model_state.setAccessibleName("Speech model status")
+    dialog.model_state = QLabel(page)  # (accessible name: its text; labelled by "Status:")
     dialog.model_state.setWordWrap(True)
     form.addRow("Status:", dialog.model_state)
     note = QLabel(
@@ -130,8 +123,7 @@ def speech_page(dialog: Any) -> QWidget:
     form.addRow("", note)
     dialog.compute_type = combo(page, "Compute type", COMPUTE_TYPES)
     form.addRow("&Compute type:", dialog.compute_type)
-    dialog.language = QLabel(page)
-    dialog.language.setAccessibleName("Language")
+    dialog.language = QLabel(page)  # (accessible name: its text; labelled by "Language:")
     form.addRow("Language:", dialog.language)
     dialog.tts_engine = combo(
         page,
@@ -153,7 +145,7 @@ def speech_page(dialog: Any) -> QWidget:
 def audio_page(dialog: Any) -> QWidget:
     page = QWidget(dialog)
     form = QFormLayout(page)
-    dialog.input_device = combo(page, "Input device", [("System default", None)])
+    dialog.input_device = combo(page, "Microphone", [("System default", None)])
     form.addRow("&Microphone:", dialog.input_device)
     dialog.mic_meter = LevelMeter(page)
     dialog.mic_button = QPushButton("Test microphone", page)
@@ -164,7 +156,7 @@ def audio_page(dialog: Any) -> QWidget:
     row.addWidget(dialog.mic_button)
     row.addWidget(dialog.mic_meter, 1)
     form.addRow("", row)
-    dialog.output_device = combo(page, "Output device", [("System default", None)])
+    dialog.output_device = combo(page, "Speaker", [("System default", None)])
     form.addRow("&Speaker:", dialog.output_device)
     dialog.speaker_button = QPushButton("Test speaker", page)
     dialog.speaker_button.setAccessibleName("Test speaker")
@@ -186,6 +178,8 @@ def controls_page(dialog: Any) -> QWidget:
     dialog.ptt_key = QKeySequenceEdit(page)
     dialog.ptt_key.setMaximumSequenceLength(1)
     dialog.ptt_key.setAccessibleName("Push-to-talk key")
+    for field in dialog.ptt_key.findChildren(QLineEdit):  # it has the focus, and would have no name
+        field.setAccessibleName("Push-to-talk key")
     form.addRow("Push-to-talk &key:", dialog.ptt_key)
     dialog.ptt_mode = combo(
         page,

@@ -3,11 +3,13 @@ Cancel), the input device, and whether Groq is reachable."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QToolButton, QWidget
 
+log = logging.getLogger(__name__)
 
 def describe_model(status: Any) -> str:
     """ModelStatus → 'tiny.en, embedded' / 'base, downloading 42 %' / 'small, loading…'."""
@@ -45,8 +47,10 @@ class StatusBar(QStatusBar):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        # The labels' accessible names are their text ("Speech: tiny.en, embedded"), so a screen
+        # reader reads the values; the tooltips (their accessible descriptions) say what they are.
         self.model = QLabel("Speech model: starting…", self)
-        self.model.setAccessibleName("Speech model")
+        self.model.setToolTip("Speech recognition model")
         self.progress = QProgressBar(self)
         self.progress.setRange(0, 100)
         self.progress.setMaximumWidth(140)
@@ -57,9 +61,9 @@ class StatusBar(QStatusBar):
         self.cancel.setAccessibleName("Cancel model download")
         self.cancel.clicked.connect(self.cancel_download)
         self.device = QLabel(self)
-        self.device.setAccessibleName("Input device")
+        self.device.setToolTip("Microphone used for push-to-talk")
         self.network = QLabel(self)
-        self.network.setAccessibleName("Connection")
+        self.network.setToolTip("Groq, the language model that writes the replies")
         self.addWidget(self.model)
         self.addWidget(self.progress)
         self.addWidget(self.cancel)
@@ -86,4 +90,7 @@ class StatusBar(QStatusBar):
 
     def show_network(self, state: str) -> None:
         """What the last contact with Groq showed (a failure's kind, 'online', or 'unknown': not yet tried)."""
-        self.network.setText(NETWORK_TEXT.get(state, NETWORK_TEXT["unknown"]))
+        text = NETWORK_TEXT.get(state, NETWORK_TEXT["unknown"])
+        if text != self.network.text():
+            log.info("connection: %s", text)
+        self.network.setText(text)

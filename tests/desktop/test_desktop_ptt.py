@@ -4,6 +4,7 @@ quick tap, typing with no text field focused — on a loaded CPU, with the null-
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -89,6 +90,37 @@ def test_talking_during_a_spoken_reply_stops_it_and_sends_the_question(
 
 
 @pytest.mark.audio
+def test_clicking_the_talk_button_during_a_reply_is_one_gesture_even_when_the_pointer_wanders(
+    desktop: Any, launch_app: Any, groq_server: Any, cpu_hog: None
+) -> None:
+    story = " ".join(f"This is sentence number {n} of a long story." for n in range(1, 30))
+    groq_server.queue.append(GroqBehaviour(reply=story, tokens_per_s=40))
+    groq_server.default = SHORT_REPLY
+    app = launch_app()
+    found = re.search(r"talk button (\d+)x(\d+)\+(-?\d+)\+(-?\d+)", app.log_text())
+    assert found, app.tail()
+    w, h, x, y = map(int, found.groups())
+    app.focus()
+    app.type("tell me a story")
+    app.key("Return")
+    app.wait_log(r"state: speaking", timeout=30)
+    player = play_into_sink(FIXTURES / "weather.wav", delay_s=0.2)
+    desktop.xdotool("mousemove", str(x + w // 2), str(y + h // 2), "mousedown", "1")
+    time.sleep(1.5)
+    desktop.xdotool("mousemove", str(x + w + 80), str(y + h // 2))  # off the button while held…
+    time.sleep(0.5)
+    desktop.xdotool("mousemove", str(x + w // 2), str(y + h // 2))  # …and back
+    time.sleep(1.6)
+    desktop.xdotool("mouseup", "1")
+    player.wait(10)
+    rows = app.wait_messages(4, timeout=60)
+    assert [(r[0], r[2]) for r in rows] == [("user", "complete"), ("assistant", "interrupted"),
+                                          ("user", "complete"), ("assistant", "complete")], rows
+    assert heard_weather(rows[2][1].lower()), rows[2]
+    assert app.count_log(RECORDING) == 1 and app.count_log("state: listening") == 1, app.tail()
+
+
+@pytest.mark.audio
 def test_talking_while_the_model_loads_sends_on_release(desktop: Any, launch_app: Any, groq_server: Any,
                                                         cpu_hog: None) -> None:
     groq_server.default = SHORT_REPLY
@@ -117,8 +149,8 @@ def test_esc_while_listening_turns_the_microphone_and_the_indicator_off(
     try:
         app.wait_log(r"state: listening", timeout=10)
         app.key("Escape")
-        app.wait_log(r"recording cancelled \(stopped", timeout=5)
-        app.wait_state("ready", timeout=5)
+        app.wait_state("ready", timeout=5)  # what the screen says, while the key is still down
+        assert app.count_log(r"recording cancelled \(stopped") == 1
     finally:
         app.key_up("space")
     time.sleep(1.0)  # the release after Esc sends nothing
@@ -134,8 +166,10 @@ def test_a_quick_tap_is_ignored_quietly(desktop: Any, launch_app: Any, cpu_hog: 
     for _ in range(3):
         hold(app, 0.12, clip=None)
         time.sleep(0.4)
-    app.wait_log(r"recording cancelled \(tap", count=3, timeout=10)
+    app.wait_state("ready", timeout=10)
+    time.sleep(1.0)  # a problem would be reported within this time (the clip is transcribed at once)
     assert app.count_log("banner:") == 0 and app.count_log("state: error") == 0, app.tail()
+    assert app.count_log(r"recording cancelled \(tap") == 3
     assert app.messages() == []
 
 

@@ -39,6 +39,10 @@ def test_offline_model_choice_is_explained_and_the_model_in_use_stays(qtbot: Any
     assert w.state == "ready"  # typing and talking still work
     assert w.status.model.text() == "Speech: tiny.en, embedded"
 
+    dialog.tabs.setCurrentIndex(0)
+    dialog.close()
+    qtbot.mouseClick(w.banner._action, Qt.MouseButton.LeftButton)  # Open Settings: on the model's page
+    assert dialog.isVisible() and dialog.tabs.currentIndex() == 1
     dialog.close()
     # A model that serves as asked (what a later switch or download reports) ends the problem.
     w.bridge.post_model_status(ModelStatus("tiny.en", "embedded", "ready", None, "tiny.en ready"))

@@ -1,10 +1,9 @@
 """A loopback HTTP server speaking Groq's OpenAI-compatible streaming chat API.
 
 `GroqServer` serves `POST /openai/v1/chat/completions` with SSE chunks and `[DONE]`,
-and `GET /openai/v1/models` (what a key check asks for), like api.groq.com. What it does
-is set by a `GroqBehaviour`: reply text, time to first token, token rate, an error status
-(with `retry-after`), a stream cut midway, an empty reply. `queue` holds one-shot
-behaviours used before `default` (a models request takes one too).
+like api.groq.com. What it does is set by a `GroqBehaviour`: reply text, time to
+first token, token rate, an error status (with `retry-after`), a stream cut midway,
+an empty reply. `queue` holds one-shot behaviours used before `default`.
 Point the real `groq` client at `server.base_url`.
 """
 
@@ -22,8 +21,6 @@ from typing import Any
 from .loopback import LoopbackServer, OwnedServer
 
 CHAT_PATH = "/openai/v1/chat/completions"
-MODELS_PATH = "/openai/v1/models"
-MODELS = ("llama-3.1-8b-instant", "llama-3.3-70b-versatile")
 DEFAULT_REPLY = ("Paris is the capital of France. It sits on the river Seine. "
                  "About two million people live in the city itself.")
 
@@ -60,26 +57,6 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # stdlib signature
         pass
 
-    def do_GET(self) -> None:  # stdlib naming
-        owner = self.server.owner
-        owner.received.append(ReceivedRequest(self.path, {k.lower(): v for k, v in self.headers.items()}, {}))
-        behaviour = owner.next_behaviour()
-        if self.path != MODELS_PATH:
-            self._json(404, {"error": {"message": f"Unknown path {self.path}", "type": "invalid_request_error"}})
-        elif behaviour.status != 200:
-            self._error(behaviour)
-        else:
-            rows = [{"id": m, "object": "model", "created": 0, "owned_by": "loopback", "active": True}
-                    for m in MODELS]
-            self._json(200, {"object": "list", "data": rows})
-
-    def _error(self, behaviour: GroqBehaviour) -> None:
-        headers = {}
-        if behaviour.retry_after is not None:
-            headers["retry-after"] = f"{behaviour.retry_after:g}"
-        kind = {429: "rate_limit_exceeded", 401: "invalid_api_key"}.get(behaviour.status, "api_error")
-        self._json(behaviour.status, {"error": {"message": behaviour.error_message, "type": kind}}, headers)
-
     def do_POST(self) -> None:  # stdlib naming
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
@@ -94,7 +71,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(404, {"error": {"message": f"Unknown path {self.path}", "type": "invalid_request_error"}})
             return
         if behaviour.status != 200:
-            self._error(behaviour)
+            headers = {}
+            if behaviour.retry_after is not None:
+                headers["retry-after"] = f"{behaviour.retry_after:g}"
+            kind = "rate_limit_exceeded" if behaviour.status == 429 else "api_error"
+            self._json(behaviour.status, {"error": {"message": behaviour.error_message, "type": kind}}, headers)
             return
         self._stream(body, behaviour)
 
