@@ -13,6 +13,8 @@ TEST_PKGS=(pulseaudio pulseaudio-utils libasound2-plugins espeak-ng xvfb)
 # The light/dark contrast tests: GTK's Adwaita and Adwaita:dark for Qt's gtk3 platform theme, DejaVu
 # Sans for the glyph check, AT-SPI (read by the system python) to find the texts on the real desktop.
 TEST_PKGS+=(libgtk-3-0 gnome-themes-extra fonts-dejavu-core at-spi2-core python3-pyatspi)
+# The terminal tests of `talk`: a real terminal (a tmux pane) to type into and read the screen of.
+TEST_PKGS+=(tmux)
 
 want=("${APP_PKGS[@]}")
 # Debian's own python3 needs python3-venv to create the .venv (pyenv/other builds have ensurepip).
