@@ -67,8 +67,10 @@ class MainWindow(QMainWindow, EngineEvents):
         self.setWindowTitle(APP_TITLE)
         self.setObjectName("mainWindow")
         self.resize(760, 640)
+        self._chat_agent: str | None = None  # the agent of the conversation shown (known once agents load)
         self._build()
         self._connect_bridge()
+        bridge.conversation_changed.connect(self._announce_agent)  # after the chat is cleared for it
         app.on_settings_changed(self._settings_applied)
         geometry = load_geometry(app, "main")
         if geometry is not None:
@@ -148,21 +150,51 @@ class MainWindow(QMainWindow, EngineEvents):
         self._user_shown.clear()
 
     def show_agents(self, agents: Any) -> None:
-        """Fill the agent picker (the agents are parsed after the window shows) and enable it."""
+        """Fill the agent picker (the agents are parsed after the window shows) and enable it;
+        each agent's one-line description is its item's tooltip and, for the chosen one, the picker's."""
+        from PySide6.QtCore import Qt
+
         box = self.agent_box
         blocked = box.blockSignals(True)
         box.clear()
         for agent in agents.agents.values():
             box.addItem(agent.name, agent.id)
-        box.setCurrentIndex(max(0, box.findData(agents.get(self.app.settings.agent).id)))
+            box.setItemData(box.count() - 1, agent.description, Qt.ItemDataRole.ToolTipRole)
+        self._chat_agent = agents.get(self.app.settings.agent).id
+        box.setCurrentIndex(max(0, box.findData(self._chat_agent)))
         box.blockSignals(blocked)
         box.setEnabled(box.count() > 0)
+        self._describe_agent()
+
+    def _describe_agent(self) -> None:
+        from PySide6.QtCore import Qt
+
+        box = self.agent_box
+        description = box.itemData(box.currentIndex(), Qt.ItemDataRole.ToolTipRole) or ""
+        box.setToolTip(description)
+        box.setAccessibleDescription(description)
 
     def _agent_chosen(self, index: int) -> None:
         agent_id = self.agent_box.itemData(index)
+        self._describe_agent()
         if agent_id and agent_id != self.app.settings.agent:
             self.engine.set_agent(agent_id)
             self._persist(agent=agent_id)
+
+    def _announce_agent(self, event: Any) -> None:
+        """A new conversation with another agent: say so in the chat (connected after main_events'
+        handler, which clears the chat for it)."""
+        from PySide6.QtCore import Qt
+
+        if event.conversation_id is not None or event.agent == self._chat_agent:
+            return
+        self._chat_agent = event.agent
+        index = self.agent_box.findData(event.agent)
+        if index < 0:
+            return
+        description = self.agent_box.itemData(index, Qt.ItemDataRole.ToolTipRole)
+        self.chat.add_notice(f"New conversation with {self.agent_box.itemText(index)}"
+                             + (f" — {description}" if description else ""))
 
     def _mute_toggled(self, muted: bool) -> None:
         self.engine.set_muted(muted)
@@ -242,6 +274,7 @@ class MainWindow(QMainWindow, EngineEvents):
             blocked = self.agent_box.blockSignals(True)
             self.agent_box.setCurrentIndex(index)
             self.agent_box.blockSignals(blocked)
+            self._describe_agent()
 
     # ------------------------------------------------------------ shutdown
 
