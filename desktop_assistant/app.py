@@ -43,6 +43,7 @@ class App:
     _agents_lock: threading.Lock = field(default_factory=threading.Lock)
     _pending_key: KeyStore | None = None  # the store to read the key from in load_stored_key()
     _settings_lock: threading.Lock = field(default_factory=threading.Lock)
+    key_override: str | None = None  # where a key that overrides the stored one comes from, in words
 
     @classmethod
     def create(cls, flags: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None,
@@ -64,7 +65,10 @@ class App:
         redactor = setup_logging(paths.log_file, debug=settings.debug, console=console_log)
         redactor.add_secret(settings.groq_api_key)
         log.info("Desktop Assistant %s starting; data in %s", __version__, paths.data_dir)
-        return cls(settings, paths, redactor, _pending_key=pending)
+        key_env = SPEC["groq_api_key"].env
+        override = (f"the {key_env} environment variable" if env.get(key_env, "").strip()
+                    else "the command line" if (flags or {}).get("groq_api_key") else None)
+        return cls(settings, paths, redactor, _pending_key=pending, key_override=override)
 
     def load_stored_key(self) -> None:
         """Read the key that `create(read_stored_key=False)` left out. Blocking (up to the key

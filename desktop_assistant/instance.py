@@ -3,7 +3,8 @@
 A second `desktop-assistant` window on the same data would record from the same microphone
 and, on opening the database, mark the first one's arriving reply as interrupted. The lock
 is an advisory `flock`, so it is released by the kernel when the process ends, even after a
-crash: a stale lock file never blocks a start.
+crash: a stale lock file never blocks a start. A second start asks the holder to bring its
+window forward (ui/instance_channel.py) and exits.
 """
 
 from __future__ import annotations
@@ -37,6 +38,14 @@ class InstanceLock:
         os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
         return True
+
+    def holder_pid(self) -> int | None:
+        """The pid the holder wrote into the lock file, if it can be read."""
+        try:
+            first = self.path.read_text(encoding="ascii").split("\n", 1)[0].strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        return int(first) if first.isdigit() else None
 
     def release(self) -> None:
         if self._fd is not None:

@@ -13,6 +13,9 @@ TEST_PKGS=(pulseaudio pulseaudio-utils libasound2-plugins espeak-ng xvfb)
 # The light/dark contrast tests: GTK's Adwaita and Adwaita:dark for Qt's gtk3 platform theme, DejaVu
 # Sans for the glyph check, AT-SPI (read by the system python) to find the texts on the real desktop.
 TEST_PKGS+=(libgtk-3-0 gnome-themes-extra fonts-dejavu-core at-spi2-core python3-pyatspi)
+# The real-desktop suite (tests/desktop): a window manager, input through the X server, key repeat
+# settings (xset), the WM check (xprop), a session bus, screenshots.
+TEST_PKGS+=(openbox xdotool x11-xserver-utils x11-utils dbus dbus-x11 imagemagick)
 # The terminal tests of `talk`: a real terminal (a tmux pane) to type into and read the screen of.
 TEST_PKGS+=(tmux)
 

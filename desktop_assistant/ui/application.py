@@ -86,34 +86,58 @@ def build_main_window(app: Any, build: Any = None) -> Any:
     return window
 
 
-ALREADY_RUNNING_CLOSE_MS = 6000
+def _show_running_window(app: Any, lock: Any) -> int:
+    """A second start: the running window comes forward (also out of the tray); this one exits."""
+    from desktop_assistant.errors import UserFacingError
+    from desktop_assistant.ui.instance_channel import ChannelError, channel_name, send_command
+
+    try:
+        answer = send_command(channel_name(app.paths.data_dir), "show")
+    except ChannelError as exc:
+        log.info("the running window does not answer: %s", exc)  # (told below, in one line)
+        answer = ""
+    if answer == "ok":
+        log.info("Desktop Assistant is already running: its window was brought forward")
+        return 0
+    pid = lock.holder_pid()
+    raise UserFacingError(
+        f"Desktop Assistant is already running{f' (pid {pid})' if pid else ''} but its window does not answer",
+        f"close it{f' or end it with `kill {pid}`' if pid else ''}, then start it again",
+        kind="not_answering",
+    )
 
 
-def _tell_already_running(qapp: QApplication) -> int:
-    """A second start: say so briefly (no second window, no second microphone user)."""
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QMessageBox
+def _open_channel(app: Any, window: Any) -> None:
+    """Listen for commands from other processes of this user (a second start sends `show`)."""
+    from desktop_assistant.ui.instance_channel import InstanceChannel, channel_name
+    from desktop_assistant.ui.placement import bring_forward
 
-    log.warning("Desktop Assistant is already running for this user; not starting a second window")
-    box = QMessageBox(QMessageBox.Icon.Information, APP_TITLE,
-                      "Desktop Assistant is already running.\nUse its window or its tray icon.")
-    box.finished.connect(qapp.quit)
-    QTimer.singleShot(ALREADY_RUNNING_CLOSE_MS, qapp.quit)
-    box.show()
-    qapp.exec()
-    return 0
+    try:
+        import PySide6.QtNetwork  # noqa: F401 - (a build without it: one window still, no bringing forward)
+    except ImportError as exc:
+        log.warning("no command channel (%s): a second start cannot bring this window forward", exc)
+        return
+
+    def show(_words: list[str]) -> None:
+        log.info("a second start asked for the window")
+        bring_forward(window)
+
+    window.channel = channel = InstanceChannel(channel_name(app.paths.data_dir), {"show": show}, window)
+    if channel.listen():
+        window.closed.connect(channel.close)
 
 
 def run(app: Any) -> int:
     from desktop_assistant.instance import InstanceLock
     from desktop_assistant.ui.signals import SignalCloser
 
-    qapp = qt_application()
     lock = InstanceLock(app.paths.data_dir / "window.lock")
     if not lock.acquire():
-        return _tell_already_running(qapp)
+        return _show_running_window(app, lock)
+    qapp = qt_application()
     app.part("instance-lock", lambda: lock, InstanceLock.release)
     window = build_main_window(app)
+    window.first_frame_shown.connect(lambda: _open_channel(app, window))
     closer = SignalCloser(window.close)
     window.show()
     log.info("main window shown")

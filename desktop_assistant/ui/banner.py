@@ -11,6 +11,11 @@ from collections.abc import Callable
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
+from desktop_assistant.ui.accessibility import announce
+
+# The banner's accessible name by severity (the message is its text; the text box is "Message").
+TITLES = {"error": "Problem", "warning": "Warning", "info": "Notice"}
+
 
 class Banner(QFrame):
     action_triggered = Signal(str)  # the action's key, e.g. "settings"
@@ -18,19 +23,19 @@ class Banner(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("banner")
-        self.setAccessibleName("Message")
+        self.setAccessibleName(TITLES["info"])
         self.setFrameShape(QFrame.Shape.StyledPanel)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 4, 4)
         self._text = QLabel(self)
         self._text.setObjectName("bannerText")
         self._text.setWordWrap(True)
-        self._action = QPushButton(self)
-        self._action.setAccessibleName("Fix")
+        self._action = QPushButton(self)  # its accessible name is its text ("Open Settings")
         self._close = QToolButton(self)
         self._close.setObjectName("bannerClose")
         self._close.setText("✕")
-        self._close.setAccessibleName("Dismiss message")
+        self._close.setAccessibleName("Dismiss")
+        self._close.setToolTip("Hide this message")
         self._close.setAutoRaise(True)
         layout.addWidget(self._text, 1)
         layout.addWidget(self._action)
@@ -75,8 +80,11 @@ class Banner(QFrame):
             widget.setProperty("severity", severity)
             widget.style().unpolish(widget)
             widget.style().polish(widget)
+        self.setAccessibleName(TITLES.get(severity, TITLES["error"]))
         self.setAccessibleDescription(message)
+        self._action.setAccessibleDescription(message)  # what the button fixes, read after its name
         self.show()
+        announce(self._text, message, assertive=severity != "info")
 
     def clear(self, kind: str | None = None) -> None:
         """Hide the banner (only if it shows `kind`, when given)."""

@@ -3,13 +3,20 @@ and under each reply its latency ("0.9 s", the stage breakdown on hover).
 
 Text is plain (never interpreted as HTML), selectable with mouse and keyboard,
 and copyable. Interrupted and failed replies are marked.
+
+For the keyboard and screen readers the conversation is one Tab stop: focus entering
+it lands on the last message (or the one last visited), Up/Down (Home/End) move from
+message to message, and Tab/Shift+Tab leave it. Each message's accessible name is
+its text ("You said: …", "Assistant said: …"), its status and latency its description,
+so a screen reader reads each message as focus reaches it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, QObject, Signal
+from PySide6.QtGui import QFocusEvent, QKeyEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
 # Set on the ChatView. The scroll policy and the placeholder's alignment are set here (Qt applies
@@ -19,6 +26,7 @@ STYLE = """
 QScrollArea#chatView { qproperty-horizontalScrollBarPolicy: ScrollBarAlwaysOff; }
 QLabel#chatPlaceholder { qproperty-alignment: AlignCenter; }
 """  # the bubbles' colours are the application style sheet's (resources/styles/app.qss, ui/theme.py)
+SPEAKERS = {"user": "You", "assistant": "Assistant"}
 STAGES = (
     ("stt_ms", "Speech to text"),
     ("llm_first_token_ms", "First word from the model"),
@@ -63,29 +71,34 @@ class MessageBubble(QFrame):
         layout.setContentsMargins(10, 6, 10, 6)
         layout.setSpacing(2)
         self.body = QLabel(self)
+        self.body.setObjectName("messageText")
         self.body.setTextFormat(Qt.TextFormat.PlainText)
         self.body.setWordWrap(True)
         self.body.setTextInteractionFlags(
             Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.TextSelectableByKeyboard
         )
-        self.body.setFocusPolicy(Qt.FocusPolicy.TabFocus)
-        self.body.setAccessibleName("You said" if role == "user" else "Assistant said")
-        self.meta = QLabel(self)
+        # Not a Tab stop of its own: the ChatView is one, and moves focus between messages.
+        self.body.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.meta = QLabel(self)  # (its accessible name is its text)
         self.meta.setObjectName("turnMeta")
-        self.meta.setAccessibleName("Turn latency")
+        self.meta.setWordWrap(True)  # a failed reply's error can be long
         self.meta.hide()
         layout.addWidget(self.body)
         layout.addWidget(self.meta)
-        self._text = text
-        self.body.setText(text)
+        self.set_text(text)
 
     @property
     def text(self) -> str:
         return self._text
 
+    @property
+    def speaker(self) -> str:
+        return SPEAKERS.get(self.role, self.role.capitalize())
+
     def set_text(self, text: str) -> None:
         self._text = text
         self.body.setText(text)
+        self.body.setAccessibleName(f"{self.speaker} said: {text}" if text else f"{self.speaker}: no text yet")
 
     def append(self, delta: str) -> None:
         self.set_text(self._text + delta)
@@ -102,6 +115,10 @@ class MessageBubble(QFrame):
             parts.append("■ interrupted")
         elif status == "failed":
             parts.append("⚠ failed" + (f": {error}" if error else ""))
+        # Read after the message by a screen reader: its status first, then the time it took.
+        spoken = [p.lstrip("■⚠ ") for p in parts if p[0] in "■⚠"]
+        spoken += [f"reply time {format_seconds(ms)}"] if ms is not None else []
+        self.body.setAccessibleDescription("; ".join(spoken))
         if not parts:
             self.meta.hide()
             return
@@ -117,6 +134,7 @@ class ChatView(QScrollArea):
         super().__init__(parent)
         self.setObjectName("chatView")
         self.setAccessibleName("Conversation")
+        self.setAccessibleDescription("Up and Down arrow keys move between messages")
         self.setWidgetResizable(True)
         self.setStyleSheet(STYLE)
         self._inner = QWidget(self)
@@ -128,13 +146,33 @@ class ChatView(QScrollArea):
         self._bubbles: list[MessageBubble] = []
         self._notices: list[QLabel] = []
         self._reply: MessageBubble | None = None
+        self._current: MessageBubble | None = None  # where keyboard focus goes in the conversation
         self._following = True
+        self._shown: MessageBubble | None = None
         self.verticalScrollBar().valueChanged.connect(self._user_scrolled)
         self.verticalScrollBar().rangeChanged.connect(self._range_changed)
         self._placeholder = QLabel("Hold the button (or Space) and speak, or type below.", self._inner)
         self._placeholder.setObjectName("chatPlaceholder")
         self._placeholder.setEnabled(False)
         self._column.insertWidget(0, self._placeholder)
+
+    def set_placeholder(self, text: str) -> None:
+        """What the empty view says (the live conversation and History say different things)."""
+        self._placeholder.setText(text)
+
+    def show_message(self, bubble: MessageBubble) -> None:
+        """Scroll to `bubble` (once laid out) and mark it, e.g. a search hit; stop following the end."""
+        from PySide6.QtCore import QTimer
+
+        for other in self._bubbles:
+            if other.property("found"):
+                other.setProperty("found", False)
+                other.style().polish(other)
+        bubble.setProperty("found", True)
+        bubble.style().polish(bubble)
+        self._following = False
+        self._shown = bubble  # kept in view while the layout settles (see _range_changed)
+        QTimer.singleShot(0, self, lambda: self.ensureWidgetVisible(bubble, 0, 40))
 
     @property
     def bubbles(self) -> list[MessageBubble]:
@@ -167,6 +205,7 @@ class ChatView(QScrollArea):
             row.addStretch(1)
         self._column.insertLayout(self._column.count() - 1, row)
         self._bubbles.append(bubble)
+        bubble.body.installEventFilter(self)
         self._placeholder.hide()
         self.bubble_added.emit(bubble)
         if role != "user" and (status != "complete" or timings):
@@ -219,6 +258,11 @@ class ChatView(QScrollArea):
 
     def clear(self) -> None:
         self._reply = None
+        self._current = None
+        if any(b.body.hasFocus() for b in self._bubbles):
+            self.setFocus()  # keep the focus in the conversation, not on a deleted message
+        self._following = True
+        self._shown = None
         self._bubbles.clear()
         self._notices.clear()
         while self._column.count() > 1:
@@ -228,6 +272,78 @@ class ChatView(QScrollArea):
             _delete_layout_item(item)
         self._column.insertWidget(0, self._placeholder)
         self._placeholder.show()
+
+    # ------------------------------------------------------------ keyboard: one Tab stop
+
+    def current(self) -> MessageBubble | None:
+        """The message keyboard focus goes to on entering the conversation (default: the last)."""
+        if self._current in self._bubbles:
+            return self._current
+        return self._bubbles[-1] if self._bubbles else None
+
+    def focus_message(self, bubble: MessageBubble) -> None:
+        from PySide6.QtCore import Qt
+
+        self._current = bubble
+        self.ensureWidgetVisible(bubble, 0, 8)
+        bubble.body.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:  # Qt naming
+        from PySide6.QtCore import Qt
+
+        super().focusInEvent(event)
+        bubble = self.current()
+        if bubble is not None and event.reason() != Qt.FocusReason.MouseFocusReason:
+            self.focus_message(bubble)  # (a click on the background leaves the scroll position alone)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # Qt naming
+        kind = event.type()
+        if kind == QEvent.Type.FocusIn and isinstance(watched.parent(), MessageBubble):
+            self._current = watched.parent()  # also when clicked
+        elif kind == QEvent.Type.KeyPress and isinstance(watched.parent(), MessageBubble):
+            assert isinstance(event, QKeyEvent)
+            return self._message_key(watched.parent(), event)
+        return False
+
+    def _message_key(self, bubble: MessageBubble, event: QKeyEvent) -> bool:
+        from PySide6.QtCore import Qt
+
+        key, mods = event.key(), event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        if key in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab) and not mods & Qt.KeyboardModifier.ControlModifier:
+            self._leave(forward=key == Qt.Key.Key_Tab and not mods & Qt.KeyboardModifier.ShiftModifier)
+            return True
+        if mods != Qt.KeyboardModifier.NoModifier or bubble not in self._bubbles:
+            return False
+        i = self._bubbles.index(bubble)
+        target = {
+            Qt.Key.Key_Up: max(0, i - 1),
+            Qt.Key.Key_Down: min(len(self._bubbles) - 1, i + 1),
+            Qt.Key.Key_Home: 0,
+            Qt.Key.Key_End: len(self._bubbles) - 1,
+        }.get(key)
+        if target is None:
+            return False
+        self.focus_message(self._bubbles[target])
+        return True
+
+    def _leave(self, forward: bool) -> None:
+        """Tab/Shift+Tab from a message: to the Tab stop after/before the conversation."""
+        from PySide6.QtCore import Qt
+
+        step = QWidget.nextInFocusChain if forward else QWidget.previousInFocusChain
+        widget = step(self)
+        while widget is not None and widget is not self:
+            if (
+                widget.focusPolicy() & Qt.FocusPolicy.TabFocus
+                and widget.isVisible()
+                and widget.isEnabled()
+                and not self.isAncestorOf(widget)
+                and widget.window() is self.window()
+                and widget.focusProxy() is None
+            ):
+                widget.setFocus(Qt.FocusReason.TabFocusReason if forward else Qt.FocusReason.BacktabFocusReason)
+                return
+            widget = step(widget)
 
     def _scroll_to_end(self) -> None:
         """Follow the conversation (on the next layout), unless the user scrolled up to read."""
@@ -240,7 +356,9 @@ class ChatView(QScrollArea):
         self._following = value >= bar.maximum() - 40
 
     def _range_changed(self, _minimum: int, maximum: int) -> None:
-        if self._following:
+        if self._shown is not None:
+            self.ensureWidgetVisible(self._shown, 0, 40)
+        elif self._following:
             self.verticalScrollBar().setValue(maximum)
 
 

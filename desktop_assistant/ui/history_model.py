@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPalette
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from desktop_assistant.ui import theme
@@ -45,6 +45,10 @@ class ConversationListModel(QAbstractListModel):
         self._agent: str | None = None
         self._exhausted = False
         self.pages_loaded = 0
+        self.agent_names: dict[str, str] = {}  # agent id → the name users know it by
+
+    def agent_name(self, agent_id: str) -> str:
+        return self.agent_names.get(agent_id, agent_id)
 
     # -- loading --------------------------------------------------------------------------------
     def reload(self, agent: str | None = None) -> None:
@@ -107,7 +111,7 @@ class ConversationListModel(QAbstractListModel):
             return row.display_title
         if role == Qt.ItemDataRole.ToolTipRole:
             when = row.updated_at.astimezone().strftime("%Y-%m-%d %H:%M") if row.updated_at else ""
-            return f"{row.display_title}\n{row.agent} · {row.message_count} messages · {when}"
+            return f"{row.display_title}\n{self.agent_name(row.agent)} · {row.message_count} messages · {when}"
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"{row.display_title}, {day_label(row.updated_at)}, {row.message_count} messages"
         if role == IdRole:
@@ -115,7 +119,7 @@ class ConversationListModel(QAbstractListModel):
         if role == DayRole:
             return day_label(row.updated_at)
         if role == AgentRole:
-            return row.agent
+            return self.agent_name(row.agent)
         if role == RowRole:
             return row
         return None
@@ -168,9 +172,11 @@ class DayGroupDelegate(QStyledItemDelegate):
         small = QFont(option.font)
         small.setPointSizeF(max(6.0, option.font.pointSizeF() * 0.85))
         painter.setFont(small)
+        meta = f"{when} · {index.data(AgentRole)} · {row.message_count} messages"
+        meta = QFontMetrics(small).elidedText(meta, Qt.TextElideMode.ElideRight, rect.width() - 16)
         painter.drawText(
             QRect(rect.left() + 8, rect.top() + half, rect.width() - 16, half - 2),
             Qt.AlignmentFlag.AlignVCenter,
-            f"{when} · {row.agent} · {row.message_count} messages",
+            meta,
         )
         painter.restore()

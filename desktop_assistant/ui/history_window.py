@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -41,6 +42,8 @@ from desktop_assistant.ui.latency_plot import LatencyPlot
 log = logging.getLogger(__name__)
 
 SEARCH_DELAY_MS = 120
+EMPTY_SELECTION = "Pick a conversation on the left to read it, or search all of them (Ctrl+F)."
+NO_CONVERSATIONS = "No conversations yet. What you say or type in the main window is kept here."
 EXPORT_FILTERS = {"Markdown (*.md)": "md", "JSON (*.json)": "json", "Text (*.txt)": "txt"}
 
 
@@ -81,6 +84,8 @@ class HistoryWindow(QWidget):
         self.search = QLineEdit(left)
         self.search.setPlaceholderText("Search (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
+        for clear in self.search.findChildren(QToolButton):  # Qt gives the clear button no name
+            clear.setAccessibleName("Clear search")
         self.search.setAccessibleName("Search history")
         self.agent_filter = QComboBox(left)
         self.agent_filter.setAccessibleName("Filter by agent")
@@ -89,6 +94,7 @@ class HistoryWindow(QWidget):
             self.agent_filter.addItem(agent.name, agent.id)
         self.agent_filter.currentIndexChanged.connect(lambda _i: self.refresh())
         self.model = ConversationListModel(self.source, self)
+        self.model.agent_names = {agent.id: agent.name for agent in self.app.agents.agents.values()}
         self.list = QListView(left)
         self.list.setAccessibleName("Conversations")
         self.list.setModel(self.model)
@@ -103,8 +109,7 @@ class HistoryWindow(QWidget):
         self.stack = QStackedWidget(left)
         self.stack.addWidget(self.list)
         self.stack.addWidget(self.results)
-        self.result_count = QLabel(left)
-        self.result_count.setAccessibleName("Search result count")
+        self.result_count = QLabel(left)  # (accessible name: its text, "3 results for …")
         lv.addWidget(self.search)
         lv.addWidget(self.agent_filter)
         lv.addWidget(self.stack, 1)
@@ -114,8 +119,7 @@ class HistoryWindow(QWidget):
         rv = QVBoxLayout(right)
         rv.setContentsMargins(0, 0, 0, 0)
         self.title = QLabel("Select a conversation", right)
-        self.title.setObjectName("historyTitle")
-        self.title.setAccessibleName("Conversation title")
+        self.title.setObjectName("historyTitle")  # (accessible name: its text, the title)
         self.title.setTextFormat(Qt.TextFormat.PlainText)
         self.title.setStyleSheet("font-size: 15px; font-weight: 600;")
         buttons = QHBoxLayout()
@@ -136,6 +140,7 @@ class HistoryWindow(QWidget):
         buttons.addStretch(1)
         self.messages = ChatView(right)
         self.messages.setAccessibleName("Conversation messages")
+        self.messages.set_placeholder(EMPTY_SELECTION)
         self.plot = LatencyPlot(right)
         self.notice = QLabel(right)
         self.notice.setWordWrap(True)
@@ -171,9 +176,18 @@ class HistoryWindow(QWidget):
         except UserFacingError as exc:
             self._show_notice(str(exc))
             return
+        if self.current_id is None:
+            self.messages.set_placeholder(self._empty_text())
         if self.search.text().strip():
             self._run_search()
         self._load_plot()
+
+    def _empty_text(self) -> str:
+        if self.model.rowCount():
+            return EMPTY_SELECTION
+        if self.agent_filter.currentData() is not None:
+            return f"No conversations with {self.agent_filter.currentText()} yet."
+        return NO_CONVERSATIONS
 
     def _open_index(self, index: Any) -> None:
         if index.isValid():
@@ -188,8 +202,13 @@ class HistoryWindow(QWidget):
         self.current_id = conversation_id
         self.title.setText(detail.title or "(untitled)")
         self.messages.clear()
+        found = None
         for m in detail.messages:
-            self.messages.add_message(m.role, m.text, status=m.status, timings=_timings(m), error=m.error)
+            bubble = self.messages.add_message(m.role, m.text, status=m.status, timings=_timings(m), error=m.error)
+            if m.id == message_id:
+                found = bubble
+        if found is not None:
+            self.messages.show_message(found)  # a search hit: scrolled to and marked
         for button in (self.rename_button, self.delete_button, self.export_button, self.copy_button):
             button.setEnabled(True)
 
@@ -304,6 +323,7 @@ class HistoryWindow(QWidget):
         self.model.remove(deleted)
         self.current_id = None
         self.messages.clear()
+        self.messages.set_placeholder(self._empty_text())
         self.title.setText("Select a conversation")
         for button in (self.rename_button, self.delete_button, self.export_button, self.copy_button):
             button.setEnabled(False)

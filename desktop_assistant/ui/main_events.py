@@ -77,8 +77,7 @@ class EngineEvents:
         if state != self.state:
             log.info("state: %s", state)
         self.state = state
-        self.state_label.setText(STATES.get(state, state))
-        self.state_label.setAccessibleDescription(STATES.get(state, state))
+        self.state_label.setText(STATES.get(state, state))  # its name and announcement: accessibility.show_state
         listening = self._recording_id is not None
         self.ptt.set_listening(listening)
         if not listening:

@@ -14,15 +14,18 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from desktop_assistant.ui.accessibility import show_state
 from desktop_assistant.ui.banner import Banner
 from desktop_assistant.ui.chat_view import ChatView
 from desktop_assistant.ui.indicators import MuteButton, StateLabel
 from desktop_assistant.ui.level_meter import LevelMeter
 from desktop_assistant.ui.ptt_button import PushToTalkButton, PushToTalkKey
+from desktop_assistant.ui.shortcuts import show_shortcuts
 from desktop_assistant.ui.status_bar import StatusBar
 
 
@@ -45,15 +48,18 @@ def build(window: Any) -> None:
     window.mute_button = MuteButton(body)
     window.mute_button.toggled.connect(window._mute_toggled)
     window.history_button = QPushButton("History", body)
-    window.history_button.setAccessibleName("Open history")
     window.history_button.clicked.connect(lambda: window.open_history())
     window.settings_button = QPushButton("Settings", body)
-    window.settings_button.setAccessibleName("Open settings")
     window.settings_button.clicked.connect(lambda: window.open_settings())
+    window.help_button = QToolButton(body)
+    window.help_button.setText("?")
+    window.help_button.setAccessibleName("Keyboard shortcuts")
+    window.help_button.clicked.connect(lambda: show_shortcuts(window))
     for w in (agent_label, window.agent_box):
         top.addWidget(w)
     top.addStretch(1)
-    for w in (window.new_button, window.mute_button, window.history_button, window.settings_button):
+    for w in (window.new_button, window.mute_button, window.history_button, window.settings_button,
+              window.help_button):
         top.addWidget(w)
     outer.addLayout(top)
 
@@ -70,9 +76,9 @@ def build(window: Any) -> None:
     side = QVBoxLayout()
     window.state_label = StateLabel(body)
     window.state_changed.connect(window.state_label.follow)  # "Thinking…" animated
+    window.state_changed.connect(lambda _state: show_state(window.state_label))  # name + announcement
     window.level = LevelMeter(body)
     window.stop_button = QPushButton("Stop (Esc)", body)
-    window.stop_button.setAccessibleName("Stop")
     window.stop_button.clicked.connect(window.stop)
     side.addStretch(1)
     side.addWidget(window.state_label)
@@ -92,7 +98,7 @@ def build(window: Any) -> None:
     window.text_box.setAccessibleName("Message")
     window.text_box.returnPressed.connect(window.send_typed)
     window.send_button = QPushButton("Send", body)
-    window.send_button.setAccessibleName("Send message")
+    window.send_button.setToolTip("Send the typed message (Enter)")
     window.send_button.clicked.connect(window.send_typed)
     row.addWidget(window.text_box, 1)
     row.addWidget(window.send_button)
@@ -102,5 +108,6 @@ def build(window: Any) -> None:
     window.status = StatusBar(window)
     window.status.cancel_download.connect(window.engine.cancel_download)
     window.setStatusBar(window.status)
+    window.ptt.setFocus()  # first focus: the talk button (Space talks; Tab reaches the text box)
     window.ptt_key = PushToTalkKey(window, window.ptt, window.app.settings.ptt_key, type_target=window.text_box)
     window.chat.bubble_added.connect(window.ptt_key.watch)

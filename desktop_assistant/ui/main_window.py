@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QTimer, Signal
+from PySide6.QtCore import QEvent, QSize, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMainWindow
 
@@ -20,7 +20,9 @@ from desktop_assistant.ui import theme
 from desktop_assistant.ui.bridge import EngineBridge
 from desktop_assistant.ui.main_events import EngineEvents
 from desktop_assistant.ui.main_layout import build as build_layout
+from desktop_assistant.ui.placement import describe, keep_on_screen, screen_of, show_centred, size_to_screen
 from desktop_assistant.ui.preferences import load_geometry, save_geometry, save_settings
+from desktop_assistant.ui.shortcuts import install_shortcut_help
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QAction, QCloseEvent, QShowEvent
@@ -28,11 +30,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+
 def detectable_autorepeat() -> bool:
     """Key repeats without releases on X11 (`DA_NO_DETECTABLE_AUTOREPEAT=1` turns it off, to diagnose)."""
     import os
-
-    from PySide6.QtWidgets import QApplication
 
     from desktop_assistant.ui.x11_keys import enable_detectable_autorepeat
 
@@ -40,10 +41,13 @@ def detectable_autorepeat() -> bool:
         return False
     return enable_detectable_autorepeat(QApplication.instance())
 
-AFTER_FIRST_FRAME_MS = 30
+
+AFTER_FIRST_FRAME_MS = 30  # what the first frame does not need starts this long after show
 # A push-to-talk press shorter than this is a tap, not speech: dropped quietly, as push-to-talk
 # apps do, instead of "That was too short" (a physical hold this long still sends what it heard).
-TAP_S = 0.3  # what the first frame does not need starts this long after show
+TAP_S = 0.3
+SETTINGS_PAGE_FOR = {"no_key": "key", "auth": "key", "audio": "audio"}  # banner problem → Settings page
+DEFAULT_SIZE = QSize(760, 640)  # shrunk to fit the screen (a 1600x1000 screen at scale 2 is 800x500)
 
 
 class MainWindow(QMainWindow, EngineEvents):
@@ -66,15 +70,12 @@ class MainWindow(QMainWindow, EngineEvents):
         self._settings: Any = None
         self.setWindowTitle(APP_TITLE)
         self.setObjectName("mainWindow")
-        self.resize(760, 640)
         self._chat_agent: str | None = None  # the agent of the conversation shown (known once agents load)
         self._build()
         self._connect_bridge()
         bridge.conversation_changed.connect(self._announce_agent)  # after the chat is cleared for it
         app.on_settings_changed(self._settings_applied)
-        geometry = load_geometry(app, "main")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
+        size_to_screen(self, DEFAULT_SIZE, load_geometry(app, "main"))
         self._show_settings(app.settings)
         self._set_state("loading")
 
@@ -101,6 +102,7 @@ class MainWindow(QMainWindow, EngineEvents):
         self.settings_action = action("Settings", "Ctrl+,", lambda: self.open_settings())
         self.stop_action = action("Stop", "Esc", self.stop)
         self.quit_action = action("Quit", "Ctrl+Q", self.close)
+        install_shortcut_help(self)  # the buttons' tooltips name these keys; F1 lists them all
 
     # ------------------------------------------------------------ commands
 
@@ -115,12 +117,24 @@ class MainWindow(QMainWindow, EngineEvents):
     def _after_first_frame(self) -> None:
         if self._shut_down:
             return
+        self._log_geometry(moved=keep_on_screen(self))  # the window manager has framed it by now
         self._actions()
         self.ptt_key.watch()  # ~3 ms: wraps every child widget for Python
         if QGuiApplication.platformName() == "xcb":
             self.ptt_key.set_x11_autorepeat(detectable_autorepeat())
         self.first_frame_shown.emit()
         self.engine.start()  # the stored key, the agents, then the engine, on the engine's thread
+
+    def _log_geometry(self, moved: bool) -> None:
+        screen = screen_of(self)
+        area = screen.availableGeometry()
+        frame = self.frameGeometry()
+        log.info(
+            "main window frame %dx%d+%d+%d%s in %dx%d+%d+%d available (scale %g); talk button %s, text box %s",
+            frame.width(), frame.height(), frame.x(), frame.y(), " (moved on screen)" if moved else "",
+            area.width(), area.height(), area.x(), area.y(), screen.devicePixelRatio(),
+            describe(self.ptt), describe(self.text_box),
+        )
 
     def _talk_started(self) -> None:
         for kind in ("audio", "no_speech", "input"):
@@ -211,7 +225,7 @@ class MainWindow(QMainWindow, EngineEvents):
 
     def _banner_action(self, key: str) -> None:
         if key == "settings":
-            self.open_settings()
+            self.open_settings(SETTINGS_PAGE_FOR.get(self.banner.kind))
         elif key == "retry":
             self.banner.clear()
 
@@ -222,10 +236,10 @@ class MainWindow(QMainWindow, EngineEvents):
 
         if self._settings is None:
             self._settings = SettingsDialog(self.app, self.engine, self.bridge, self)
-        self._settings.reload()
-        self._settings.show()
-        self._settings.raise_()
-        self._settings.activateWindow()
+        if not self._settings.isVisible():
+            self._settings.reload()  # (an open dialog keeps what the user is editing)
+        show_centred(self._settings, self)
+        self._settings.show_page(page)
         return self._settings
 
     def open_history(self, search: bool = False) -> Any:
@@ -236,9 +250,7 @@ class MainWindow(QMainWindow, EngineEvents):
             self._history = HistoryWindow(self.app, HistorySource.for_app(self.app), self.bridge)
         else:
             self._history.refresh()
-        self._history.show()
-        self._history.raise_()
-        self._history.activateWindow()
+        show_centred(self._history, self)
         if search:
             self._history.focus_search()
         return self._history

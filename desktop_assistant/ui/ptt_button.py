@@ -54,7 +54,8 @@ class PushToTalkButton(QPushButton):
     def __init__(self, mode: str = "hold", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("pushToTalk")
-        self.setAccessibleName("Push to talk")  # (focus: StrongFocus, a QPushButton's default)
+        # Its accessible name is its text ("Hold to talk", "Listening… release to send"): what the
+        # user sees is what a screen reader says. (Focus: StrongFocus, a QPushButton's default.)
         self.setMinimumSize(140, 140)
         self._mode = "hold"
         self._held = False

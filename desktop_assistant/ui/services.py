@@ -96,6 +96,27 @@ class SettingsServices:
 
         self._run(work, done)
 
+    def test_key(self, key: str | None, done: Callable[[Any], None]) -> None:
+        """Ask Groq for a one-token reply with `key` (not saved); done(model name | UserFacingError)."""
+        settings = self.app.settings
+
+        def work() -> Any:
+            from desktop_assistant.llm.client import ChatClient, ChatMessage, ChatOptions
+
+            client = ChatClient(key, settings.groq_base_url, read_timeout=10.0, retry_budget_s=3.0, max_attempts=2)
+            try:
+                stream = client.stream([ChatMessage("user", "Reply with OK.")],
+                                       ChatOptions(model=settings.llm_model, temperature=0.0, max_tokens=1))
+                try:
+                    next(iter(stream), None)
+                finally:
+                    stream.close()
+            finally:
+                client.close()
+            return settings.llm_model
+
+        self._run(work, done)
+
     def start_mic_test(
         self, device: Any, on_level: Callable[[float], None], done: Callable[[Any], None]
     ) -> None:

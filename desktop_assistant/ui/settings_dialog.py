@@ -43,6 +43,7 @@ class SettingsDialog(QDialog):
         self.model_sources: dict[str, str] = {}
         layout = QVBoxLayout(self)
         self.tabs = QTabWidget(self)
+        self.tabs.setAccessibleName("Settings pages")
         self.tabs.addTab(groq_page(self), "&Assistant")
         self.tabs.addTab(speech_page(self), "&Speech")
         self.tabs.addTab(audio_page(self), "A&udio")
@@ -53,6 +54,11 @@ class SettingsDialog(QDialog):
         self.error.setWordWrap(True)  # coloured by app.qss (QLabel#settingsError)
         self.error.hide()
         layout.addWidget(self.error)
+        self.saved = QLabel("Saved and applied.", self)  # Apply confirms; any edit hides it again
+        self.saved.setObjectName("settingsSaved")
+        self.saved.setAccessibleName("Settings saved and applied")
+        self.saved.hide()
+        layout.addWidget(self.saved)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok
             | QDialogButtonBox.StandardButton.Apply
@@ -71,7 +77,7 @@ class SettingsDialog(QDialog):
         s = self.app.settings
         self.api_key.setText(s.groq_api_key or "")
         self._key_dirty = False
-        self.key_where.setText(f"Stored in {self.app.keystore.location}; never written to logs.")
+        self.key_where.setText(self._key_source())
         select(self.llm_model, s.llm_model)
         self.temperature.setValue(s.llm_temperature)
         self.session_timeout.setValue(round(s.session_timeout / 60))
@@ -89,6 +95,9 @@ class SettingsDialog(QDialog):
         )
         select(self.ptt_mode, s.ptt_mode)
         self.error.hide()
+        self.saved.hide()
+        self.key_state.hide()
+        self.data_path_row.hide()
         self.services.devices(self._devices_loaded)
         self.services.model_plans(MODEL_CHOICES, self._models_listed)
         self._model_changed(self.stt_model.currentText())
@@ -120,6 +129,8 @@ class SettingsDialog(QDialog):
             return False
         self._key_dirty = False
         self.error.hide()
+        self.key_where.setText(self._key_source())
+        self.saved.show()
         return True
 
     def accept(self) -> None:
@@ -135,11 +146,62 @@ class SettingsDialog(QDialog):
         self._stop_mic()
         super().closeEvent(event)
 
+    def _key_source(self) -> str:
+        override = self.app.key_override
+        if override and self.app.settings.groq_api_key:
+            return f"The key in use comes from {override}; it overrides this field."
+        return f"Stored in {self.app.keystore.location}; never written to logs."
+
     def _key_edited(self, _text: str) -> None:
         self._key_dirty = True
+        self.saved.hide()
+        self.key_state.hide()
 
-    def open_data_folder(self) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.app.paths.data_dir)))
+    def test_key(self) -> None:
+        """Try the key in the field (or the one in use) with one tiny request, off the GUI thread."""
+        key = self.api_key.text().strip() or self.app.settings.groq_api_key
+        if not key:
+            self._key_tested(UserFacingError("Enter a key first"))
+            return
+        self.test_key_button.setEnabled(False)
+        self.key_state.setText("Testing the key…")
+        self.key_state.show()
+        self.services.test_key(key, self._key_tested)
+
+    def _key_tested(self, result: Any) -> None:
+        self.test_key_button.setEnabled(True)
+        if isinstance(result, UserFacingError) and result.kind == "rate_limit":
+            self.key_state.setText("✓ Groq accepted the key (it is busy right now: rate limit).")
+        elif isinstance(result, UserFacingError):
+            self.key_state.setText(f"✗ {result}")
+        else:
+            self.key_state.setText(f"✓ The key works: {result} answered.")
+        self.key_state.show()
+
+    def show_page(self, page: str | None) -> None:
+        """Open on `page`: "key" (from the key banner: the key field focused) or "audio"."""
+        from PySide6.QtCore import Qt
+
+        if page == "key":
+            self.tabs.setCurrentIndex(0)
+            self.api_key.setFocus(Qt.FocusReason.OtherFocusReason)
+            self.api_key.selectAll()
+        elif page == "audio":
+            self.tabs.setCurrentIndex(2)
+
+    def open_data_folder(self) -> bool:
+        """Open the data folder in the file manager; where none opens it, show the path to copy."""
+        path = str(self.app.paths.data_dir)
+        opened = QDesktopServices.openUrl(QUrl.fromLocalFile(path))
+        if not opened:
+            self.data_path.setText(path)
+            self.data_path_row.show()
+        return opened
+
+    def copy_data_path(self) -> None:
+        from PySide6.QtGui import QGuiApplication
+
+        QGuiApplication.clipboard().setText(self.data_path.text())
 
     # ------------------------------------------------------------ worker results (GUI thread)
 

@@ -27,6 +27,7 @@ from desktop_assistant.ui.combo_box import combo
 from desktop_assistant.ui.level_meter import LevelMeter
 from desktop_assistant.ui.services import MODEL_CHOICES
 
+GROQ_KEYS_URL = "https://console.groq.com/keys"
 LLM_MODELS = ("llama-3.1-8b-instant", "llama-3.3-70b-versatile", "openai/gpt-oss-20b", "openai/gpt-oss-120b")
 
 
@@ -45,16 +46,31 @@ def groq_page(dialog: Any) -> QWidget:
             QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password
         )
     )
+    dialog.test_key_button = QPushButton("Test key", page)
+    dialog.test_key_button.setAccessibleName("Test key")
+    dialog.test_key_button.setToolTip("Ask Groq for a one-word reply with this key (it is not saved)")
+    dialog.test_key_button.clicked.connect(dialog.test_key)
     row = QHBoxLayout()
     row.addWidget(dialog.api_key, 1)
     row.addWidget(dialog.show_key)
+    row.addWidget(dialog.test_key_button)
     key_label = QLabel("Groq &API key:", page)
     key_label.setBuddy(dialog.api_key)
     form.addRow(key_label, row)
     dialog.key_where = QLabel(page)
+    dialog.key_where.setObjectName("keySource")
     dialog.key_where.setWordWrap(True)
-    dialog.key_where.setEnabled(False)
     form.addRow("", dialog.key_where)
+    dialog.key_state = QLabel(page)
+    dialog.key_state.setObjectName("keyTest")
+    dialog.key_state.setAccessibleName("Key test result")
+    dialog.key_state.setWordWrap(True)
+    dialog.key_state.hide()
+    form.addRow("", dialog.key_state)
+    get_key = QLabel(f'No key? Get a free one at <a href="{GROQ_KEYS_URL}">console.groq.com/keys</a>.', page)
+    get_key.setOpenExternalLinks(True)
+    get_key.setAccessibleName("No key? Get a free one at console.groq.com/keys.")
+    form.addRow("", get_key)
     dialog.llm_model = combo(page, "LLM model", LLM_MODELS, editable=True)
     form.addRow("&LLM model:", dialog.llm_model)
     dialog.temperature = QDoubleSpinBox(page)
@@ -65,12 +81,26 @@ def groq_page(dialog: Any) -> QWidget:
     dialog.session_timeout = QSpinBox(page)
     dialog.session_timeout.setRange(0, 30 * 24 * 60)
     dialog.session_timeout.setSuffix(" min")
-    dialog.session_timeout.setAccessibleName("Session timeout in minutes")
+    dialog.session_timeout.setAccessibleName("New conversation after (minutes)")
     form.addRow("New conversation after:", dialog.session_timeout)
     data = QPushButton("Open data folder", page)
     data.setAccessibleName("Open data folder")
     data.clicked.connect(dialog.open_data_folder)
     form.addRow("", data)
+    # Shown when no file manager opens the folder: the path, to copy.
+    dialog.data_path = QLineEdit(page)
+    dialog.data_path.setReadOnly(True)
+    dialog.data_path.setAccessibleName("Data folder path")
+    dialog.copy_path = QPushButton("Copy", page)
+    dialog.copy_path.setAccessibleName("Copy data folder path")
+    dialog.copy_path.clicked.connect(dialog.copy_data_path)
+    dialog.data_path_row = QWidget(page)
+    path_row = QHBoxLayout(dialog.data_path_row)
+    path_row.setContentsMargins(0, 0, 0, 0)
+    path_row.addWidget(dialog.data_path, 1)
+    path_row.addWidget(dialog.copy_path)
+    dialog.data_path_row.hide()
+    form.addRow("", dialog.data_path_row)
     return page
 
 
@@ -80,8 +110,7 @@ def speech_page(dialog: Any) -> QWidget:
     dialog.stt_model = combo(page, "Speech model", MODEL_CHOICES, editable=True)
     dialog.stt_model.currentTextChanged.connect(dialog._model_changed)
     form.addRow("Speech &model:", dialog.stt_model)
-    dialog.model_state = QLabel(page)
-    dialog.model_state.setAccessibleName("Speech model status")
+    dialog.model_state = QLabel(page)  # (accessible name: its text; labelled by "Status:")
     form.addRow("Status:", dialog.model_state)
     note = QLabel(
         "A model that is not on this computer downloads when applied; the status bar shows "
@@ -93,8 +122,7 @@ def speech_page(dialog: Any) -> QWidget:
     form.addRow("", note)
     dialog.compute_type = combo(page, "Compute type", COMPUTE_TYPES)
     form.addRow("&Compute type:", dialog.compute_type)
-    dialog.language = QLabel(page)
-    dialog.language.setAccessibleName("Language")
+    dialog.language = QLabel(page)  # (accessible name: its text; labelled by "Language:")
     form.addRow("Language:", dialog.language)
     dialog.tts_engine = combo(
         page,
@@ -116,7 +144,7 @@ def speech_page(dialog: Any) -> QWidget:
 def audio_page(dialog: Any) -> QWidget:
     page = QWidget(dialog)
     form = QFormLayout(page)
-    dialog.input_device = combo(page, "Input device", [("System default", None)])
+    dialog.input_device = combo(page, "Microphone", [("System default", None)])
     form.addRow("&Microphone:", dialog.input_device)
     dialog.mic_meter = LevelMeter(page)
     dialog.mic_button = QPushButton("Test microphone", page)
@@ -127,7 +155,7 @@ def audio_page(dialog: Any) -> QWidget:
     row.addWidget(dialog.mic_button)
     row.addWidget(dialog.mic_meter, 1)
     form.addRow("", row)
-    dialog.output_device = combo(page, "Output device", [("System default", None)])
+    dialog.output_device = combo(page, "Speaker", [("System default", None)])
     form.addRow("&Speaker:", dialog.output_device)
     dialog.speaker_button = QPushButton("Test speaker", page)
     dialog.speaker_button.setAccessibleName("Test speaker")
@@ -149,6 +177,8 @@ def controls_page(dialog: Any) -> QWidget:
     dialog.ptt_key = QKeySequenceEdit(page)
     dialog.ptt_key.setMaximumSequenceLength(1)
     dialog.ptt_key.setAccessibleName("Push-to-talk key")
+    for field in dialog.ptt_key.findChildren(QLineEdit):  # it has the focus, and would have no name
+        field.setAccessibleName("Push-to-talk key")
     form.addRow("Push-to-talk &key:", dialog.ptt_key)
     dialog.ptt_mode = combo(
         page,

@@ -45,8 +45,10 @@ class StatusBar(QStatusBar):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        # The labels' accessible names are their text ("Speech: tiny.en, embedded"), so a screen
+        # reader reads the values; the tooltips (their accessible descriptions) say what they are.
         self.model = QLabel("Speech model: starting…", self)
-        self.model.setAccessibleName("Speech model")
+        self.model.setToolTip("Speech recognition model")
         self.progress = QProgressBar(self)
         self.progress.setRange(0, 100)
         self.progress.setMaximumWidth(140)
@@ -57,9 +59,9 @@ class StatusBar(QStatusBar):
         self.cancel.setAccessibleName("Cancel model download")
         self.cancel.clicked.connect(self.cancel_download)
         self.device = QLabel(self)
-        self.device.setAccessibleName("Input device")
+        self.device.setToolTip("Microphone used for push-to-talk")
         self.network = QLabel(self)
-        self.network.setAccessibleName("Connection")
+        self.network.setToolTip("Groq, the language model that writes the replies")
         self.addWidget(self.model)
         self.addWidget(self.progress)
         self.addWidget(self.cancel)

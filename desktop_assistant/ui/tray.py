@@ -8,6 +8,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
 from desktop_assistant import APP_TITLE
+from desktop_assistant.ui.placement import bring_forward
 
 
 def tray_menu(window: Any) -> QMenu:
@@ -28,9 +29,7 @@ def toggle_window(window: Any) -> None:
     if window.isVisible() and not window.isMinimized():
         window.hide()
     else:
-        window.showNormal()
-        window.raise_()
-        window.activateWindow()
+        bring_forward(window)
 
 
 def install_tray(window: Any) -> QSystemTrayIcon | None:

@@ -117,8 +117,8 @@ def test_esc_while_listening_turns_the_microphone_and_the_indicator_off(
     try:
         app.wait_log(r"state: listening", timeout=10)
         app.key("Escape")
-        app.wait_log(r"recording cancelled \(stopped", timeout=5)
-        app.wait_state("ready", timeout=5)
+        app.wait_state("ready", timeout=5)  # what the screen says, while the key is still down
+        assert app.count_log(r"recording cancelled \(stopped") == 1
     finally:
         app.key_up("space")
     time.sleep(1.0)  # the release after Esc sends nothing
@@ -134,8 +134,10 @@ def test_a_quick_tap_is_ignored_quietly(desktop: Any, launch_app: Any, cpu_hog: 
     for _ in range(3):
         hold(app, 0.12, clip=None)
         time.sleep(0.4)
-    app.wait_log(r"recording cancelled \(tap", count=3, timeout=10)
+    app.wait_state("ready", timeout=10)
+    time.sleep(1.0)  # a problem would be reported within this time (the clip is transcribed at once)
     assert app.count_log("banner:") == 0 and app.count_log("state: error") == 0, app.tail()
+    assert app.count_log(r"recording cancelled \(tap") == 3
     assert app.messages() == []
 
 

@@ -21,7 +21,9 @@ def test_the_talk_button_keeps_its_size_and_place_while_listening(fake_window: A
     ptt, label = fake_window.ptt, fake_window.state_label
     _settle()
     idle = (ptt.geometry(), label.geometry(), ptt.text())
-    fake_window._set_state("listening")
+    from desktop_assistant.assistant.events import RecordingStarted
+
+    fake_window._on_recording_started(RecordingStarted(1))  # the engine says the microphone is on
     _settle()
     listening = (ptt.geometry(), label.geometry(), ptt.text())
     assert idle[2] != listening[2]  # the label did change ("Listening…\nrelease to send")

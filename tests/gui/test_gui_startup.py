@@ -66,7 +66,7 @@ def test_the_first_frame_parses_no_yaml_and_creates_no_qt_namespace(app_home: Pa
     first_frame = {"qt_namespace": False, "yaml": False, "agents_loaded": False, "shortcuts": 0}
     assert result["first_frame"] == first_frame
     assert result["ready"] and result["qt_namespace"]  # and all of it right after the first frame
-    assert result["agents"] >= 3 and result["shortcuts"] == 5
+    assert result["agents"] >= 3 and result["shortcuts"] == 6  # and F1, the list of them
 
 
 def test_the_agents_are_parsed_off_the_gui_thread_and_fill_the_picker(
@@ -166,7 +166,7 @@ def test_shortcuts_and_the_tray_come_just_after_the_first_frame(
         with qtbot.waitSignal(window.first_frame_shown, timeout=3000):
             window.show()
         assert [a.text() for a in window.actions()] == [
-            "New conversation", "Search history", "Settings", "Stop", "Quit"
+            "New conversation", "Search history", "Settings", "Stop", "Quit", "Keyboard shortcuts"
         ]
         assert trays == [window] and window.tray == "tray"
         qtbot.waitUntil(lambda: window.engine_state == "ready", timeout=5000)
