@@ -228,6 +228,10 @@ class ChatView(QScrollArea):
         self._column.insertWidget(at if at >= 0 else self._column.count() - 1, label)
         self._notices.append(label)
         self._scroll_to_end()
+        if self.isVisible():  # (the label itself is shown by the layout a moment later)
+            from desktop_assistant.ui.accessibility import announce
+
+            announce(label, text)  # not a Tab stop: a screen reader hears it now
         return label
 
     def notices(self) -> list[str]:

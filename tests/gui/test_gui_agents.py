@@ -31,7 +31,11 @@ def test_the_picker_shows_each_agents_description(qtbot: Any, fake_window: Any) 
     assert box.toolTip() == agents.get("tutor").description == box.accessibleDescription()
 
 
-def test_switching_agent_says_so_in_the_chat(qtbot: Any, fake_window: Any) -> None:
+def test_switching_agent_says_so_in_the_chat(qtbot: Any, fake_window: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from desktop_assistant.ui import accessibility
+
+    said: list[str] = []
+    monkeypatch.setattr(accessibility, "announce", lambda _widget, text, assertive=False: said.append(text))
     w = fake_window
     agents = loaded(qtbot, w)
     w.bridge.post(TranscriptReady(1, "hello", 10.0))
@@ -49,6 +53,7 @@ def test_switching_agent_says_so_in_the_chat(qtbot: Any, fake_window: Any) -> No
     assert (w.banner.kind, w.banner.text) == banner  # a line in the chat, not a banner
     notice = w.chat.findChild(QLabel, "chatNotice")
     assert notice is not None and notice.isVisibleTo(w) and notice.text() == expected
+    assert said[-1:] == [expected]  # a screen reader hears it (the line is not a Tab stop)
 
     # New conversation with the same agent clears the line and says nothing new.
     w.bridge.post(ConversationChanged(0, None, "tutor"))
