@@ -213,7 +213,7 @@ class ChatView(QScrollArea):
         self._scroll_to_end()
         return bubble
 
-    def add_notice(self, text: str) -> QLabel:
+    def add_notice(self, text: str, *, announce: bool = True) -> QLabel:
         """A line of the app's own between the messages (not a message, not stored): e.g. whom a
         new conversation is with. Cleared with the conversation."""
         from PySide6.QtCore import Qt
@@ -228,10 +228,12 @@ class ChatView(QScrollArea):
         self._column.insertWidget(at if at >= 0 else self._column.count() - 1, label)
         self._notices.append(label)
         self._scroll_to_end()
-        if self.isVisible():  # (the label itself is shown by the layout a moment later)
-            from desktop_assistant.ui.accessibility import announce
+        if announce and self.isVisible():
+            from desktop_assistant.ui import accessibility
 
-            announce(label, text)  # not a Tab stop: a screen reader hears it now
+            # Not a Tab stop: a screen reader hears it now. From the conversation, which is showing
+            # (the label is shown by the layout a moment later, and AT-SPI may drop its event).
+            accessibility.announce(self, text)
         return label
 
     def notices(self) -> list[str]:

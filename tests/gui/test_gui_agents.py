@@ -40,26 +40,37 @@ def test_switching_agent_says_so_in_the_chat(qtbot: Any, fake_window: Any, monke
     agents = loaded(qtbot, w)
     w.bridge.post(TranscriptReady(1, "hello", 10.0))
     qtbot.waitUntil(lambda: w.chat.messages() == [("user", "hello", "complete")], timeout=3000)
-
     banner = (w.banner.kind, w.banner.text)  # (the no-key banner: this test has no key)
+
     w.agent_box.setCurrentIndex(w.agent_box.findData("tutor"))
-    qtbot.waitUntil(lambda: ("set_agent", ("tutor",)) in w.fake.calls, timeout=3000)
-    w.bridge.post(ConversationChanged(0, None, "tutor"))  # what the engine answers to set_agent
     tutor = agents.get("tutor")
     expected = f"New conversation with Language Tutor — {tutor.description}"
-    qtbot.waitUntil(lambda: w.chat.notices() == [expected], timeout=3000)
     assert tutor.name == "Language Tutor"
+    assert w.chat.notices() == [expected]
     assert w.chat.messages() == []  # the old conversation's bubbles went with it
-    assert (w.banner.kind, w.banner.text) == banner  # a line in the chat, not a banner
+    assert ("set_agent", ("tutor",)) in w.fake.calls
+    # The engine's ConversationChanged, when it comes (it may not: saving the setting can hand the
+    # engine the agent first), clears the chat again: the line stays, and is not said twice.
+    w.bridge.post(ConversationChanged(0, None, "tutor"))
+    w.bridge.post(TranscriptReady(2, "hi", 10.0))
+    qtbot.waitUntil(lambda: w.chat.messages() == [("user", "hi", "complete")], timeout=3000)
+    assert w.chat.notices() == [expected]
+    assert said.count(expected) == 1  # a screen reader hears it (the line is not a Tab stop)
     notice = w.chat.findChild(QLabel, "chatNotice")
     assert notice is not None and notice.isVisibleTo(w) and notice.text() == expected
-    assert said[-1:] == [expected]  # a screen reader hears it (the line is not a Tab stop)
+    assert (w.banner.kind, w.banner.text) == banner  # a line in the chat, not a banner
 
     # New conversation with the same agent clears the line and says nothing new.
+    w.new_button.click()
     w.bridge.post(ConversationChanged(0, None, "tutor"))
-    w.bridge.post(TranscriptReady(2, "again", 10.0))
+    w.bridge.post(TranscriptReady(3, "again", 10.0))
     qtbot.waitUntil(lambda: w.chat.messages() == [("user", "again", "complete")], timeout=3000)
     assert w.chat.notices() == []
+
+    # An agent changed elsewhere (the engine's event for another agent) is said too.
+    w.bridge.post(ConversationChanged(0, None, "coder"))
+    coder = f"New conversation with Code Helper — {agents.get('coder').description}"
+    qtbot.waitUntil(lambda: w.chat.notices() == [coder], timeout=3000)
 
 
 def test_the_notice_sits_above_the_empty_chat_hint_and_after_messages(qtbot: Any) -> None:
