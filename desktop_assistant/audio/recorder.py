@@ -186,8 +186,10 @@ class Recorder:
         self._stream = None
         if self._cue is not None:
             self._safe(self._cue, "stop")
-        failure, rate, blocks = self._failure, self._rate, self._blocks
+        failure, rate, blocks, overflows = self._failure, self._rate, self._blocks, self.overflows
         self._reset(0)
+        if overflows:
+            log.warning("the microphone's buffer overflowed %d times: some audio was lost", overflows)
         if failure is not None:
             raise failure
         samples = np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)

@@ -27,6 +27,7 @@ QScrollArea#chatView { qproperty-horizontalScrollBarPolicy: ScrollBarAlwaysOff; 
 QLabel#chatPlaceholder { qproperty-alignment: AlignCenter; }
 """  # the bubbles' colours are the application style sheet's (resources/styles/app.qss, ui/theme.py)
 SPEAKERS = {"user": "You", "assistant": "Assistant"}
+READABLE_CHARS = 90
 STAGES = (
     ("stt_ms", "Speech to text"),
     ("llm_first_token_ms", "First word from the model"),
@@ -196,6 +197,8 @@ class ChatView(QScrollArea):
         error: str | None = None,
     ) -> MessageBubble:
         bubble = MessageBubble(role, text, self._inner)
+        # A readable line length when the window is maximised (about 90 characters).
+        bubble.setMaximumWidth(bubble.fontMetrics().averageCharWidth() * READABLE_CHARS + 24)
         row = QHBoxLayout()
         if role == "user":
             row.addStretch(1)
@@ -240,9 +243,11 @@ class ChatView(QScrollArea):
         return [label.text() for label in self._notices]
 
     def begin_reply(self) -> MessageBubble:
+        """The assistant's bubble for the reply under way, shown at once ("…" until its first words)."""
         if self._reply is None:
             self._reply = self.add_message("assistant", "", status="streaming")
             self._reply.status = "streaming"
+            self._reply.body.setText("…")
         return self._reply
 
     def append_reply(self, delta: str) -> None:

@@ -30,6 +30,8 @@ STATES = {
     "error": "Error",
 }
 
+# States in which Stop has something to stop (the microphone, a turn in progress).
+STOPPABLE = frozenset({"listening", "transcribing", "thinking", "speaking"})
 # Problems that a later successful turn does not fix: they stay until their own cause is fixed.
 LASTING_PROBLEMS = frozenset({"model", "no_output", "config", "settings"})
 # Groq failure kinds → what the status bar says about the connection.
@@ -48,6 +50,7 @@ class EngineEvents:
     _recording_id: int | None = None  # the turn whose recording is on (RecordingStarted → Stopped/Cancelled)
     _latest_turn = 0
     _banner_turn = 0  # the newest turn when the banner's problem was shown
+    _typed_pending = 0  # typed messages shown at once whose UserMessageStored has not come yet
 
     def _connect_bridge(self) -> None:
         b = self.bridge
@@ -80,6 +83,7 @@ class EngineEvents:
         self.state_label.setText(STATES.get(state, state))  # its name and announcement: accessibility.show_state
         listening = self._recording_id is not None
         self.ptt.set_listening(listening)
+        self.stop_button.setEnabled(listening or state in STOPPABLE)
         if not listening:
             self.level.reset()
         self.state_changed.emit(state)
@@ -160,12 +164,18 @@ class EngineEvents:
         if event.text.strip():
             self.chat.add_message("user", event.text)
             self._user_shown.add(event.turn_id)
+            if self._is_current(event.turn_id):
+                self.chat.begin_reply()  # the reply's bubble is there at once
         self._turn_state(event.turn_id, "thinking")
 
     def _on_user_stored(self, event: Any) -> None:
-        if event.turn_id not in self._user_shown:
-            self.chat.add_message("user", event.text)
-            self._user_shown.add(event.turn_id)
+        if event.turn_id in self._user_shown:
+            return
+        self._user_shown.add(event.turn_id)
+        if self._typed_pending:  # a typed message: shown when it was sent
+            self._typed_pending -= 1
+            return
+        self.chat.add_message("user", event.text)
 
     def _on_finished(self, event: Any) -> None:
         timings = event.timings.as_dict() if hasattr(event.timings, "as_dict") else dict(event.timings or {})

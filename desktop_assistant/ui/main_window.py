@@ -25,7 +25,7 @@ from desktop_assistant.ui.preferences import load_geometry, save_geometry, save_
 from desktop_assistant.ui.shortcuts import install_shortcut_help
 
 if TYPE_CHECKING:
-    from PySide6.QtGui import QAction, QCloseEvent, QShowEvent
+    from PySide6.QtGui import QAction, QCloseEvent, QResizeEvent, QShowEvent
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,7 @@ AFTER_FIRST_FRAME_MS = 30  # what the first frame does not need starts this long
 # apps do, instead of "That was too short" (a physical hold this long still sends what it heard).
 TAP_S = 0.3
 SETTINGS_PAGE_FOR = {"no_key": "key", "auth": "key", "audio": "audio"}  # banner problem → Settings page
+COMPACT_BELOW_PX = 480  # a window shorter than this gets the slim talk button
 DEFAULT_SIZE = QSize(760, 640)  # shrunk to fit the screen (a 1600x1000 screen at scale 2 is 800x500)
 
 
@@ -154,6 +155,9 @@ class MainWindow(QMainWindow, EngineEvents):
             return
         self.text_box.clear()
         self.engine.send_text(text)
+        self.chat.add_message("user", text)
+        self._typed_pending += 1  # the engine's UserMessageStored for it shows nothing new
+        self.chat.begin_reply()  # the reply's bubble is there at once
         self._set_state("thinking")
 
     def stop(self) -> None:
@@ -305,6 +309,11 @@ class MainWindow(QMainWindow, EngineEvents):
             self._describe_agent()
 
     # ------------------------------------------------------------ shutdown
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # Qt naming
+        super().resizeEvent(event)
+        self.ptt.set_compact(self.height() < COMPACT_BELOW_PX)  # the conversation keeps its room
+        log.debug("resized to %dx%d: compact %s", self.width(), self.height(), self.ptt.property("compact"))
 
     def changeEvent(self, event: QEvent) -> None:  # Qt naming
         if event.type() == QEvent.Type.ActivationChange and not self.isActiveWindow():

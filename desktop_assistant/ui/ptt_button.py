@@ -56,7 +56,6 @@ class PushToTalkButton(QPushButton):
         self.setObjectName("pushToTalk")
         # Its accessible name is its text ("Hold to talk", "Listening… release to send"): what the
         # user sees is what a screen reader says. (Focus: StrongFocus, a QPushButton's default.)
-        self.setMinimumSize(140, 140)
         self._mode = "hold"
         self._held = False
         self._held_since = 0.0
@@ -154,9 +153,20 @@ class PushToTalkButton(QPushButton):
             self._held = False
         self.set_listening(False)
 
+    def set_compact(self, compact: bool) -> None:
+        """One line of text in a slimmer button (app.qss), for a short window."""
+        if bool(self.property("compact") == "true") == compact:
+            return
+        self.setProperty("compact", "true" if compact else "false")
+        self._refresh()
+        if self.isVisible():
+            self.style().unpolish(self)
+            self.style().polish(self)
+
     def _refresh(self) -> None:
         on = self._listening
-        self.setText(_LABELS[(self._mode, on)])
+        text = _LABELS[(self._mode, on)]
+        self.setText(text.replace("\n", " ") if self.property("compact") == "true" else text)
         value = "true" if on else "false"
         if self.property("listening") == value:
             return

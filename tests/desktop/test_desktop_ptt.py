@@ -4,6 +4,7 @@ quick tap, typing with no text field focused — on a loaded CPU, with the null-
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -86,6 +87,37 @@ def test_talking_during_a_spoken_reply_stops_it_and_sends_the_question(
     log = app.log_text()
     assert log.count("state: listening") == 1, app.tail()
     assert time.monotonic() - released < 60
+
+
+@pytest.mark.audio
+def test_clicking_the_talk_button_during_a_reply_is_one_gesture_even_when_the_pointer_wanders(
+    desktop: Any, launch_app: Any, groq_server: Any, cpu_hog: None
+) -> None:
+    story = " ".join(f"This is sentence number {n} of a long story." for n in range(1, 30))
+    groq_server.queue.append(GroqBehaviour(reply=story, tokens_per_s=40))
+    groq_server.default = SHORT_REPLY
+    app = launch_app()
+    found = re.search(r"talk button (\d+)x(\d+)\+(-?\d+)\+(-?\d+)", app.log_text())
+    assert found, app.tail()
+    w, h, x, y = map(int, found.groups())
+    app.focus()
+    app.type("tell me a story")
+    app.key("Return")
+    app.wait_log(r"state: speaking", timeout=30)
+    player = play_into_sink(FIXTURES / "weather.wav", delay_s=0.2)
+    desktop.xdotool("mousemove", str(x + w // 2), str(y + h // 2), "mousedown", "1")
+    time.sleep(1.5)
+    desktop.xdotool("mousemove", str(x + w + 80), str(y + h // 2))  # off the button while held…
+    time.sleep(0.5)
+    desktop.xdotool("mousemove", str(x + w // 2), str(y + h // 2))  # …and back
+    time.sleep(1.6)
+    desktop.xdotool("mouseup", "1")
+    player.wait(10)
+    rows = app.wait_messages(4, timeout=60)
+    assert [(r[0], r[2]) for r in rows] == [("user", "complete"), ("assistant", "interrupted"),
+                                          ("user", "complete"), ("assistant", "complete")], rows
+    assert heard_weather(rows[2][1].lower()), rows[2]
+    assert app.count_log(RECORDING) == 1 and app.count_log("state: listening") == 1, app.tail()
 
 
 @pytest.mark.audio
