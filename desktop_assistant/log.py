@@ -14,7 +14,9 @@ import os
 import re
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 REDACTED = "[REDACTED]"
 _PATTERNS = (
@@ -89,6 +91,33 @@ class RotatingLogFile(logging.FileHandler):
             os.remove(base)
 
 
+class ConsoleHandler(logging.StreamHandler):
+    """The console's log lines (stderr). A command that draws on the terminal (a streamed reply,
+    a live status line) takes them with `route_to(write)` and prints each where it breaks nothing."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._route: Callable[[str], None] | None = None
+
+    def route_to(self, write: Callable[[str], None] | None) -> None:
+        self._route = write
+
+    def emit(self, record: logging.LogRecord) -> None:
+        route = self._route
+        if route is None:
+            super().emit(record)
+            return
+        try:
+            route(self.format(record))
+        except Exception:  # noqa: BLE001 - as StreamHandler.emit: a broken console must not raise
+            self.handleError(record)
+
+
+def console_handler() -> ConsoleHandler | None:
+    """The console handler that `setup_logging` installed, if any."""
+    return next((h for h in logging.getLogger().handlers if isinstance(h, ConsoleHandler)), None)
+
+
 _OURS = "_desktop_assistant_handler"
 
 
@@ -108,7 +137,7 @@ def setup_logging(log_file: Path | None, *, debug: bool = False, console: bool =
         handlers.append(RotatingLogFile(log_file, max_bytes=2_000_000, backups=3))
     # In a windowed frozen app sys.stderr is None: no console handler then.
     if console and sys.stderr is not None:
-        stream = logging.StreamHandler(sys.stderr)
+        stream = ConsoleHandler(sys.stderr)
         stream.setLevel(logging.DEBUG if debug else logging.WARNING)
         handlers.append(stream)
     for handler in handlers:

@@ -16,6 +16,8 @@ TEST_PKGS+=(libgtk-3-0 gnome-themes-extra fonts-dejavu-core at-spi2-core python3
 # The real-desktop suite (tests/desktop): a window manager, input through the X server, key repeat
 # settings (xset), the WM check (xprop), a session bus, screenshots.
 TEST_PKGS+=(openbox xdotool x11-xserver-utils x11-utils dbus dbus-x11 imagemagick)
+# The terminal tests of `talk`: a real terminal (a tmux pane) to type into and read the screen of.
+TEST_PKGS+=(tmux)
 
 want=("${APP_PKGS[@]}")
 # Debian's own python3 needs python3-venv to create the .venv (pyenv/other builds have ensurepip).

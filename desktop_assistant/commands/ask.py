@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
-from typing import Any, TextIO
+from typing import Any
 
-from desktop_assistant.assistant.events import Notice, ReplyDelta, TranscriptReady, TurnFailed, TurnFinished
+from desktop_assistant.assistant.events import TurnFailed, TurnFinished
+from desktop_assistant.commands.console import ConsolePrinter
 from desktop_assistant.errors import UserFacingError
 
 TURN_TIMEOUT_S = 600.0
@@ -47,44 +47,6 @@ def wants_speech(app: Any, args: argparse.Namespace) -> bool:
     return not app.settings.speech_muted and app.settings.tts_engine != "none"
 
 
-class ConsolePrinter:
-    """Prints a turn's events for a terminal: the reply as it streams, notices once."""
-
-    def __init__(self, out: TextIO | None = None, err: TextIO | None = None, *, stream_reply: bool = True,
-                 show_transcript: bool = False, show_failures: bool = False) -> None:
-        self.out = out or sys.stdout
-        self.err = err or sys.stderr
-        self.stream_reply = stream_reply
-        self.show_transcript = show_transcript
-        self.show_failures = show_failures
-        self._noticed: set[str] = set()
-        self._open_line = False
-
-    def __call__(self, event: Any) -> None:
-        if isinstance(event, TranscriptReady) and self.show_transcript:
-            print(f"you: {event.text}", file=self.out, flush=True)
-        elif isinstance(event, ReplyDelta) and self.stream_reply:
-            self.out.write(event.text)
-            self.out.flush()
-            self._open_line = True
-        elif isinstance(event, Notice) and event.kind not in self._noticed:
-            self._noticed.add(event.kind)
-            self.end_line()
-            print(f"desktop-assistant: warning: {event.message}", file=self.err, flush=True)
-        elif isinstance(event, TurnFinished):
-            self.end_line()
-        elif isinstance(event, TurnFailed):
-            self.end_line()
-            if self.show_failures and event.error.kind != "cancelled":
-                print(f"desktop-assistant: {event.error}", file=self.err, flush=True)
-
-    def end_line(self) -> None:
-        if self._open_line:
-            self.out.write("\n")
-            self.out.flush()
-            self._open_line = False
-
-
 def wait_for(assistant: Any, turn: Any) -> TurnFinished | TurnFailed:
     """Wait for the turn; Ctrl-C stops it (and is re-raised)."""
     deadline = time.monotonic() + TURN_TIMEOUT_S
@@ -109,10 +71,19 @@ def run(app: Any, args: argparse.Namespace) -> int:
         raise UserFacingError("Nothing to ask", "give the question as an argument", kind="input")
     check_agent(app, args.agent)
     printer = ConsolePrinter(stream_reply=not args.json)
-    assistant = build_assistant(app, on_event=printer, speak=wants_speech(app, args), listen=False)
+    speak = wants_speech(app, args)
+    if speak:
+        from desktop_assistant.audio.alsa_log import route_alsa_messages_to_log
+
+        route_alsa_messages_to_log()  # alsa-lib's underrun messages would break the reply's line
+    assistant = build_assistant(app, on_event=printer, speak=speak, listen=False)
     if args.new:
         assistant.new_conversation()
-    result = wait_for(assistant, assistant.send_text(text))
+    try:
+        with printer.taking_log_lines():
+            result = wait_for(assistant, assistant.send_text(text))
+    finally:
+        printer.close()
     if isinstance(result, TurnFailed):
         raise result.error
     if args.json:

@@ -1,56 +1,114 @@
 """`desktop-assistant talk`: push-to-talk in a terminal, for users without a display.
 
-Press Enter to start recording and Enter again to stop; the reply streams to the
-terminal and is spoken. A typed line is sent as a message. Ctrl-C stops a reply;
-`q` (or Ctrl-D) quits.
+Press Enter to start talking and Enter again when you are done; the reply streams to the
+terminal and is spoken. A typed line is sent as a message. Ctrl-C stops a reply (or a
+recording); `q` (or Ctrl-D) quits. On a terminal a status line shows the time and the level
+while recording and a spinner until the reply starts (commands/console.py).
 """
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from typing import Any, TextIO
 
-from desktop_assistant.commands.ask import ConsolePrinter, add_turn_options, check_agent, wait_for, wants_speech
+from desktop_assistant.commands.ask import add_turn_options, check_agent, wait_for, wants_speech
+from desktop_assistant.commands.console import ConsolePrinter
 
-HELP = ("Press Enter to start recording, Enter again to stop. Type a message and press Enter to send it.\n"
+HELP = ("Press Enter to start talking, Enter again when you are done. Or type a message and press Enter.\n"
         "Ctrl-C stops a reply; q or Ctrl-D quits.")
+NOT_TEXT = "desktop-assistant: that line was not text in the terminal's encoding; type it again"
+_NOT_TEXT = object()  # what _read returns for such a line
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("talk", help="push-to-talk in the terminal (Enter to start/stop recording)")
+    p = sub.add_parser("talk", help="push-to-talk in the terminal (Enter to start talking, Enter when done)")
     add_turn_options(p)
     p.set_defaults(func=run)
 
 
-def _read(prompt: str) -> str | None:
+def _read(prompt: str) -> str | object | None:
+    """A line from stdin; None at the end of input (Ctrl-D), `_NOT_TEXT` for bytes that are not
+    text in the terminal's encoding (stdin decodes them to lone surrogates, which no store takes)."""
     try:
-        return input(prompt)
+        line = input(prompt)
+        line.encode("utf-8")
     except EOFError:
         return None
+    except UnicodeError:
+        return _NOT_TEXT
+    return line
+
+
+@contextlib.contextmanager
+def keys_not_echoed(stream: TextIO) -> Iterator[None]:
+    """While recording, the status line is redrawn in place: the Enter that ends it must not
+    echo a new line under it. Nothing changes when `stream` is not a terminal."""
+    try:
+        import termios
+    except ImportError:  # not a POSIX system
+        yield
+        return
+    try:
+        fd = stream.fileno()
+        saved = termios.tcgetattr(fd) if os.isatty(fd) else None
+    except (OSError, ValueError, AttributeError, termios.error):
+        saved = None
+    if saved is None:
+        yield
+        return
+    quiet = list(saved)
+    quiet[3] &= ~termios.ECHO
+    termios.tcsetattr(fd, termios.TCSANOW, quiet)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSANOW, saved)
 
 
 def run(app: Any, args: argparse.Namespace) -> int:
     from desktop_assistant.assistant.wiring import build_assistant
+    from desktop_assistant.audio.alsa_log import route_alsa_messages_to_log
 
     check_agent(app, args.agent)
+    route_alsa_messages_to_log()  # alsa-lib's underrun messages would break the reply's line
     printer = ConsolePrinter(show_transcript=True, show_failures=True)
-    assistant = build_assistant(app, on_event=printer, speak=wants_speech(app, args), listen=True)
+    assistant = build_assistant(app, on_event=printer, on_level=printer.set_level, speak=wants_speech(app, args),
+                                listen=True)
     if args.new:
         assistant.new_conversation()
-    print(HELP, flush=True)
+    printer.say(HELP)
+    try:
+        with printer.taking_log_lines():
+            return _talk(assistant, printer)
+    finally:
+        printer.close()
+
+
+def _talk(assistant: Any, printer: ConsolePrinter) -> int:
     while True:
         line = _read("> ")
-        if line is None or line.strip().lower() in ("q", "quit", "exit"):
+        if line is _NOT_TEXT:
+            printer.warn(NOT_TEXT)
+            continue
+        if line is None or str(line).strip().lower() in ("q", "quit", "exit"):
+            if line is None and printer.live:
+                printer.say("")  # the shell's prompt starts on a line of its own
             return 0
+        text = str(line).strip()
         try:
-            if line.strip():
-                turn = assistant.send_text(line.strip())
+            if text:
+                turn = assistant.send_text(text)
             else:
                 assistant.push_to_talk_pressed()
                 if not assistant.is_recording:
                     continue  # the failure was printed by the listener
-                print("● recording… press Enter to stop", flush=True)
-                if _read("") is None:
+                with keys_not_echoed(sys.stdin):
+                    ended = _read("")
+                if ended is None:
                     assistant.stop()
                     return 0
                 turn = assistant.push_to_talk_released()
@@ -58,4 +116,6 @@ def run(app: Any, args: argparse.Namespace) -> int:
                     continue
             wait_for(assistant, turn)
         except KeyboardInterrupt:
-            print("\n(stopped)", flush=True)
+            assistant.stop()  # a recording too: the microphone is never left on at the prompt
+            printer.end_reply()
+            printer.say("(stopped)")

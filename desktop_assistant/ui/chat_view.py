@@ -145,6 +145,7 @@ class ChatView(QScrollArea):
         self._column.addStretch(1)
         self.setWidget(self._inner)
         self._bubbles: list[MessageBubble] = []
+        self._notices: list[QLabel] = []
         self._reply: MessageBubble | None = None
         self._current: MessageBubble | None = None  # where keyboard focus goes in the conversation
         self._following = True
@@ -215,6 +216,32 @@ class ChatView(QScrollArea):
         self._scroll_to_end()
         return bubble
 
+    def add_notice(self, text: str, *, announce: bool = True) -> QLabel:
+        """A line of the app's own between the messages (not a message, not stored): e.g. whom a
+        new conversation is with. Cleared with the conversation."""
+        from PySide6.QtCore import Qt
+
+        label = QLabel(text, self._inner)
+        label.setObjectName("chatNotice")
+        label.setTextFormat(Qt.TextFormat.PlainText)
+        label.setWordWrap(True)
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        # above the empty-chat hint while it shows, else after the last message
+        at = self._column.indexOf(self._placeholder) if not self._placeholder.isHidden() else -1
+        self._column.insertWidget(at if at >= 0 else self._column.count() - 1, label)
+        self._notices.append(label)
+        self._scroll_to_end()
+        if announce and self.isVisible():
+            from desktop_assistant.ui import accessibility
+
+            # Not a Tab stop: a screen reader hears it now. From the conversation, which is showing
+            # (the label is shown by the layout a moment later, and AT-SPI may drop its event).
+            accessibility.announce(self, text)
+        return label
+
+    def notices(self) -> list[str]:
+        return [label.text() for label in self._notices]
+
     def begin_reply(self) -> MessageBubble:
         """The assistant's bubble for the reply under way, shown at once ("…" until its first words)."""
         if self._reply is None:
@@ -248,6 +275,7 @@ class ChatView(QScrollArea):
         self._following = True
         self._shown = None
         self._bubbles.clear()
+        self._notices.clear()
         while self._column.count() > 1:
             item = self._column.takeAt(0)
             if item.widget() is self._placeholder:

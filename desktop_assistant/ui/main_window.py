@@ -72,8 +72,11 @@ class MainWindow(QMainWindow, EngineEvents):
         self._settings: Any = None
         self.setWindowTitle(APP_TITLE)
         self.setObjectName("mainWindow")
+        self._chat_agent: str | None = None  # the agent of the conversation shown (known once agents load)
+        self._agent_notice: str | None = None  # "New conversation with …" heading the conversation shown
         self._build()
         self._connect_bridge()
+        bridge.conversation_changed.connect(self._announce_agent)  # after the chat is cleared for it
         app.on_settings_changed(self._settings_applied)
         size_to_screen(self, DEFAULT_SIZE, load_geometry(app, "main"))
         self._show_settings(app.settings)
@@ -165,23 +168,68 @@ class MainWindow(QMainWindow, EngineEvents):
         self.engine.new_conversation()
         self.chat.clear()
         self._user_shown.clear()
+        self._agent_notice = None
 
     def show_agents(self, agents: Any) -> None:
-        """Fill the agent picker (the agents are parsed after the window shows) and enable it."""
+        """Fill the agent picker (the agents are parsed after the window shows) and enable it;
+        each agent's one-line description is its item's tooltip and, for the chosen one, the picker's."""
+        from PySide6.QtCore import Qt
+
         box = self.agent_box
         blocked = box.blockSignals(True)
         box.clear()
         for agent in agents.agents.values():
             box.addItem(agent.name, agent.id)
-        box.setCurrentIndex(max(0, box.findData(agents.get(self.app.settings.agent).id)))
+            box.setItemData(box.count() - 1, agent.description, Qt.ItemDataRole.ToolTipRole)
+        self._chat_agent = agents.get(self.app.settings.agent).id
+        box.setCurrentIndex(max(0, box.findData(self._chat_agent)))
         box.blockSignals(blocked)
         box.setEnabled(box.count() > 0)
+        self._describe_agent()
+
+    def _describe_agent(self) -> None:
+        from PySide6.QtCore import Qt
+
+        box = self.agent_box
+        description = box.itemData(box.currentIndex(), Qt.ItemDataRole.ToolTipRole) or ""
+        box.setToolTip(description)
+        box.setAccessibleDescription(description)
 
     def _agent_chosen(self, index: int) -> None:
         agent_id = self.agent_box.itemData(index)
+        self._describe_agent()
         if agent_id and agent_id != self.app.settings.agent:
             self.engine.set_agent(agent_id)
             self._persist(agent=agent_id)
+            # Said here, not on the engine's ConversationChanged: saving the setting hands the engine
+            # the agent too (apply_settings), and when that comes first set_agent has nothing to announce.
+            self._begin_with(agent_id)
+
+    def _begin_with(self, agent_id: str) -> None:
+        """A new conversation with another agent: the chat starts empty and says with whom."""
+        from PySide6.QtCore import Qt
+
+        index = self.agent_box.findData(agent_id)
+        self._chat_agent = agent_id
+        self.chat.clear()
+        self._user_shown.clear()
+        if index < 0:
+            self._agent_notice = None
+            return
+        description = self.agent_box.itemData(index, Qt.ItemDataRole.ToolTipRole)
+        text = f"New conversation with {self.agent_box.itemText(index)}" + (f" — {description}" if description else "")
+        log.info("chat: %s", text)
+        self._agent_notice = text
+        self.chat.add_notice(text)
+
+    def _announce_agent(self, event: Any) -> None:
+        """The engine's new conversation (connected after main_events' handler, which clears the chat)."""
+        if event.conversation_id is not None:
+            return
+        if event.agent != self._chat_agent:
+            self._begin_with(event.agent)
+        elif self._agent_notice and not self.chat.bubbles and not self.chat.notices():
+            self.chat.add_notice(self._agent_notice, announce=False)  # the clear for this switch took it
 
     def _mute_toggled(self, muted: bool) -> None:
         self.engine.set_muted(muted)
@@ -259,6 +307,7 @@ class MainWindow(QMainWindow, EngineEvents):
             blocked = self.agent_box.blockSignals(True)
             self.agent_box.setCurrentIndex(index)
             self.agent_box.blockSignals(blocked)
+            self._describe_agent()
 
     # ------------------------------------------------------------ shutdown
 

@@ -138,7 +138,7 @@ def test_ask_speaks_with_the_offline_voice_on_the_sink(groq_server: GroqServer) 
 def test_talk_sends_typed_lines_and_quits(app_home: Path, groq_server: GroqServer) -> None:
     result = run_cli("talk", "--no-speak", stdin="hello there\nq\n", env=groq_env(groq_server))
     assert result.returncode == 0, result.stderr
-    assert "Press Enter to start recording" in result.stdout
+    assert "Press Enter to start talking, Enter again when you are done" in result.stdout
     assert DEFAULT_REPLY in result.stdout
     assert [r[:2] for r in db_rows(app_home)] == [("user", "hello there"), ("assistant", DEFAULT_REPLY)]
 
@@ -170,10 +170,10 @@ def test_talk_records_with_enter_and_answers(app_home: Path, groq_server: GroqSe
         raise AssertionError(f"no line with {fragment!r}; stdout: {seen!r}; stderr: {proc.stderr.read()!r}")
 
     try:
-        wait_for("Press Enter to start recording")
+        wait_for("Press Enter to start talking")
         proc.stdin.write("\n")
         proc.stdin.flush()
-        wait_for("recording")
+        wait_for("● Recording… press Enter when you are done")  # piped: a plain line, no live timer
         # a fresh capture stream can take a moment to start flowing: speak after a pause
         # weather.wav: tiny.en (int8) hears lights.wav through the sink as "turn off my life" for
         # about 1 lead-in in 4; weather.wav came through 30 of 30 lead-ins from 0.1 to 1.55 s
