@@ -284,6 +284,7 @@ class HistoryWindow(QWidget):
             self.results.setItemWidget(item, label)
         n = len(self.last_results)
         self.result_count.setText(f"{n} result{'s' if n != 1 else ''} for “{query}”")
+        log.info("history: a search found %d message%s", n, "" if n == 1 else "s")  # (not what was searched)
 
     def _open_result(self, item: QListWidgetItem | None, _previous: Any = None) -> None:
         if item is not None:
