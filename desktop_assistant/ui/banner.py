@@ -6,6 +6,7 @@ current message; the close button (or `clear()`) hides it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import Signal
@@ -16,6 +17,8 @@ from desktop_assistant.ui.accessibility import announce
 # The banner's accessible name by severity (the message is its text; the text box is "Message").
 TITLES = {"error": "Problem", "warning": "Warning", "info": "Notice"}
 
+
+log = logging.getLogger(__name__)
 
 class Banner(QFrame):
     action_triggered = Signal(str)  # the action's key, e.g. "settings"
@@ -90,6 +93,8 @@ class Banner(QFrame):
         """Hide the banner (only if it shows `kind`, when given)."""
         if kind is not None and kind != self.kind:
             return
+        if self.kind:
+            log.info("banner cleared (%s)", self.kind)
         self.kind = ""
         self.hide()
 

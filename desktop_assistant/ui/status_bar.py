@@ -3,11 +3,13 @@ Cancel), the input device, and whether Groq is reachable."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QToolButton, QWidget
 
+log = logging.getLogger(__name__)
 
 def describe_model(status: Any) -> str:
     """ModelStatus → 'tiny.en, embedded' / 'base, downloading 42 %' / 'small, loading…'."""
@@ -88,4 +90,7 @@ class StatusBar(QStatusBar):
 
     def show_network(self, state: str) -> None:
         """What the last contact with Groq showed (a failure's kind, 'online', or 'unknown': not yet tried)."""
-        self.network.setText(NETWORK_TEXT.get(state, NETWORK_TEXT["unknown"]))
+        text = NETWORK_TEXT.get(state, NETWORK_TEXT["unknown"])
+        if text != self.network.text():
+            log.info("connection: %s", text)
+        self.network.setText(text)
