@@ -276,6 +276,10 @@ class Assistant:
             self._cancel_turn()
         if turn is not None:
             turn.join(timeout)
+        # An output being opened right now (the warm-up thread) finishes before the player's owner
+        # closes it; none is opened after this.
+        if self._player_lock.acquire(timeout=timeout):
+            self._player_lock.release()
         if self.chat is not self._given_chat and hasattr(self.chat, "close"):
             self.chat.close()
 
@@ -330,7 +334,7 @@ class Assistant:
             return self._open_player(turn_id)
 
     def _open_player(self, turn_id: int) -> bool:
-        if self.player is None:
+        if self.player is None or self._closed:  # (the warm-up thread may get here after close())
             return False
         if self._player_state is None:
             try:

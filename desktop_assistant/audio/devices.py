@@ -2,6 +2,10 @@
 
 `sounddevice` is imported lazily: without PortAudio the import raises OSError, and
 the app must still start (and say so) instead of crashing at import time.
+
+With PulseAudio or PipeWire, `list_devices(described=True)` lists the sound server's
+devices by their descriptions (audio/pulse.py); their setting is "pulse:<server name>",
+which `pick()` resolves to ALSA's "pulse" device routed to that source or sink.
 """
 
 from __future__ import annotations
@@ -10,9 +14,11 @@ import logging
 import signal
 import subprocess
 import sys
-from dataclasses import dataclass
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, replace
 from types import ModuleType
 
+from desktop_assistant.audio import pulse
 from desktop_assistant.errors import AudioError
 from desktop_assistant.paths import is_frozen
 
@@ -30,6 +36,16 @@ class Device:
     max_output_channels: int
     default_samplerate: float
     is_default: bool = False
+    pulse_name: str | None = None  # a PulseAudio/PipeWire source or sink, reached through ALSA's "pulse"
+
+    @property
+    def setting(self) -> str:
+        """What INPUT_DEVICE / OUTPUT_DEVICE hold to choose this device."""
+        return pulse.setting_for(self.pulse_name) if self.pulse_name else self.name
+
+    def routed(self, kind: str) -> AbstractContextManager[None]:
+        """Open this device's stream inside this: it reaches the server device (when it is one)."""
+        return pulse.routed(kind, self.pulse_name)
 
 
 @dataclass(frozen=True)
@@ -56,8 +72,19 @@ def load_sounddevice() -> ModuleType:
     return sounddevice
 
 
-def list_devices() -> DeviceList:
-    """All input and output devices, with the system defaults flagged."""
+def list_devices(described: bool = False, run_pactl: pulse.Runner = pulse.run_pactl) -> DeviceList:
+    """All input and output devices, with the system defaults flagged.
+
+    `described`: with a PulseAudio/PipeWire server, its devices by their descriptions instead of
+    PortAudio's ("pulse", "default"); PortAudio's list otherwise. Runs `pactl` (bounded): not for
+    the push-to-talk path."""
+    found = _portaudio_devices()
+    if described:
+        return _server_devices(found, run_pactl) or found
+    return found
+
+
+def _portaudio_devices() -> DeviceList:
     sd = load_sounddevice()
     try:
         raw = sd.query_devices()
@@ -83,8 +110,29 @@ def list_devices() -> DeviceList:
 
 
 def _flag(dev: Device, is_default: bool) -> Device:
-    return Device(dev.index, dev.name, dev.hostapi, dev.max_input_channels, dev.max_output_channels,
-                  dev.default_samplerate, is_default)
+    return replace(dev, is_default=is_default)
+
+
+def _pulse_base(pool: tuple[Device, ...]) -> Device | None:
+    """PortAudio's way into the sound server: ALSA's "pulse" device (whose libpulse honours
+    PULSE_SOURCE / PULSE_SINK). Without it the server's devices cannot be chosen one by one."""
+    return next((d for d in pool if d.name == "pulse"), None)
+
+
+def _server_devices(found: DeviceList, run_pactl: pulse.Runner) -> DeviceList | None:
+    base_in, base_out = _pulse_base(found.inputs), _pulse_base(found.outputs)
+    if base_in is None or base_out is None:
+        return None
+    server = pulse.list_server_devices(run_pactl)
+    if server is None or not (server.sources or server.sinks):
+        return None
+
+    def as_device(base: Device, dev: pulse.ServerDevice) -> Device:
+        return replace(base, name=dev.description, hostapi=server.server, is_default=dev.is_default,
+                       pulse_name=dev.name)
+
+    return DeviceList(tuple(as_device(base_in, d) for d in server.sources),
+                      tuple(as_device(base_out, d) for d in server.sinks))
 
 
 def probe_in_subprocess(timeout: float = PROBE_TIMEOUT_S) -> str | None:
@@ -148,6 +196,13 @@ def pick(spec: str | int | None, kind: str, devices: DeviceList | None = None) -
         found = devices.default_input() if kind == "input" else devices.default_output()
         assert found is not None
         return found
+    routed_to = pulse.server_name(spec)
+    if routed_to is not None:
+        base = _pulse_base(pool)
+        if base is None:
+            raise AudioError(f"The {label} '{routed_to}' is a PulseAudio/PipeWire device, and no sound server "
+                             "is reachable", _choices(pool))
+        return replace(base, name=routed_to, is_default=False, pulse_name=routed_to)
     if isinstance(spec, int) or (isinstance(spec, str) and spec.isdigit()):
         index = int(spec)
         for dev in pool:

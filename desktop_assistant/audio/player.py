@@ -20,6 +20,7 @@ with the test null sink), so open the player early, not at the first reply.
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import threading
 import time
@@ -84,10 +85,11 @@ class Player:
             return
         sd = load_sounddevice()
         factory = self._factory or sd.OutputStream
+        route: Any = contextlib.nullcontext()
         if self._factory is None:
             dev = pick(self.device, "output")
             device_arg: Any = dev.index
-            native = int(dev.default_samplerate)
+            native, route = int(dev.default_samplerate), dev.routed("output")
         else:
             device_arg, native = self.device, 48000
         self._closing = False
@@ -95,9 +97,10 @@ class Player:
         def make(samplerate: int, **kw: Any) -> Any:
             return factory(samplerate=samplerate, blocksize=max(1, int(samplerate * self._block_s)), **kw)
 
-        stream, rate = open_at_rates(make, [self.sample_rate, native, 48000, 44100], "audio output",
-                                     channels=1, dtype="float32", device=device_arg, latency=LATENCY_S,
-                                     callback=self._callback, finished_callback=self._finished)
+        with route:  # a PulseAudio/PipeWire sink: ALSA's "pulse" device, pointed at it
+            stream, rate = open_at_rates(make, [self.sample_rate, native, 48000, 44100], "audio output",
+                                         channels=1, dtype="float32", device=device_arg, latency=LATENCY_S,
+                                         callback=self._callback, finished_callback=self._finished)
         self._stream_rate = rate
         try:
             stream.start()

@@ -10,6 +10,7 @@ device that dies mid-recording emits `RecordingFailed` and `stop()` raises its
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -104,10 +105,11 @@ class Recorder:
             return
         sd = load_sounddevice()
         factory = self._factory or sd.InputStream
+        route: Any = contextlib.nullcontext()
         if self._factory is None:
             dev = pick(self.device, "input")
             device_arg: Any = dev.index
-            name, native = dev.name, int(dev.default_samplerate)
+            name, native, route = dev.name, int(dev.default_samplerate), dev.routed("input")
         else:
             device_arg, name, native = self.device, str(self.device or "default"), 48000
         rates = [self._capture_rate] if self._capture_rate else [SAMPLE_RATE, native, 48000, 44100]
@@ -117,9 +119,10 @@ class Recorder:
             self._reset(samplerate)
             return factory(samplerate=samplerate, blocksize=max(1, int(samplerate * self._block_s)), **kw)
 
-        opened, rate = open_at_rates(make, rates, "microphone", channels=1, dtype="float32",
-                                     device=device_arg, callback=self._callback,
-                                     finished_callback=self._finished)
+        with route:  # a PulseAudio/PipeWire source: ALSA's "pulse" device, pointed at it
+            opened, rate = open_at_rates(make, rates, "microphone", channels=1, dtype="float32",
+                                         device=device_arg, callback=self._callback,
+                                         finished_callback=self._finished)
         self._started_at = self._last_block_at = time.monotonic()
         try:
             opened.start()

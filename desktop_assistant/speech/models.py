@@ -217,6 +217,43 @@ def is_online(timeout: float = 2.0) -> bool:
     return bool(result and result[0])
 
 
+PICK_ANOTHER = "or choose a model marked ✓ in Settings"
+
+
+def offline_blocker() -> tuple[str, str] | None:
+    """(why, what to do) when the environment turns downloads off (HF_HUB_OFFLINE), else None."""
+    if offline_by_env():
+        return ("offline mode is on (HF_HUB_OFFLINE=1)",
+                f"start the app without HF_HUB_OFFLINE to download it, {PICK_ANOTHER}")
+    return None
+
+
+def download_blocker(timeout: float = 2.0) -> tuple[str, str] | None:
+    """(why no model can be downloaded now, what to do), or None when huggingface.co answers."""
+    offline = offline_blocker()
+    if offline is not None:
+        return offline
+    if not is_online(timeout):
+        return "huggingface.co cannot be reached", f"connect to the internet and restart the app, {PICK_ANOTHER}"
+    return None
+
+
+def unobtainable(settings: Settings, paths: Paths) -> ModelError | None:
+    """Why the model `settings` names is neither on this computer nor downloadable now (blocking:
+    up to 2 s for the network probe). None when it is here or can be downloaded, and for a value
+    that is not a size (loading it says what is wrong)."""
+    try:
+        resolved = plan(settings, paths)
+    except UserFacingError:
+        return None
+    wanted = wants_download(settings, resolved)
+    blocked = download_blocker() if wanted is not None else None
+    if blocked is None:
+        return None
+    why, action = blocked
+    return ModelError(f"The {wanted} speech model is not on this computer and cannot be downloaded: {why}", action)
+
+
 # (repo_id, destination folder, report(done, total), cancel) -> None; raises on failure
 Downloader = Callable[[str, Path, Callable[[int, int | None], None], threading.Event], None]
 

@@ -65,6 +65,9 @@ class ModelStatus:
     state: str  # "loading" | "ready" | "downloading" | "error"
     progress: float | None = None  # 0..1 while downloading
     message: str = ""
+    # Set while another model than the one asked for serves for a lasting reason (offline, a damaged
+    # folder, a failed download): the cause and what to do, for a banner. Empty otherwise.
+    problem: str = ""
 
 
 class Transcriber:
@@ -215,20 +218,39 @@ class Transcriber:
             self._publish(ModelStatus(self.settings.stt_model, "", "error", None, str(exc)))
             return
         wanted = None if self._forced else models.wants_download(self.settings, resolved)
+        problem = ""
         if wanted is not None:
-            allowed = self._allow_download
-            online = models.is_online() if allowed is None else allowed
-            if online:
+            if self._allow_download is None:
+                blocked = models.download_blocker()
+            else:
+                blocked = None if self._allow_download else (
+                    models.offline_blocker() or ("downloads are off here", models.PICK_ANOTHER))
+            online = blocked is None
+            if blocked is None:
                 resolved = replace(resolved, reason=f"downloading {wanted} — using embedded "
                                                     f"{models.EMBEDDED_NAME} until it is ready")
             else:
-                resolved = replace(resolved, reason=f"{wanted} not downloaded and no network — using "
-                                                    f"embedded {models.EMBEDDED_NAME}")
-        self._load(resolved)
+                why, action = blocked
+                using = f"using embedded {models.EMBEDDED_NAME}"
+                resolved = replace(resolved, reason=f"{wanted} not downloaded and {why} — {using}")
+                problem = (f"The {wanted} speech model is not on this computer and cannot be downloaded: "
+                           f"{why} — {using}; {action}")
+        self._load(resolved, problem)
         if wanted is not None and online and self._model is not None:
             self._start_download(wanted)
 
-    def _load(self, resolved: ResolvedModel) -> None:
+    def keep_serving(self, error: UserFacingError) -> None:
+        """Other settings asked for a model that cannot be had (`error`, e.g. `models.unobtainable`):
+        go on with the model in use, and say why as a lasting problem."""
+        current = self._resolved
+        if current is None:
+            self._publish(ModelStatus(self.settings.stt_model, "", "error", None, str(error)))
+            return
+        said = f"{error.message} — still using {current.name}"
+        todo = f"; {error.action}" if error.action else ""
+        self._publish(ModelStatus(current.name, current.source, "ready", None, said, problem=said + todo))
+
+    def _load(self, resolved: ResolvedModel, problem: str = "") -> None:
         self._publish(ModelStatus(resolved.name, resolved.source, "loading", None,
                                   f"loading {resolved.describe}"))
         started = time.perf_counter()
@@ -243,7 +265,7 @@ class Transcriber:
                 except ModelError as missing:
                     self._fail(missing)
                     return
-                self._load(fallback)
+                self._load(fallback, f"{fallback.reason}; {models.PICK_ANOTHER}")
                 return
             self._fail(ModelError(f"The speech model could not be loaded: {_first_line(exc)}",
                                   "reinstall the app"))
@@ -253,7 +275,7 @@ class Transcriber:
         took = time.perf_counter() - started
         log.info("speech model %s ready in %.2f s (%s)", resolved.name, took, resolved.describe)
         self._publish(ModelStatus(resolved.name, resolved.source, "ready", None,
-                                  resolved.reason or f"{resolved.name} ready"))
+                                  resolved.reason or f"{resolved.name} ready", problem=problem))
 
     def _load_with_compute_type(self, resolved: ResolvedModel) -> tuple[Any, ResolvedModel]:
         """Load with STT_COMPUTE_TYPE; a type this CPU cannot run (float16, int16…) falls back to int8."""
@@ -354,7 +376,8 @@ class Transcriber:
             elif current is not None and not self._closed:
                 what = str(error) if error else f"download of {name} cancelled"
                 self._publish(ModelStatus(current.name, current.source, "ready", None,
-                                          f"{what} — using {current.name}"))
+                                          f"{what} — using {current.name}",
+                                          problem=f"{what} — using {current.name}" if error else ""))
 
         self._publish(ModelStatus(name, "download", "downloading", 0.0, f"downloading {name}{meanwhile}"))
         self._download_thread = models.download_in_background(

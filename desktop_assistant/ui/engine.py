@@ -226,11 +226,16 @@ class EngineController:
                 self._retire(app.replace_part("recorder", recorder, lambda r: r.close()), "cancel", "close")
                 assistant.recorder = recorder
             if changed & set(STT_SETTINGS):
+                from desktop_assistant.speech.models import unobtainable
                 from desktop_assistant.speech.stt import Transcriber
 
-                stt = Transcriber(settings, app.paths, on_status=self.bridge.post_model_status).start()
-                self._retire(app.replace_part("transcriber", stt, lambda t: t.close()), "close")
-                assistant.transcriber = stt
+                missing, current = unobtainable(settings, app.paths), getattr(assistant, "transcriber", None)
+                if missing is not None and getattr(current, "resolved", None) is not None:
+                    current.keep_serving(missing)  # e.g. offline: keep the model in use, say why
+                else:
+                    stt = Transcriber(settings, app.paths, on_status=self.bridge.post_model_status).start()
+                    self._retire(app.replace_part("transcriber", stt, lambda t: t.close()), "close")
+                    assistant.transcriber = stt
             if changed & set(PLAYER_SETTINGS):
                 from desktop_assistant.audio.player import Player
                 from desktop_assistant.speech.tts import PLAYER_RATE

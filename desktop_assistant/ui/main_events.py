@@ -242,7 +242,10 @@ class EngineEvents:
         elif status.state == "ready":
             if self.state == "loading":
                 self._set_state("ready")
-            self.banner.clear("model")
+            if getattr(status, "problem", ""):  # another model serves (offline, …): say why and what to do
+                self.show_problem_text(status.problem, "Open Settings", "settings", kind="model", severity="warning")
+            else:
+                self.banner.clear("model")
         elif status.state == "error":
             if self.state == "loading":
                 self._set_state("ready")  # typing still works; the banner says what to do about speech

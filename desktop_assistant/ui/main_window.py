@@ -46,7 +46,8 @@ AFTER_FIRST_FRAME_MS = 30  # what the first frame does not need starts this long
 # A push-to-talk press shorter than this is a tap, not speech: dropped quietly, as push-to-talk
 # apps do, instead of "That was too short" (a physical hold this long still sends what it heard).
 TAP_S = 0.3
-SETTINGS_PAGE_FOR = {"no_key": "key", "auth": "key", "audio": "audio"}  # banner problem → Settings page
+# banner problem → Settings page
+SETTINGS_PAGE_FOR = {"no_key": "key", "auth": "key", "audio": "audio", "model": "speech"}
 COMPACT_BELOW_PX = 480  # a window shorter than this gets the slim talk button
 DEFAULT_SIZE = QSize(760, 640)  # shrunk to fit the screen (a 1600x1000 screen at scale 2 is 800x500)
 

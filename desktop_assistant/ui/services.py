@@ -1,6 +1,7 @@
 """Engine look-ups the Settings dialog needs, run off the GUI thread: the audio
-device lists, the speech model plan, a microphone test (level meter) and a
-speaker test sound. Results come back on the GUI thread through the bridge.
+device lists (the sound server's descriptions), the speech model plan (and whether
+it can be had at all), a key test, a microphone test (level meter) and a speaker
+test sound. Results come back on the GUI thread through the bridge.
 
 Not a widget: imports the audio and speech modules lazily, on worker threads.
 """
@@ -11,6 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from desktop_assistant.errors import UserFacingError
@@ -30,6 +32,14 @@ MODEL_CHOICES = (
     "large-v3",
     "distil-large-v3",
 )
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    name: str
+    source: str  # where it would come from now (speech.models.SOURCES)
+    reason: str | None  # why that is not the model asked for
+    problem: str | None  # why it cannot be had now (not here, no download possible) and what to do
 
 
 class SettingsServices:
@@ -64,18 +74,21 @@ class SettingsServices:
         def work() -> Any:
             from desktop_assistant.audio import devices
 
-            return devices.list_devices()
+            return devices.list_devices(described=True)
 
         self._run(work, done)
 
     def model_plan(self, name: str, done: Callable[[Any], None]) -> None:
-        """done((name, source, reason) | UserFacingError): where the model would come from now."""
+        """done(ModelChoice | UserFacingError): where the model would come from now, and whether
+        it can be had at all (a model not here, offline: up to 2 s to probe the network)."""
 
         def work() -> Any:
             from desktop_assistant.speech import models
 
-            plan = models.plan(self.app.settings.with_values(stt_model=name), self.app.paths)
-            return name, plan.source, plan.reason
+            settings = self.app.settings.with_values(stt_model=name)
+            plan = models.plan(settings, self.app.paths)
+            problem = models.unobtainable(settings, self.app.paths)
+            return ModelChoice(name, plan.source, plan.reason, str(problem) if problem else None)
 
         self._run(work, done)
 

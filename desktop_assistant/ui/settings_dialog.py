@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTabWidget, QVB
 from desktop_assistant.errors import UserFacingError
 from desktop_assistant.ui.combo_box import chosen, select
 from desktop_assistant.ui.preferences import UNCHANGED, save_settings
-from desktop_assistant.ui.services import MODEL_CHOICES, SettingsServices
+from desktop_assistant.ui.services import MODEL_CHOICES, ModelChoice, SettingsServices
 from desktop_assistant.ui.settings_pages import audio_page, controls_page, groq_page, speech_page
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,8 @@ _SOURCES = {
     "path": "folder",
     "download": "will download",
 }
+# A key test's outcome (an error's kind, or "works") → the word logged for it.
+KEY_TEST_LOG = {"auth": "rejected", "offline": "unreachable", "timeout": "unreachable", "rate_limit": "works (busy)"}
 
 
 class SettingsDialog(QDialog):
@@ -170,6 +172,8 @@ class SettingsDialog(QDialog):
 
     def _key_tested(self, result: Any) -> None:
         self.test_key_button.setEnabled(True)
+        outcome = result.kind if isinstance(result, UserFacingError) else "works"
+        log.info("settings: key test: %s", KEY_TEST_LOG.get(outcome, outcome))  # the outcome, never the key
         if isinstance(result, UserFacingError) and result.kind == "rate_limit":
             self.key_state.setText("✓ Groq accepted the key (it is busy right now: rate limit).")
         elif isinstance(result, UserFacingError):
@@ -179,13 +183,15 @@ class SettingsDialog(QDialog):
         self.key_state.show()
 
     def show_page(self, page: str | None) -> None:
-        """Open on `page`: "key" (from the key banner: the key field focused) or "audio"."""
+        """Open on `page`: "key" (from the key banner: the key field focused), "speech" or "audio"."""
         from PySide6.QtCore import Qt
 
         if page == "key":
             self.tabs.setCurrentIndex(0)
             self.api_key.setFocus(Qt.FocusReason.OtherFocusReason)
             self.api_key.selectAll()
+        elif page == "speech":
+            self.tabs.setCurrentIndex(1)
         elif page == "audio":
             self.tabs.setCurrentIndex(2)
 
@@ -216,8 +222,8 @@ class SettingsDialog(QDialog):
             box.blockSignals(True)
             box.clear()
             box.addItem("System default", None)
-            for dev in pool:
-                box.addItem(dev.name + (" (default)" if dev.is_default else ""), dev.name)
+            for dev in pool:  # the sound server's names ("Monitor of Virtual"); set as "pulse:<name>"
+                box.addItem(dev.name + (" (default)" if dev.is_default else ""), dev.setting)
             select(box, current)
             box.blockSignals(False)
 
@@ -244,11 +250,14 @@ class SettingsDialog(QDialog):
         if isinstance(result, UserFacingError):
             self.model_state.setText(str(result))
             return
-        name, source, reason = result
-        if name != chosen(self.stt_model):
+        assert isinstance(result, ModelChoice)
+        if result.name != chosen(self.stt_model):
             return
-        text = _SOURCES.get(source, source)
-        self.model_state.setText(f"{text} — {reason}" if reason else text)
+        if result.problem:  # not here and no download possible: applying it keeps the model in use
+            self.model_state.setText(f"{result.problem}. Applying it keeps the model in use.")
+            return
+        text = _SOURCES.get(result.source, result.source)
+        self.model_state.setText(f"{text} — {result.reason}" if result.reason else text)
 
     def _mic_test(self, on: bool) -> None:
         if on:

@@ -61,9 +61,8 @@ def groq_page(dialog: Any) -> QWidget:
     dialog.key_where.setObjectName("keySource")
     dialog.key_where.setWordWrap(True)
     form.addRow("", dialog.key_where)
-    dialog.key_state = QLabel(page)
+    dialog.key_state = QLabel(page)  # (accessible name: its text, so a screen reader reads the result)
     dialog.key_state.setObjectName("keyTest")
-    dialog.key_state.setAccessibleName("Key test result")
     dialog.key_state.setWordWrap(True)
     dialog.key_state.hide()
     form.addRow("", dialog.key_state)
@@ -111,6 +110,7 @@ def speech_page(dialog: Any) -> QWidget:
     dialog.stt_model.currentTextChanged.connect(dialog._model_changed)
     form.addRow("Speech &model:", dialog.stt_model)
     dialog.model_state = QLabel(page)  # (accessible name: its text; labelled by "Status:")
+    dialog.model_state.setWordWrap(True)
     form.addRow("Status:", dialog.model_state)
     note = QLabel(
         "A model that is not on this computer downloads when applied; the status bar shows "

@@ -89,7 +89,9 @@ def test_offline_default_settings_use_embedded_and_say_why(app_home: Path) -> No
     assert took < 10
     assert stt.resolved is not None and stt.resolved.source == "embedded"
     assert statuses[-1].state == "ready"
-    assert statuses[-1].message == "base not downloaded and no network — using embedded tiny.en"
+    assert statuses[-1].message == ("base not downloaded and offline mode is on (HF_HUB_OFFLINE=1) — "
+                                    "using embedded tiny.en")
+    assert statuses[-1].problem.endswith("or choose a model marked ✓ in Settings")  # a lasting problem, shown
 
 
 @pytest.mark.slow

@@ -34,7 +34,7 @@ def test_transcribe_wav_as_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert (data["model"], data["model_source"], data["language"]) == ("tiny.en", "embedded", "en")
     assert data["duration_s"] == pytest.approx(2.75, abs=0.01)
     assert data["segments"] and set(data["segments"][0]) == {"start", "end", "text"}
-    assert "base not downloaded and no network — using embedded tiny.en" in err
+    assert "base not downloaded and offline mode is on (HF_HUB_OFFLINE=1) — using embedded tiny.en" in err
 
 
 @pytest.mark.slow
