@@ -1,5 +1,7 @@
 """The live conversation: one bubble per message, the reply growing as it streams,
-and under each reply its latency ("0.9 s", the stage breakdown on hover).
+and under each reply its timings, labelled ("speech 0.14 s · first word 0.41 s ·
+voice 0.78 s"; what each one measures on hover). History shows stored conversations
+with the same bubbles, rendered the same way.
 
 Text is plain (never interpreted as HTML), selectable with mouse and keyboard,
 and copyable. Interrupted and failed replies are marked.
@@ -28,12 +30,15 @@ QLabel#chatPlaceholder { qproperty-alignment: AlignCenter; }
 """  # the bubbles' colours are the application style sheet's (resources/styles/app.qss, ui/theme.py)
 SPEAKERS = {"user": "You", "assistant": "Assistant"}
 READABLE_CHARS = 90
+#: (timing key, its label under a reply, what it measures: the tooltip)
 STAGES = (
-    ("stt_ms", "Speech to text"),
-    ("llm_first_token_ms", "First word from the model"),
-    ("first_audio_ms", "First sound"),
-    ("total_ms", "Whole turn"),
+    ("stt_ms", "speech", "turning what you said into text"),
+    ("llm_first_token_ms", "first word", "the model's first word, after it was asked"),
+    ("first_audio_ms", "voice", "from the end of your question to the first sound of the reply"),
+    ("total_ms", "total", "the whole turn, until the reply was complete"),
 )
+SHOWN = ("stt_ms", "llm_first_token_ms", "first_audio_ms")  # under a reply; "total" only without them
+NO_REPLY = "(no reply)"
 
 
 def headline_ms(timings: Mapping[str, float | None]) -> float | None:
@@ -49,13 +54,30 @@ def format_seconds(ms: float) -> str:
     return f"{ms / 1000:.1f} s" if ms < 10_000 else f"{ms / 1000:.0f} s"
 
 
-def breakdown(timings: Mapping[str, float | None]) -> str:
-    lines = [
-        f"{label}: {format_seconds(float(timings[key]))}"
-        for key, label in STAGES
-        if timings.get(key) is not None
+def stage_seconds(ms: float) -> str:
+    """A stage's time, to the hundredth under 10 s ("0.14 s")."""
+    return f"{ms / 1000:.2f} s" if ms < 10_000 else f"{ms / 1000:.1f} s"
+
+
+def timing_line(timings: Mapping[str, float | None]) -> str:
+    """The labelled timings under a reply: "speech 0.14 s · first word 0.41 s · voice 0.78 s"."""
+    parts = [
+        f"{label} {stage_seconds(float(timings[key]))}"
+        for key, label, _ in STAGES
+        if key in SHOWN and timings.get(key) is not None
     ]
-    return "\n".join(lines)
+    if not parts and timings.get("total_ms") is not None:
+        parts.append(f"total {stage_seconds(float(timings['total_ms']))}")
+    return " · ".join(parts)
+
+
+def breakdown(timings: Mapping[str, float | None]) -> str:
+    """The tooltip: each timing with what it measures."""
+    return "\n".join(
+        f"{label} {stage_seconds(float(timings[key]))}: {meaning}"
+        for key, label, meaning in STAGES
+        if timings.get(key) is not None
+    )
 
 
 class MessageBubble(QFrame):
@@ -67,7 +89,8 @@ class MessageBubble(QFrame):
         self.status = "complete"
         self.setObjectName("userBubble" if role == "user" else "assistantBubble")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        # Height for width: as tall as the wrapped text (a Maximum policy capped it at the unwrapped height)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 6, 10, 6)
         layout.setSpacing(2)
@@ -108,10 +131,13 @@ class MessageBubble(QFrame):
         self, status: str, timings: Mapping[str, float | None] | None = None, error: str | None = None
     ) -> None:
         self.status = status
+        if status == "failed" and not self._text:
+            self.set_text(NO_REPLY)  # the same whether the reply failed live or is read back from History
         parts: list[str] = []
         ms = headline_ms(timings or {})
-        if ms is not None:
-            parts.append(format_seconds(ms))
+        line = timing_line(timings or {})
+        if line:
+            parts.append(line)
         if status == "interrupted":
             parts.append("■ interrupted")
         elif status == "failed":
@@ -262,8 +288,6 @@ class ChatView(QScrollArea):
             bubble = self.add_message("assistant", "", status="streaming")
         self._reply = None
         if bubble is not None:
-            if not bubble.text and status == "failed":
-                bubble.set_text("(no reply)")
             bubble.finish(status, timings, error)
         return bubble
 

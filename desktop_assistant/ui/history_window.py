@@ -209,6 +209,9 @@ class HistoryWindow(QWidget):
                 found = bubble
         if found is not None:
             self.messages.show_message(found)  # a search hit: scrolled to and marked
+            log.info("history: opened conversation %d at message %d", conversation_id, message_id)
+        else:
+            log.info("history: opened conversation %d", conversation_id)
         for button in (self.rename_button, self.delete_button, self.export_button, self.copy_button):
             button.setEnabled(True)
 
@@ -281,6 +284,7 @@ class HistoryWindow(QWidget):
             self.results.setItemWidget(item, label)
         n = len(self.last_results)
         self.result_count.setText(f"{n} result{'s' if n != 1 else ''} for “{query}”")
+        log.info("history: a search found %d message%s", n, "" if n == 1 else "s")  # (not what was searched)
 
     def _open_result(self, item: QListWidgetItem | None, _previous: Any = None) -> None:
         if item is not None:
@@ -305,13 +309,27 @@ class HistoryWindow(QWidget):
         if row >= 0:
             self.model.replace(self.source.conversation_row(self.current_id))
 
-    def confirm_delete(self) -> bool:
-        answer = QMessageBox.question(
-            self,
+    def delete_box(self) -> tuple[QMessageBox, Any]:
+        """The confirmation: Delete / Cancel, Cancel the default (Enter) and the escape (Esc)."""
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
             "Delete conversation",
             f"Delete “{self.title.text()}” and all its messages? This cannot be undone.",
+            QMessageBox.StandardButton.NoButton,
+            self,
         )
-        return answer == QMessageBox.StandardButton.Yes
+        delete = box.addButton("Delete", QMessageBox.ButtonRole.DestructiveRole)
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+        box.setEscapeButton(cancel)
+        return box, delete
+
+    def confirm_delete(self) -> bool:
+        box, delete = self.delete_box()
+        box.exec()
+        confirmed = box.clickedButton() is delete
+        box.deleteLater()
+        return confirmed
 
     def delete_current(self, confirmed: bool | None = None) -> bool:
         if self.current_id is None:
@@ -321,6 +339,7 @@ class HistoryWindow(QWidget):
         deleted = self.current_id
         self.source.delete(deleted)
         self.model.remove(deleted)
+        log.info("history: deleted conversation %d", deleted)
         self.current_id = None
         self.messages.clear()
         self.messages.set_placeholder(self._empty_text())

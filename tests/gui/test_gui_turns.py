@@ -93,8 +93,8 @@ def test_hold_space_speak_and_the_reply_streams_in(qtbot: Any, engine_window: An
     assert role_a == "assistant" and reply == DEFAULT_REPLY and status == "complete"
     assert len(deltas) > 5  # streamed, not delivered at once
     assert levels and max(levels) > -40  # the meter saw speech
-    assert w.chat.bubbles[-1].meta.text().endswith(" s")
-    assert "Speech to text" in w.chat.bubbles[-1].meta.toolTip()
+    assert w.chat.bubbles[-1].meta.text().startswith("speech ")  # labelled: speech · first word · voice
+    assert "speech" in w.chat.bubbles[-1].meta.toolTip() and "into text" in w.chat.bubbles[-1].meta.toolTip()
     assert history_of(w) == [("user", said, "complete"), ("assistant", DEFAULT_REPLY, "complete")]
     sent = groq_server.received[-1].body["messages"]
     assert sent[-1]["role"] == "user" and sent[-1]["content"] == said

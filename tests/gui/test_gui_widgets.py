@@ -211,8 +211,9 @@ def test_events_render_states_stream_and_latency(qtbot: Any, fake_window: Any) -
         ("assistant", "It is noon.", "complete"),
     ]
     meta = w.chat.bubbles[-1].meta
-    assert meta.text() == "0.9 s"
-    assert "Speech to text: 0.1 s" in meta.toolTip() and "First sound: 0.9 s" in meta.toolTip()
+    assert meta.text() == "speech 0.12 s · first word 0.35 s · voice 0.91 s"
+    assert "speech 0.12 s: turning what you said into text" in meta.toolTip()
+    assert "voice 0.91 s: from the end of your question to the first sound" in meta.toolTip()
     assert states[:3] == ["listening", "thinking", "thinking"]
 
 
@@ -248,7 +249,9 @@ def test_chat_view_marks_interrupted_and_keeps_text_plain(qtbot: Any) -> None:
 def test_latency_helpers() -> None:
     assert headline_ms({"first_audio_ms": None, "llm_first_token_ms": 300.0}) == 300.0
     assert headline_ms({}) is None
-    assert breakdown({"stt_ms": 250.0, "total_ms": 3000.0}) == "Speech to text: 0.2 s\nWhole turn: 3.0 s"
+    assert breakdown({"stt_ms": 250.0, "total_ms": 3000.0}) == (
+        "speech 0.25 s: turning what you said into text\ntotal 3.00 s: the whole turn, until the reply was complete"
+    )
 
 
 def test_level_meter_maps_dbfs(qtbot: Any) -> None:
