@@ -53,7 +53,7 @@ def test_switching_agent_says_so_in_the_chat(qtbot: Any, fake_window: Any, monke
     assert tutor.name == "Language Tutor"
     assert w.chat.notices() == [expected]
     assert w.chat.messages() == []  # the old conversation's bubbles went with it
-    assert ("set_agent", ("tutor",)) in w.fake.calls
+    qtbot.waitUntil(lambda: ("set_agent", ("tutor",)) in w.fake.calls, timeout=3000)  # (the command thread)
     # The engine's ConversationChanged, when it comes (it may not: saving the setting can hand the
     # engine the agent first), clears the chat again: the line stays, and is not said twice.
     w.bridge.post(ConversationChanged(0, None, "tutor"))
