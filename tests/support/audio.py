@@ -160,6 +160,14 @@ class MonitorCapture:
         self._reader.start()
         return self
 
+    def wait_flowing(self, timeout: float = 10.0) -> bool:
+        """Block until parec has delivered audio (the monitor stream runs): what plays from now on is
+        captured. A fixed sleep is not enough on a loaded machine, nor for parec's first start."""
+        deadline = time.monotonic() + timeout
+        while len(self._data) < self.sample_rate // 10 and time.monotonic() < deadline:  # 50 ms of s16
+            time.sleep(0.01)
+        return len(self._data) >= self.sample_rate // 10
+
     def _read(self) -> None:
         assert self._proc is not None and self._proc.stdout is not None
         while chunk := self._proc.stdout.read1(4096):
