@@ -6,7 +6,7 @@ word on another. So accuracy is asserted as a word error rate (substitutions + d
 insertions, tests/support/wer.py) over 30 spoken requests and the three fixture sentences, where
 one word moves the rate by 0.4 points, against a bound set from measurement.
 
-Measured with bench/stt_numerics.py (AMD EPYC, AVX-512 with VNNI; ctranslate2 4.8.5,
+Measured with `bench/stt_numerics.py --all` (AMD EPYC, AVX-512 with VNNI; ctranslate2 4.8.5,
 faster-whisper 1.2.1, espeak-ng 1.51), the app's path (Transcriber: tiny.en, beam 5, VAD, the
 short encoder window) over exactly these clips:
     numerics (CT2_FORCE_CPU_ISA | ONEDNN_MAX_CPU_ISA,     these 33 clips       the whole corpus
