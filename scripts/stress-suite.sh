@@ -4,7 +4,7 @@
 # row, stop the load, print each run's result and exit non-zero if any run failed.
 #   scripts/stress-suite.sh [RUNS]          (default 5; each run is a full `make test`: minutes)
 # VENV: the virtualenv the clone uses (default: this checkout's .venv, else make builds one in the
-#       clone, which needs the network). It is only read: its install stamp is never remade.
+#       clone, which needs the network). It is only used: nothing is ever installed into it.
 # KEEP=1 keeps the clone and the logs (always kept when a run fails).
 set -uo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -28,8 +28,12 @@ fi
 git clone --quiet --no-hardlinks "$ROOT" "$WORK/repo" || exit 1
 make_args=()
 if [ -n "$VENV" ] && [ -x "$VENV/bin/python" ]; then
-    # Use that virtualenv; -o: never remake (re-install into) it from the clone's newer files.
-    make_args=(BIN="$VENV/bin" STAMP="$VENV/.installed" -o "$VENV/.installed")
+    # Use that virtualenv, never re-install into it (that would point its editable install at the
+    # clone): a stamp of our own, newer than the clone's pyproject.toml and constraints.txt. Variables
+    # given on the command line reach the recursive make (smoke); -o would not.
+    touch -d @1 "$WORK/repo/pyproject.toml" "$WORK/repo/constraints.txt"
+    touch "$WORK/venv-stamp"
+    make_args=(BIN="$VENV/bin" STAMP="$WORK/venv-stamp")
     echo "stress: clone $WORK/repo at $(git -C "$WORK/repo" rev-parse --short HEAD), virtualenv $VENV"
 else
     echo "stress: clone $WORK/repo at $(git -C "$WORK/repo" rev-parse --short HEAD), make builds its virtualenv"
