@@ -35,8 +35,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from support.audio import SENTENCES, fixture_samples, normalise, word_overlap  # noqa: E402
-from support.speech_corpus import edit_distance, words  # noqa: E402
+from support.audio import SENTENCES, fixture_samples, normalise  # noqa: E402
+from support.wer import edits, word_error_rate, words  # noqa: E402
 
 from desktop_assistant.audio.clip import AudioClip  # noqa: E402
 from desktop_assistant.config import Settings  # noqa: E402
@@ -189,10 +189,10 @@ def main() -> int:
             "app_text": texts["app"][name], "full_text": texts["full"][name], "default_text": texts["default"][name],
             "same_words": normalise(texts["app"][name]) == normalise(texts["default"][name]),
             "full_same_words": normalise(texts["full"][name]) == normalise(texts["default"][name]),
-            **{f"{label}_errors": edit_distance(words(SENTENCES[name]), words(texts[label][name]))
+            **{f"{label}_errors": edits(SENTENCES[name], texts[label][name]).errors
                for label in ("app", "full", "default")},
-            "app_overlap": round(word_overlap(SENTENCES[name], texts["app"][name]), 2),
-            "default_overlap": round(word_overlap(SENTENCES[name], texts["default"][name]), 2),
+            "app_wer": round(word_error_rate(SENTENCES[name], texts["app"][name]), 3),
+            "default_wer": round(word_error_rate(SENTENCES[name], texts["default"][name]), 3),
         })
     fixture_words = sum(len(words(SENTENCES[name])) for name in clips)
     scored = {label: [(sum(r[f"{label}_errors"] for r in rows), fixture_words)]

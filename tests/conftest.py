@@ -76,6 +76,14 @@ def transcriber(tmp_path_factory: pytest.TempPathFactory, embedded_model_dir: Pa
     stt.close()
 
 
+@pytest.fixture(scope="session")
+def spoken_requests() -> list[object]:
+    """30 assistant requests spoken by espeak-ng (support/speech_corpus.py make_requests), made once."""
+    from tests.support.speech_corpus import make_requests
+
+    return make_requests()
+
+
 @pytest.fixture
 def groq_server() -> Iterator[object]:
     """A loopback server speaking Groq's streaming chat API (tests/support/groq_server.py)."""

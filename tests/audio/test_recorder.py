@@ -9,13 +9,14 @@ import pytest
 from support.audio import (
     FIXTURES,
     SENTENCES,
+    SINK_MAX_WER,
     FakeInputStream,
     active_seconds,
     fixture_samples,
     play_into_sink,
     tone,
-    word_overlap,
 )
+from support.wer import word_error_rate
 
 from desktop_assistant.audio import recorder as recorder_module
 from desktop_assistant.audio.clip import AudioClip
@@ -193,7 +194,7 @@ def test_record_the_sink_monitor_and_transcribe(transcriber, capture_rate: int |
     assert active_seconds(clip.samples, 16000) == pytest.approx(expected, abs=0.15)
     assert max(levels) > -30 and min(levels) < -60  # the meter saw speech and silence
     result = transcriber.transcribe(clip, language="en")
-    assert word_overlap(SENTENCES["weather.wav"], result.text) >= 0.85, result.text
+    assert word_error_rate(SENTENCES["weather.wav"], result.text) <= SINK_MAX_WER, result.text
 
 
 @pytest.mark.audio

@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from support.audio import SENTENCES, fixture_samples, read_wav, word_overlap
+from support.audio import SENTENCES, fixture_samples, read_wav
+from support.wer import Edits, corpus_wer, edits, words
 
 from desktop_assistant.audio.clip import AudioClip
 from desktop_assistant.audio.decode import resample
@@ -82,8 +83,12 @@ def test_several_sentences_in_one_clip_are_all_recognised(transcriber: Transcrib
     samples = np.concatenate([part for name in names for part in (fixture_samples(name), gap)])
     result = transcriber.transcribe(AudioClip(samples), language="en")
     expected = " ".join(SENTENCES[name] for name in names)
-    assert word_overlap(expected, result.text) >= 0.75, result.text
-    assert word_overlap(SENTENCES["lights.wav"], result.text) >= 0.85, result.text
+    # 2-4 errors of 25 words under every numerics measured (bench/stt_numerics.py "weather+lights+fox");
+    # a dropped sentence alone costs 8 or more.
+    assert edits(expected, result.text).errors <= 7, result.text
+    heard = words(result.text)
+    ends = [heard.index(w) if w in heard else -1 for w in ("today", "kitchen", "lazy")]
+    assert -1 not in ends and ends == sorted(ends), result.text  # each sentence, in order
 
 
 @pytest.mark.slow
@@ -100,21 +105,24 @@ def test_short_windows_cost_no_accuracy_on_spoken_requests(windowed: WindowedWhi
             samples, rate = read_wav(path)
             clips.append((text, resample(samples, rate, 16000)))
 
-    def overlap(short: bool) -> float:
+    def scored(short: bool) -> Edits:
         windowed.short_windows = short
         try:
-            total = 0.0
+            pairs = []
             for text, samples in clips:
                 segments, _ = windowed.transcribe(samples, language="en", beam_size=5, vad_filter=True,
                                                   condition_on_previous_text=False)
-                total += word_overlap(text, "".join(s.text for s in segments))
-            return total / len(clips)
+                pairs.append((text, "".join(s.text for s in segments)))
+            return corpus_wer(pairs)
         finally:
             windowed.short_windows = True
 
-    short, full = overlap(True), overlap(False)
-    assert short >= 0.8, short
-    assert short >= full - 0.03, (short, full)
+    short, full = scored(True), scored(False)
+    # Measured under 8 distinct numerics (CT2_FORCE_CPU_ISA GENERIC/AVX/AVX2/AVX512 int8, oneDNN SSE41/AVX2/
+    # AVX512_CORE int8, float32), errors in these 80 words: short window 6-8, full window 7-11, short minus
+    # full -5 to -1. Bars: 3 words over the worst of each (the spread of the short window's errors is 2).
+    assert short.errors <= 11, (short, full)
+    assert short.errors <= full.errors + 2, (short, full)
 
 
 # ------------------------------------------------------------ the redo with the full window

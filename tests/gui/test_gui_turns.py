@@ -15,20 +15,23 @@ from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 
 from tests.gui.gui_helpers import history_of
 from tests.support.audio import (
+    SINK_MAX_WER,
     FakeInputStream,
     fixture_samples,
     play_into_sink,
     pulse_available,
-    word_overlap,
 )
 from tests.support.groq_server import DEFAULT_REPLY, GroqBehaviour
+from tests.support.wer import word_error_rate
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow, pytest.mark.timeout(120)]
 
-LIGHTS = "Please turn off the lights in the kitchen."
+WEATHER = "What is the weather like in London today?"
+# weather.wav, not lights.wav: tiny.en hears "turn off my life" on some CPUs' numerics
+# (tests/fixtures/README.md; bench/stt_numerics.py)
 
 
-def fixture_stream(name: str = "lights.wav", speed: float = 8.0) -> Any:
+def fixture_stream(name: str = "weather.wav", speed: float = 8.0) -> Any:
     """A sounddevice-like stream factory feeding `name`, then half a second of silence (as when a
     user lets go after speaking), faster than real time."""
     samples = np.concatenate([fixture_samples(name), np.zeros(8000, np.float32)])
@@ -89,7 +92,7 @@ def test_hold_space_speak_and_the_reply_streams_in(qtbot: Any, engine_window: An
     wait_turn_done(qtbot, w)
     assert w.state == "ready", w.banner.text
     (role_u, said, _), (role_a, reply, status) = w.chat.messages()
-    assert role_u == "user" and word_overlap(LIGHTS, said) >= 0.7, said
+    assert role_u == "user" and word_error_rate(WEATHER, said) == 0.0, said
     assert role_a == "assistant" and reply == DEFAULT_REPLY and status == "complete"
     assert len(deltas) > 5  # streamed, not delivered at once
     assert levels and max(levels) > -40  # the meter saw speech
@@ -106,9 +109,13 @@ def test_press_the_button_while_the_null_sink_plays(qtbot: Any, engine_window: A
     from tests.support.audio import FIXTURES
 
     w = engine_window()
+    levels: list[float] = []
+    w.bridge.level.connect(levels.append)
     qtbot.mousePress(w.ptt, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: w.state == "listening", timeout=5000)
-    qtbot.wait(300)
+    # the capture stream flows once the meter has had a few blocks (not a fixed 300 ms: a new stream
+    # can take longer to start on a loaded machine, and the sentence's first words were lost)
+    qtbot.waitUntil(lambda: len(levels) >= 5, timeout=10000)
     player = play_into_sink(FIXTURES / "weather.wav")
     deadline = time.monotonic() + 20
     while player.poll() is None and time.monotonic() < deadline:
@@ -118,9 +125,7 @@ def test_press_the_button_while_the_null_sink_plays(qtbot: Any, engine_window: A
     qtbot.mouseRelease(w.ptt, Qt.MouseButton.LeftButton)
     wait_turn_done(qtbot, w)
     said = w.chat.messages()[0][1]
-    # tiny.en sometimes hears "what is the weather" as "whatever": the rest must be there
-    assert word_overlap("What is the weather like in London today?", said) >= 0.5, said
-    assert "london today" in said.lower(), said
+    assert word_error_rate(WEATHER, said) <= SINK_MAX_WER, said
     assert history_of(w)[-1] == ("assistant", DEFAULT_REPLY, "complete")
 
 

@@ -15,8 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.audio import FIXTURES, SENTENCES, MonitorCapture, active_seconds, play_into_sink, word_overlap
+from tests.support.audio import (
+    FIXTURES,
+    SENTENCES,
+    SINK_MAX_WER,
+    MonitorCapture,
+    active_seconds,
+    play_into_sink,
+)
 from tests.support.groq_server import DEFAULT_REPLY, GroqBehaviour, GroqServer
+from tests.support.wer import word_error_rate
 
 pytestmark = pytest.mark.timeout(90)
 needs_sink = pytest.mark.audio
@@ -194,7 +202,7 @@ def test_talk_records_with_enter_and_answers(app_home: Path, groq_server: GroqSe
         reader.join(timeout=5)
         proc.stdout.close()
         proc.stderr.close()
-    assert word_overlap(SENTENCES["weather.wav"], heard.split("you:", 1)[1]) >= 0.7, heard
+    assert word_error_rate(SENTENCES["weather.wav"], heard.split("you:", 1)[1]) <= SINK_MAX_WER, heard
     rows = db_rows(app_home)
     assert [r[0] for r in rows] == ["user", "assistant"] and rows[1][1] == DEFAULT_REPLY
 

@@ -39,16 +39,18 @@ def press_and_release(cues: str, monkeypatch: pytest.MonkeyPatch) -> tuple[list[
     events: list[Any] = []
     try:
         assistant = build_assistant(app, on_event=events.append)
-        deadline = time.monotonic() + 10
-        while not assistant._player_ready(0) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.5)  # a new output stream's first callbacks can take a moment
+        assert assistant._player_ready(0)
+        # A new ALSA→PulseAudio output can take seconds before its callbacks flow (audio/player.py);
+        # run alone, this test is the first to open one. Silence that has drained proves it flows.
+        assistant.player.enqueue(np.zeros(assistant.player.sample_rate // 5, np.float32))
+        assert assistant.player.wait_drained(20), "the audio output never started"
         with MonitorCapture() as capture:
-            time.sleep(0.3)
+            assert capture.wait_flowing(10), "no audio from the sink monitor"
             assistant.push_to_talk_pressed()
-            time.sleep(0.6)
+            time.sleep(0.6)  # the hold: the two tones must come out apart
             assistant.push_to_talk_released()
-            time.sleep(0.6)
+            assert assistant.player.wait_drained(10)
+            time.sleep(assistant.player.latency + 0.3)  # what the device still buffers reaches the monitor
         return loud_stretches(capture.samples()), events
     finally:
         app.close()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -14,17 +17,38 @@ from tests.support.groq_server import DEFAULT_REPLY, GroqBehaviour, GroqServer, 
 
 MESSAGES = [ChatMessage("system", "Be brief."), ChatMessage("user", "What is the capital of France?")]
 OPTIONS = ChatOptions(model="llama-test", temperature=0.3, max_tokens=64)
+MakeClient = Callable[..., ChatClient]
 
 
-def client(server_url: str, **kwargs) -> ChatClient:
-    return ChatClient("gsk_test_key_123456", server_url, **kwargs)
+@pytest.fixture(autouse=True)
+def _every_connection_is_closed(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test closes what it opened: ChatClient.close() hangs up every connection, so no socket is
+    left for the garbage collector to find (and warn about, in whichever later test it runs)."""
+    server = request.getfixturevalue("groq_server") if "groq_server" in request.fixturenames else None
+    yield
+    if server is not None:
+        assert server.wait_all_closed(5), f"{server.open_connections()} connection(s) still open"
+
+
+@pytest.fixture
+def client() -> Iterator[MakeClient]:
+    """Makes ChatClients (with a test key) and closes them when the test ends."""
+    made: list[ChatClient] = []
+
+    def make(server_url: str, **kwargs: Any) -> ChatClient:
+        made.append(ChatClient("gsk_test_key_123456", server_url, **kwargs))
+        return made[-1]
+
+    yield make
+    for chat in made:
+        chat.close()
 
 
 def collect(chat: ChatClient) -> str:
     return "".join(chat.stream(MESSAGES, OPTIONS))
 
 
-def test_normal_stream_yields_the_reply_and_sends_the_request(groq_server: GroqServer) -> None:
+def test_normal_stream_yields_the_reply_and_sends_the_request(groq_server: GroqServer, client: MakeClient) -> None:
     deltas = list(client(groq_server.base_url).stream(MESSAGES, OPTIONS))
     assert "".join(deltas) == DEFAULT_REPLY
     assert len(deltas) > 10  # streamed in pieces, not one blob
@@ -40,10 +64,11 @@ def test_normal_stream_yields_the_reply_and_sends_the_request(groq_server: GroqS
 
 def test_from_settings_uses_the_base_url(groq_server: GroqServer) -> None:
     settings = Settings(groq_api_key="gsk_abc12345", groq_base_url=groq_server.base_url)
-    assert collect(ChatClient.from_settings(settings)) == DEFAULT_REPLY
+    with contextlib.closing(ChatClient.from_settings(settings)) as chat:
+        assert collect(chat) == DEFAULT_REPLY
 
 
-def test_slow_first_token_still_arrives(groq_server: GroqServer) -> None:
+def test_slow_first_token_still_arrives(groq_server: GroqServer, client: MakeClient) -> None:
     groq_server.default = GroqBehaviour(reply="Hello there.", ttft_s=0.4)
     stream = client(groq_server.base_url).stream(MESSAGES, OPTIONS)
     start = time.monotonic()
@@ -52,7 +77,7 @@ def test_slow_first_token_still_arrives(groq_server: GroqServer) -> None:
     assert first == "Hell"  # 4-character tokens
 
 
-def test_first_token_slower_than_the_read_timeout_is_a_timeout(groq_server: GroqServer) -> None:
+def test_first_token_slower_than_the_read_timeout_is_a_timeout(groq_server: GroqServer, client: MakeClient) -> None:
     groq_server.default = GroqBehaviour(ttft_s=2.0)
     start = time.monotonic()
     with pytest.raises(UserFacingError) as info:
@@ -70,7 +95,7 @@ def test_missing_key_is_no_key_without_a_request(groq_server: GroqServer) -> Non
     assert groq_server.received == []
 
 
-def test_401_is_auth_and_not_retried(groq_server: GroqServer) -> None:
+def test_401_is_auth_and_not_retried(groq_server: GroqServer, client: MakeClient) -> None:
     groq_server.default = GroqBehaviour(status=401, error_message="Invalid API Key")
     with pytest.raises(UserFacingError) as info:
         collect(client(groq_server.base_url))
@@ -79,7 +104,7 @@ def test_401_is_auth_and_not_retried(groq_server: GroqServer) -> None:
     assert len(groq_server.received) == 1
 
 
-def test_429_with_retry_after_is_retried_then_succeeds(groq_server: GroqServer) -> None:
+def test_429_with_retry_after_is_retried_then_succeeds(groq_server: GroqServer, client: MakeClient) -> None:
     groq_server.queue.append(GroqBehaviour(status=429, retry_after=0.3))
     start = time.monotonic()
     assert collect(client(groq_server.base_url)) == DEFAULT_REPLY
@@ -88,7 +113,7 @@ def test_429_with_retry_after_is_retried_then_succeeds(groq_server: GroqServer) 
     assert groq_server.received[1].at - groq_server.received[0].at >= 0.3
 
 
-def test_429_longer_than_the_budget_fails_at_once_saying_when(groq_server: GroqServer) -> None:
+def test_429_longer_than_the_budget_fails_at_once_saying_when(groq_server: GroqServer, client: MakeClient) -> None:
     groq_server.default = GroqBehaviour(status=429, retry_after=30)
     start = time.monotonic()
     with pytest.raises(UserFacingError) as info:
@@ -99,7 +124,7 @@ def test_429_longer_than_the_budget_fails_at_once_saying_when(groq_server: GroqS
     assert len(groq_server.received) == 1
 
 
-def test_retries_stop_within_the_total_budget(groq_server: GroqServer) -> None:
+def test_retries_stop_within_the_total_budget(groq_server: GroqServer, client: MakeClient) -> None:
     groq_server.default = GroqBehaviour(status=429, retry_after=0.4)
     start = time.monotonic()
     with pytest.raises(UserFacingError) as info:
@@ -110,7 +135,7 @@ def test_retries_stop_within_the_total_budget(groq_server: GroqServer) -> None:
     assert len(groq_server.received) == 3
 
 
-def test_500_is_retried_then_reported_as_server(groq_server: GroqServer) -> None:
+def test_500_is_retried_then_reported_as_server(groq_server: GroqServer, client: MakeClient) -> None:
     groq_server.default = GroqBehaviour(status=500, retry_after=0.05)
     with pytest.raises(UserFacingError) as info:
         collect(client(groq_server.base_url, max_attempts=2))
@@ -119,12 +144,12 @@ def test_500_is_retried_then_reported_as_server(groq_server: GroqServer) -> None
     assert len(groq_server.received) == 2
 
 
-def test_500_then_success(groq_server: GroqServer) -> None:
+def test_500_then_success(groq_server: GroqServer, client: MakeClient) -> None:
     groq_server.queue.append(GroqBehaviour(status=503, retry_after=0.05))
     assert collect(client(groq_server.base_url)) == DEFAULT_REPLY
 
 
-def test_connection_refused_is_offline() -> None:
+def test_connection_refused_is_offline(client: MakeClient) -> None:
     start = time.monotonic()
     with pytest.raises(UserFacingError) as info:
         collect(client(closed_port_url()))
@@ -133,7 +158,7 @@ def test_connection_refused_is_offline() -> None:
     assert time.monotonic() - start < 3.0
 
 
-def test_stream_cut_midway_is_reported_after_the_partial_text(groq_server: GroqServer) -> None:
+def test_stream_cut_midway_is_reported_after_the_partial_text(groq_server: GroqServer, client: MakeClient) -> None:
     groq_server.default = GroqBehaviour(cut_after_tokens=5)
     received: list[str] = []
     with pytest.raises(UserFacingError) as info:
@@ -144,14 +169,14 @@ def test_stream_cut_midway_is_reported_after_the_partial_text(groq_server: GroqS
     assert 0 < len(received) <= 5
 
 
-def test_empty_reply_streams_nothing(groq_server: GroqServer) -> None:
+def test_empty_reply_streams_nothing(groq_server: GroqServer, client: MakeClient) -> None:
     groq_server.default = GroqBehaviour(reply="")
     stream = client(groq_server.base_url).stream(MESSAGES, OPTIONS)
     assert list(stream) == []
     assert stream.finish_reason == "stop"
 
 
-def test_close_from_another_thread_ends_the_stream_quietly(groq_server: GroqServer) -> None:
+def test_close_from_another_thread_ends_the_stream_quietly(groq_server: GroqServer, client: MakeClient) -> None:
     groq_server.default = GroqBehaviour(reply="word " * 400, tokens_per_s=50)
     stream = client(groq_server.base_url).stream(MESSAGES, OPTIONS)
     got: list[str] = []
@@ -165,7 +190,7 @@ def test_close_from_another_thread_ends_the_stream_quietly(groq_server: GroqServ
     assert 0 < len(got) < 100
 
 
-def test_cancel_during_retry_wait_stops_quickly(groq_server: GroqServer) -> None:
+def test_cancel_during_retry_wait_stops_quickly(groq_server: GroqServer, client: MakeClient) -> None:
     groq_server.default = GroqBehaviour(status=429, retry_after=5)
     cancel = threading.Event()
     threading.Timer(0.2, cancel.set).start()

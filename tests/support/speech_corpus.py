@@ -10,7 +10,6 @@ British/American spellings).
 
 from __future__ import annotations
 
-import re
 import statistics
 import subprocess
 import tempfile
@@ -20,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from .wer import edits, words
 
 REQUESTS = (
     "Set a timer for ten minutes.",
@@ -56,32 +57,12 @@ REQUESTS = (
 VOICES = ("en-us", "en-gb", "en-us+f2", "en-gb+m3", "en-us+klatt2")
 SPEEDS = (150, 175)
 RATE = 16000
-_NUMBERS = {"0": "zero", "1": "one", "2": "two", "3": "three", "4": "four", "5": "five", "6": "six", "7": "seven",
-            "8": "eight", "9": "nine", "10": "ten", "70": "seventy"}
-_SPELLING = {"summarize": "summarise", "lasagna": "lasagne", "kilometers": "kilometres",
-             "bacteria": "bacterium"}
-
-
+LEAD, TAIL = 4000, 6000  # samples of silence around each single request
 @dataclass(frozen=True)
 class Clip:
     text: str
     samples: np.ndarray
     kind: str  # "single" | "noisy" | "several" (espeak-ng); "read" | "command" (people)
-
-
-def words(text: str) -> list[str]:
-    text = re.sub(r"[^a-z0-9' ]+", " ", text.lower().replace("-", " "))
-    return [_NUMBERS.get(w, _SPELLING.get(w, w)) for w in text.split()]
-
-
-def edit_distance(a: list[str], b: list[str]) -> int:
-    previous = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        current = [i] + [0] * len(b)
-        for j, y in enumerate(b, 1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y))
-        previous = current
-    return previous[-1]
 
 
 def _speak(text: str, voice: str, speed: int, folder: Path, index: int) -> np.ndarray:
@@ -93,16 +74,20 @@ def _speak(text: str, voice: str, speed: int, folder: Path, index: int) -> np.nd
     return decode_audio(str(path), sampling_rate=RATE)
 
 
+def _variant(i: int) -> tuple[str, str, int]:
+    """Request i // 2, in the voice and speed of its variant i % 2: (text, voice, speed)."""
+    return REQUESTS[i // 2], VOICES[(i + 2 * (i % 2)) % len(VOICES)], SPEEDS[i % 2]
+
+
 def make_corpus() -> list[Clip]:
     """Generates the clips (a few seconds; needs espeak-ng)."""
     rng = np.random.default_rng(0)
-    lead, tail, gap = (np.zeros(n, np.float32) for n in (4000, 6000, 5000))
+    lead, tail, gap = (np.zeros(n, np.float32) for n in (LEAD, TAIL, 5000))
     clips: list[Clip] = []
     spoken: list[tuple[str, np.ndarray]] = []
     with tempfile.TemporaryDirectory(prefix="da-stt-corpus-") as tmp:
         for i in range(2 * len(REQUESTS)):
-            text = REQUESTS[i // 2]
-            voice, speed = VOICES[(i + 2 * (i % 2)) % len(VOICES)], SPEEDS[i % 2]
+            text, voice, speed = _variant(i)
             samples = _speak(text, voice, speed, Path(tmp), i)
             spoken.append((text, samples))
             padded = np.concatenate([lead, samples, tail])
@@ -117,6 +102,20 @@ def make_corpus() -> list[Clip]:
     return clips
 
 
+def make_requests() -> list[Clip]:
+    """The corpus's first "single" clip of each request (30 clips, 243 words), for the test suite:
+    the same samples as in make_corpus(), so bench/stt_numerics.py's figures apply to them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    lead, tail = np.zeros(LEAD, np.float32), np.zeros(TAIL, np.float32)
+    with tempfile.TemporaryDirectory(prefix="da-stt-requests-") as tmp, ThreadPoolExecutor(4) as pool:
+        def clip(i: int) -> Clip:  # espeak-ng runs are processes: four at a time
+            text, voice, speed = _variant(i)
+            return Clip(text, np.concatenate([lead, _speak(text, voice, speed, Path(tmp), i), tail]), "single")
+
+        return list(pool.map(clip, range(0, 2 * len(REQUESTS), 2)))
+
+
 def evaluate(clips: list[Clip], transcribe: Callable[[np.ndarray], str]) -> dict[str, dict[str, float]]:
     """Word error rate (%) and median time (ms) per kind of clip, and over all."""
     per_kind: dict[str, tuple[int, int, list[float]]] = {}
@@ -126,7 +125,7 @@ def evaluate(clips: list[Clip], transcribe: Callable[[np.ndarray], str]) -> dict
         ms = (time.perf_counter() - started) * 1000.0
         errors, total, times = per_kind.get(clip.kind, (0, 0, []))
         expected = words(clip.text)
-        per_kind[clip.kind] = (errors + edit_distance(expected, words(heard)), total + len(expected), [*times, ms])
+        per_kind[clip.kind] = (errors + edits(expected, words(heard)).errors, total + len(expected), [*times, ms])
     report = {kind: {"wer_pct": round(100.0 * e / n, 1), "median_ms": round(statistics.median(t), 1),
                      "clips": len(t), "errors": e, "words": n} for kind, (e, n, t) in per_kind.items()}
     errors = sum(e for e, _, _ in per_kind.values())
