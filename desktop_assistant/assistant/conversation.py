@@ -263,8 +263,13 @@ class Assistant:
                 self._synthesizers.clear()
             if old.speech_muted != new.speech_muted:
                 self.speak = self._speak_allowed and not new.speech_muted
+            switched = None
             if old.agent != new.agent:
-                self.agent = self._agents.get(new.agent)
+                agent = self._agents.get(new.agent)
+                if agent.id != self.agent.id:
+                    self.agent = switched = agent
+        if switched is not None:  # as set_agent says it (whichever of the two reaches the engine first)
+            self.emit(ConversationChanged(0, None, switched.id))
 
     def close(self, timeout: float = 5.0) -> None:
         with self._lock:

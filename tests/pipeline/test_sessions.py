@@ -84,3 +84,18 @@ def test_changed_settings_apply_from_the_next_turn(make, groq_server: GroqServer
     request = groq_server.received[-1]
     assert request.headers["authorization"] == "Bearer gsk_other_key_999"
     assert request.body["model"] == "other-model"  # the agent names no model: the setting decides
+
+
+def test_an_agent_changed_in_settings_is_announced_like_a_switch(make) -> None:
+    """Saving the agent setting can reach the engine before the window's set_agent: the switch is
+    said either way (ConversationChanged), once, and set_agent then has nothing left to do."""
+    from desktop_assistant.assistant.events import ConversationChanged
+
+    h = make()
+    seen: list[object] = []
+    h.assistant.add_listener(seen.append)
+    h.assistant.apply_settings(replace(h.assistant.settings, agent="tutor"))
+    h.assistant.set_agent("tutor")
+    changes = [e for e in seen if isinstance(e, ConversationChanged)]
+    assert changes == [ConversationChanged(0, None, "tutor")]
+    assert h.assistant.agent.id == "tutor"
