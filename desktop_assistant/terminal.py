@@ -9,7 +9,9 @@ surrogates, which cannot be stored or printed).
 
 from __future__ import annotations
 
+import contextlib
 import re
+import sys
 
 # C0 controls except \t and \n, DEL, the C1 controls (U+0080–U+009F: U+009B is a one-character CSI)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -39,3 +41,12 @@ def shown_bytes(text: str) -> str:
     except UnicodeEncodeError:  # a surrogate that no byte became
         return inert(text.encode("utf-8", "backslashreplace").decode("ascii"))
     return inert(raw.decode("utf-8", "backslashreplace"))
+
+
+def tolerant_stdin() -> None:
+    """Read bytes on stdin that are not UTF-8 as surrogates (see `undecodable`) instead of failing
+    the read, so one bad line is refused and the next one is read."""
+    reconfigure = getattr(sys.stdin, "reconfigure", None)
+    if reconfigure is not None:
+        with contextlib.suppress(ValueError, OSError):  # a stream that cannot change: reads stay strict
+            reconfigure(errors="surrogateescape")

@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from desktop_assistant.assistant.events import Notice, ReplyDelta, TranscriptReady, TurnFailed, TurnFinished
 from desktop_assistant.errors import UserFacingError
+from desktop_assistant.terminal import inert
 
 TURN_TIMEOUT_S = 600.0
 
@@ -62,21 +63,21 @@ class ConsolePrinter:
 
     def __call__(self, event: Any) -> None:
         if isinstance(event, TranscriptReady) and self.show_transcript:
-            print(f"you: {event.text}", file=self.out, flush=True)
+            print(f"you: {inert(event.text)}", file=self.out, flush=True)
         elif isinstance(event, ReplyDelta) and self.stream_reply:
-            self.out.write(event.text)
+            self.out.write(inert(event.text))  # a reply's terminal escapes are shown, never obeyed
             self.out.flush()
             self._open_line = True
         elif isinstance(event, Notice) and event.kind not in self._noticed:
             self._noticed.add(event.kind)
             self.end_line()
-            print(f"desktop-assistant: warning: {event.message}", file=self.err, flush=True)
+            print(f"desktop-assistant: warning: {inert(event.message)}", file=self.err, flush=True)
         elif isinstance(event, TurnFinished):
             self.end_line()
         elif isinstance(event, TurnFailed):
             self.end_line()
             if self.show_failures and event.error.kind != "cancelled":
-                print(f"desktop-assistant: {event.error}", file=self.err, flush=True)
+                print(f"desktop-assistant: {inert(str(event.error))}", file=self.err, flush=True)
 
     def end_line(self) -> None:
         if self._open_line:

@@ -8,9 +8,11 @@ terminal and is spoken. A typed line is sent as a message. Ctrl-C stops a reply;
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from desktop_assistant.commands.ask import ConsolePrinter, add_turn_options, check_agent, wait_for, wants_speech
+from desktop_assistant.terminal import shown_bytes, tolerant_stdin, undecodable
 
 HELP = ("Press Enter to start recording, Enter again to stop. Type a message and press Enter to send it.\n"
         "Ctrl-C stops a reply; q or Ctrl-D quits.")
@@ -29,6 +31,14 @@ def _read(prompt: str) -> str | None:
         return None
 
 
+def _undecodable_line(line: str) -> bool:
+    if undecodable(line):
+        print(f"desktop-assistant: this line is not valid UTF-8 text and was not sent: {shown_bytes(line)} — "
+              "check the terminal's character encoding (locale), or type it again", file=sys.stderr, flush=True)
+        return True
+    return False
+
+
 def run(app: Any, args: argparse.Namespace) -> int:
     from desktop_assistant.assistant.wiring import build_assistant
 
@@ -38,10 +48,13 @@ def run(app: Any, args: argparse.Namespace) -> int:
     if args.new:
         assistant.new_conversation()
     print(HELP, flush=True)
+    tolerant_stdin()
     while True:
         line = _read("> ")
         if line is None or line.strip().lower() in ("q", "quit", "exit"):
             return 0
+        if _undecodable_line(line):
+            continue
         try:
             if line.strip():
                 turn = assistant.send_text(line.strip())
