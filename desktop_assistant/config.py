@@ -229,6 +229,9 @@ def read_settings_file(path: Path) -> dict[str, Any]:
         return {}
     except OSError as exc:
         raise ConfigError(f"Cannot read settings file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"Settings file {path} is not UTF-8 text (byte {exc.start})",
+                          "fix or delete the file") from None
     import json  # only when there is a file (~1 ms of start-up otherwise)
 
     try:
