@@ -61,11 +61,15 @@ def check_output(path: Path, *, create_parents: bool = False) -> Path:
     if create_parents:
         try:
             parent.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):  # a file where a folder should be: said below
+            pass
         except OSError as exc:
             raise cannot_write(path, exc) from None
     if not parent.is_dir():
-        what = "is not a folder" if parent.exists() else "does not exist"
-        raise UserFacingError(f"Cannot write {path}: {parent} {what}", "choose an existing folder", kind="input")
+        blocking = next((p for p in (parent, *parent.parents) if p.exists()), None)
+        is_file = blocking is not None and not blocking.is_dir()
+        what = f"{blocking} is a file, not a folder" if is_file else f"{parent} does not exist"
+        raise UserFacingError(f"Cannot write {path}: {what}", "choose an existing folder", kind="input")
     probe = parent / f".{path.name}.{os.getpid()}.probe"
     try:
         os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))

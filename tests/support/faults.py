@@ -99,9 +99,9 @@ def small_disk(path: Path, size_kib: int = 512) -> Iterator[Path | None]:
 
 def fill(path: Path) -> None:
     """Use up every free byte of the file system holding `path`."""
-    with open(path / "filler", "ab") as handle, contextlib.suppress(OSError):
-        while True:
-            handle.write(b"\0" * 4096)
-            handle.flush()
-    with contextlib.suppress(OSError), open(path / "filler-2", "ab") as handle:  # the last partial block
-        handle.write(b"\0")
+    with open(path / "filler", "ab", buffering=0) as handle, contextlib.suppress(OSError):
+        while handle.write(b"\0" * 4096):
+            pass
+    with contextlib.suppress(OSError), open(path / "filler-2", "ab", buffering=0) as last:  # a last partial block
+        while last.write(b"\0"):
+            pass
