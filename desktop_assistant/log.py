@@ -65,7 +65,8 @@ class RotatingLogFile(logging.FileHandler):
 
     def __init__(self, path: Path, max_bytes: int, backups: int) -> None:
         self._failing = False
-        super().__init__(path, encoding="utf-8")
+        # text that came as undecodable bytes (a file name) is written as \xNN, not a logging error
+        super().__init__(path, encoding="utf-8", errors="backslashreplace")
         self.max_bytes = max_bytes
         self.backups = backups
 
