@@ -3,11 +3,19 @@
 Bundled agents live in `agents/*.yaml`; users add or override them (by file
 name) in `<data dir>/agents/*.yaml`. A broken file gives an `AgentError`
 naming the file, the line (when known) and the field; the others still load.
+
+Loading is bounded, so no file can hang or exhaust the app: regular files only
+(a FIFO or a device such as /dev/zero behind a symlink is refused unread), at
+most `MAX_FILE_BYTES`, nesting at most `MAX_DEPTH` deep, aliases expanding to at
+most `MAX_NODES` nodes (a "billion laughs" file), parsed within `MAX_PARSE_S`.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import stat
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +23,11 @@ from typing import Any
 import yaml
 
 from desktop_assistant.errors import AgentError
+
+MAX_FILE_BYTES = 256 * 1024
+MAX_DEPTH = 32
+MAX_NODES = 20_000
+MAX_PARSE_S = 2.0
 
 log = logging.getLogger(__name__)
 DEFAULT_AGENT = "assistant"
@@ -93,22 +106,75 @@ def _check(path: str, name: str, value: Any, rule: tuple, line: int | None) -> A
     if value is None and name.rpartition(".")[2] in ("language", "initial_prompt", "model", "temperature", "engine"):
         return None
     if isinstance(value, bool) or not isinstance(value, types) or (ok is not None and not ok(value)):
-        raise AgentError(path, f"expected {allowed}, got {value!r}", line=line, field=name)
+        shown = repr(value)
+        raise AgentError(path, f"expected {allowed}, got {shown if len(shown) <= 80 else shown[:77] + '…'}",
+                         line=line, field=name)
     return float(value) if types is _NUM else value
+
+
+class _TooBig(yaml.YAMLError):
+    """The document passes a bound of `_BoundedLoader`."""
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """A safe loader that refuses documents nested too deep, whose aliases expand to too many
+    nodes, or that take too long. Each node's size counts the nodes its aliases stand for."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self._depth = 0
+        self._expanded = 0
+        self._sizes: dict[int, int] = {}
+        self._deadline = time.monotonic() + MAX_PARSE_S
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        if time.monotonic() > self._deadline:
+            raise _TooBig(f"it takes more than {MAX_PARSE_S:g} s to read")
+        if self.check_event(yaml.AliasEvent):
+            node = super().compose_node(parent, index)
+            self._count(self._sizes.get(id(node), 1), node)
+            return node
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise _TooBig(f"it is nested more than {MAX_DEPTH} levels deep")
+        before = self._expanded
+        node = super().compose_node(parent, index)
+        self._depth -= 1
+        self._count(1, node)
+        self._sizes[id(node)] = self._expanded - before
+        return node
+
+    def _count(self, n: int, node: yaml.Node) -> None:
+        self._expanded += n
+        if self._expanded > MAX_NODES:
+            raise _TooBig(f"its aliases expand to more than {MAX_NODES} values (line {node.start_mark.line + 1})")
+
+
+def _load(text: str) -> tuple[Any, yaml.Node | None]:
+    """The document's data and its node tree (for line numbers), within the bounds."""
+    loader = _BoundedLoader(text)
+    try:
+        root = loader.get_single_node()
+        return (loader.construct_document(root) if root is not None else None), root
+    finally:
+        loader.dispose()
 
 
 def parse_agent(path: Path, text: str) -> Agent:
     """Parse and validate one agent file's text; raises AgentError."""
     shown = str(path)
     try:
-        data = yaml.safe_load(text)
-        root = yaml.compose(text)
+        data, root = _load(text)
+    except _TooBig as exc:
+        raise AgentError(shown, f"{exc}") from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise AgentError(shown, f"YAML syntax error: {exc.problem}",
                          line=mark.line + 1 if mark else None) from None
     except yaml.YAMLError as exc:
         raise AgentError(shown, f"YAML error: {exc}") from None
+    except (RecursionError, MemoryError) as exc:  # beyond the bounds above; never the whole app
+        raise AgentError(shown, f"too complex to read ({type(exc).__name__})") from None
     if not isinstance(data, dict):
         raise AgentError(shown, "the file must be a YAML mapping (name:, system_prompt:, …)")
     lines = _key_lines(root)
@@ -163,6 +229,39 @@ FALLBACK_AGENT = Agent(
 )
 
 
+_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a device"),
+          (stat.S_ISBLK, "a device"), (stat.S_ISSOCK, "a socket"))
+
+
+def read_agent_file(path: Path) -> str:
+    """The text of an agent file: a regular file (after symlinks) of at most `MAX_FILE_BYTES`,
+    in UTF-8. Opened without blocking, so a FIFO cannot hang the app; raises AgentError."""
+    shown = str(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise AgentError(shown, f"cannot be read: {exc.strerror or exc}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = next((name for test, name in _KINDS if test(info.st_mode)), "not a regular file")
+            raise AgentError(shown, f"it is {kind}, not a regular file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise AgentError(shown, f"it is {info.st_size // 1024} KiB, more than the "
+                                    f"{MAX_FILE_BYTES // 1024} KiB an agent file may be")
+        data = os.read(fd, MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:  # grew since fstat
+            raise AgentError(shown, f"more than {MAX_FILE_BYTES // 1024} KiB")
+    except OSError as exc:
+        raise AgentError(shown, f"cannot be read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise AgentError(shown, f"not UTF-8 text (byte {exc.start})") from None
+
+
 def load_agents(*dirs: Path) -> AgentSet:
     """Load every `*.yaml` in `dirs`; later directories override earlier ones by file name."""
     agents: dict[str, Agent] = {}
@@ -172,13 +271,10 @@ def load_agents(*dirs: Path) -> AgentSet:
             continue
         for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
             try:
-                agent = parse_agent(path, path.read_text(encoding="utf-8"))
+                agent = parse_agent(path, read_agent_file(path))
             except AgentError as exc:
                 log.warning("agent not loaded: %s", exc.message)
                 errors.append(exc)
-                continue
-            except (OSError, UnicodeDecodeError) as exc:
-                errors.append(AgentError(str(path), f"cannot read: {exc}"))
                 continue
             agents[agent.id] = agent
     ordered = dict(sorted(agents.items(), key=lambda kv: (kv[0] != DEFAULT_AGENT, kv[1].name.lower())))

@@ -15,12 +15,14 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
 from desktop_assistant import __version__
 from desktop_assistant.config import SPEC, Settings, load_settings
+from desktop_assistant.errors import ConfigError
 from desktop_assistant.keystore import KeyStore
 from desktop_assistant.log import Redactor, setup_logging
 from desktop_assistant.paths import Paths, bundled_agents_dir
@@ -44,16 +46,22 @@ class App:
     _pending_key: KeyStore | None = None  # the store to read the key from in load_stored_key()
     _settings_lock: threading.Lock = field(default_factory=threading.Lock)
     key_override: str | None = None  # where a key that overrides the stored one comes from, in words
+    #: what the window ignored to start at all (a settings file it could not use), one sentence each
+    settings_problems: list[str] = field(default_factory=list)
 
     @classmethod
     def create(cls, flags: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None,
-               *, console_log: bool = True, read_stored_key: bool = True) -> App:
+               *, console_log: bool = True, read_stored_key: bool = True, tolerant_settings: bool = False) -> App:
         """`read_stored_key=False`: leave the stored key for `load_stored_key()` (the GUI reads
         it off its thread after the window shows: the OS keyring takes ~0.1 s to load, longer to
-        answer, and is waited for up to 3 s)."""
+        answer, and is waited for up to 3 s). `tolerant_settings`: a settings file that cannot be
+        used does not stop the start (the window's): its bad values are left at their defaults and
+        `settings_problems` says what was ignored (see `config.load_settings`)."""
         env = os.environ if env is None else env
         paths = Paths.from_env(env).ensure()
-        settings = load_settings(paths.settings_file, env, flags)
+        problems: list[str] | None = [] if tolerant_settings else None
+        with _held_records("desktop_assistant.config") as held:  # logged once the log is set up
+            settings = load_settings(paths.settings_file, env, flags, problems=problems)
         pending = None
         if settings.groq_api_key is None and SPEC["groq_api_key"].env not in env:
             # The key store is the layer under the environment (the settings file never holds it).
@@ -65,10 +73,13 @@ class App:
         redactor = setup_logging(paths.log_file, debug=settings.debug, console=console_log)
         redactor.add_secret(settings.groq_api_key)
         log.info("Desktop Assistant %s starting; data in %s", __version__, paths.data_dir)
+        for record in held:
+            logging.getLogger(record.name).handle(record)
         key_env = SPEC["groq_api_key"].env
         override = (f"the {key_env} environment variable" if env.get(key_env, "").strip()
                     else "the command line" if (flags or {}).get("groq_api_key") else None)
-        return cls(settings, paths, redactor, _pending_key=pending, key_override=override)
+        return cls(settings, paths, redactor, _pending_key=pending, key_override=override,
+                   settings_problems=problems or [])
 
     def load_stored_key(self) -> None:
         """Read the key that `create(read_stored_key=False)` left out. Blocking (up to the key
@@ -77,7 +88,12 @@ class App:
         store, self._pending_key = self._pending_key, None
         if store is None:
             return
-        key = store.get()
+        try:
+            key = store.get()
+        except ConfigError as exc:  # the window starts without it and says why
+            log.warning("stored key not used: %s", exc)
+            self.settings_problems.append(str(exc))
+            return
         if key is None:
             return
         self.redactor.add_secret(key)
@@ -159,3 +175,23 @@ class App:
             except Exception:  # shutdown must go on
                 log.exception("error while shutting down")
         self._parts.clear()
+
+
+@contextmanager
+def _held_records(name: str) -> Iterator[list[logging.LogRecord]]:
+    """Keep what logger `name` logs in a list (for code that runs before logging is set up)."""
+    held: list[logging.LogRecord] = []
+
+    class Hold(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            held.append(record)
+
+    logger = logging.getLogger(name)
+    handler, propagate = Hold(), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield held
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from desktop_assistant import __version__
 from desktop_assistant.errors import ConfigError, UserFacingError
+from desktop_assistant.terminal import inert, shown_bytes, undecodable
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,11 @@ def flags_from(args: argparse.Namespace) -> dict[str, object]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    problem = undecodable_argument(args)
+    if problem is not None:
+        _print_error(UserFacingError(problem, "check the terminal's character encoding (locale), or type the text "
+                                     "again", kind="input"))
+        return 2
     handler = getattr(args, "func", None)
     opens_window = handler is None and not args.smoke_test
     if args.smoke_test:
@@ -77,10 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         # The window reads a key kept in the OS keyring just after it shows, off the GUI thread.
         app = App.create(flags_from(args), console_log=not getattr(args, "json", False),
-                         read_stored_key=not opens_window)
-    except ConfigError as exc:
+                         read_stored_key=not opens_window, tolerant_settings=opens_window)
+    except UserFacingError as exc:  # a setting, the data folder, a stored key
         _print_error(exc)
-        return 2
+        return 2 if isinstance(exc, ConfigError) or exc.kind == "input" else 1
     try:
         return int(handler(app, args) or 0)
     except UserFacingError as exc:
@@ -93,7 +99,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         app.close()
 
 
+#: arguments that name files: any bytes the file system allows are fine there
+_PATH_ARGUMENTS = frozenset({"file", "out"})
+
+
+def undecodable_argument(args: argparse.Namespace) -> str | None:
+    """What to say about a text argument that is not valid UTF-8 (it could be neither stored nor sent)."""
+    for dest, value in vars(args).items():
+        if dest in _PATH_ARGUMENTS:
+            continue
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and undecodable(text):
+                return f"The {dest.replace('_', ' ')} given ({shown_bytes(text)}) is not valid UTF-8 text"
+    return None
+
+
 def _print_error(exc: UserFacingError) -> None:
     stream = sys.stderr or sys.__stderr__
     if stream is not None:
-        print(f"desktop-assistant: {exc}", file=stream)
+        print(f"desktop-assistant: {inert(str(exc))}", file=stream)

@@ -67,6 +67,33 @@ def _opt_str(value: Any, name: str) -> str | None:
     return text or None
 
 
+class MalformedKey(ValueError):
+    """An API key with characters no key has (non-ASCII, spaces, line breaks, control characters)."""
+
+
+def _api_key(value: Any, name: str) -> str | None:
+    key = _opt_str(value, name)
+    # A key is printable ASCII without spaces: anything else came with the copy (a line break, a
+    # smart quote, a non-breaking space) and would fail later in an HTTP header, as "cannot reach".
+    if key is not None and not all("!" <= ch <= "~" for ch in key):
+        raise MalformedKey
+    return key
+
+
+def check_api_key(key: str | None, where: str) -> str | None:
+    """`key` if it is well formed; a `ConfigError` saying `where` it came from otherwise
+    ("in the key file …", "entered")."""
+    try:
+        return _api_key(key, "groq_api_key")
+    except ValueError:
+        raise ConfigError(_MALFORMED_KEY.format(where=where), _KEY_ACTION) from None
+
+
+_MALFORMED_KEY = ("The Groq API key {where} is malformed: it holds a space, a line break or a character "
+                  "that is not plain ASCII")
+_KEY_ACTION = "copy the key again from console.groq.com (gsk_ followed by letters and digits)"
+
+
 def _bool(value: Any, name: str) -> bool:
     if isinstance(value, bool):
         return value
@@ -147,7 +174,7 @@ class Settings:
 
 
 SPEC: dict[str, Field] = {
-    "groq_api_key": Field("GROQ_API_KEY", _opt_str, "your Groq API key (gsk_…)", secret=True),
+    "groq_api_key": Field("GROQ_API_KEY", _api_key, "your Groq API key (gsk_…)", secret=True),
     "groq_base_url": Field("GROQ_BASE_URL", _url, "an http(s) URL such as https://api.groq.com"),
     "stt_model": Field("STT_MODEL", _text, "a Whisper size (tiny.en, base, small, …) or a model directory"),
     "stt_compute_type": Field("STT_COMPUTE_TYPE", _choice(COMPUTE_TYPES), "one of " + ", ".join(COMPUTE_TYPES)),
@@ -171,14 +198,22 @@ SPEC: dict[str, Field] = {
 }
 
 
-def _validate(values: Mapping[str, Any], *, source: str) -> dict[str, Any]:
+def _validate(values: Mapping[str, Any], *, source: str, unknown_ok: bool = False) -> dict[str, Any]:
+    """Parse each value; `unknown_ok`: skip names this version does not know (a newer version's
+    settings file), with a warning in the log."""
     out: dict[str, Any] = {}
     for name, raw in values.items():
         spec = SPEC.get(name)
         if spec is None:
+            if unknown_ok:
+                log.warning("ignoring the unknown setting %r in %s (from a newer version?)", name, source)
+                continue
             raise ConfigError(f"Unknown setting '{name}' in {source}")
         try:
             out[name] = spec.parse(raw, name)
+        except MalformedKey:
+            where = f"in the {spec.env} environment variable" if source == "environment" else f"in the {source}"
+            raise ConfigError(_MALFORMED_KEY.format(where=where), _KEY_ACTION) from None
         except (ValueError, TypeError):
             label = spec.env if source == "environment" else name
             shown = "***" if spec.secret else repr(raw)
@@ -194,6 +229,9 @@ def read_settings_file(path: Path) -> dict[str, Any]:
         return {}
     except OSError as exc:
         raise ConfigError(f"Cannot read settings file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"Settings file {path} is not UTF-8 text (byte {exc.start})",
+                          "fix or delete the file") from None
     import json  # only when there is a file (~1 ms of start-up otherwise)
 
     try:
@@ -213,9 +251,15 @@ def write_settings_file(path: Path, values: Mapping[str, Any]) -> None:
     import json
 
     clean = _validate({k: v for k, v in values.items() if not SPEC[k].secret}, source=str(path))
+    try:  # settings a newer version wrote stay for it
+        kept = {k: v for k, v in read_settings_file(path).items() if k not in SPEC}
+    except ConfigError:
+        kept = {}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(clean, indent=2, sort_keys=True), encoding="utf-8")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps({**kept, **clean}, indent=2, sort_keys=True))
     os.replace(tmp, path)
 
 
@@ -227,12 +271,64 @@ def load_settings(
     settings_file: Path | None,
     env: Mapping[str, str] | None = None,
     flags: Mapping[str, Any] | None = None,
+    *,
+    problems: list[str] | None = None,
 ) -> Settings:
-    """Build the settings from defaults < file < environment < flags."""
+    """Build the settings from defaults < file < environment < flags.
+
+    A settings file that cannot be used raises `ConfigError`, unless `problems` is given (the
+    window, which must start): then its bad values are left at their defaults, the file is kept
+    as `settings.json.bad-<time>` (the good values are written back) and `problems` says so."""
     env = os.environ if env is None else env
     values: dict[str, Any] = {}
     if settings_file is not None:
-        values.update(_validate(read_settings_file(settings_file), source=f"settings file {settings_file}"))
+        values.update(_file_values(settings_file, problems))
     values.update(_validate(env_values(env), source="environment"))
     values.update(_validate({k: v for k, v in (flags or {}).items() if v is not None}, source="command line"))
     return Settings(**values)
+
+
+def _file_values(path: Path, problems: list[str] | None) -> dict[str, Any]:
+    source = f"settings file {path}"
+    if problems is None:
+        return _validate(read_settings_file(path), source=source, unknown_ok=True)
+    try:
+        raw = read_settings_file(path)
+    except ConfigError as exc:
+        kept = _set_aside(path)
+        problems.append(f"{exc.message}; all settings are at their defaults{kept}")
+        return {}
+    good: dict[str, Any] = {}
+    bad: list[str] = []
+    for name, value in raw.items():
+        try:
+            good.update(_validate({name: value}, source=source, unknown_ok=True))
+        except ConfigError as exc:
+            bad.append(exc.message.replace(f" ({source})", ""))
+    if bad:
+        kept = _set_aside(path)
+        try:
+            write_settings_file(path, {**{k: v for k, v in raw.items() if k not in SPEC}, **good})
+        except (OSError, ConfigError):
+            log.warning("could not write the settings file %s again", path, exc_info=True)
+        problems.append(f"Ignored in the settings file: {'; '.join(bad)}; the defaults are used instead{kept}")
+    return good
+
+
+def _set_aside(path: Path) -> str:
+    """Move a settings file that cannot be used to `<name>.bad-<time>`; where it went, in words."""
+    import time
+
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = path.with_name(f"{path.name}.bad-{stamp}")
+    n = 1
+    while target.exists() or target.is_symlink():
+        target = path.with_name(f"{path.name}.bad-{stamp}-{n}")
+        n += 1
+    try:
+        os.replace(path, target)
+    except OSError as exc:
+        log.warning("could not move the settings file %s aside: %s", path, exc.strerror)
+        return ""
+    log.warning("the settings file %s could not be used; it was kept as %s", path, target)
+    return f" (the file was kept as {target})"

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from desktop_assistant.config import check_api_key
 from desktop_assistant.paths import HOME_ENV, Paths
 
 log = logging.getLogger(__name__)
@@ -110,14 +111,15 @@ class KeyStore:
 
     def get(self) -> str | None:
         """The key: from the private file when there is one (no keyring probing), else the
-        keyring, waiting for it at most `keyring_timeout_s`."""
+        keyring, waiting for it at most `keyring_timeout_s`. A malformed key: `ConfigError`."""
         from_file = self._read_file()
         if from_file is not None or self._spec is None:  # None: no keyring (an isolated home)
-            return from_file
+            return check_api_key(from_file, f"in the key file {self.file}")
         try:
-            return self._bounded(self._read_keyring, "read the key; going on without the stored key")
+            key = self._bounded(self._read_keyring, "read the key; going on without the stored key")
         except TimeoutError:
             return None
+        return check_api_key(key, "in the system keyring")
 
     def _read_keyring(self) -> str | None:
         try:
@@ -129,8 +131,8 @@ class KeyStore:
         return (value or "").strip() or None
 
     def set(self, key: str | None) -> None:
-        """Store `key`; None or blank removes it."""
-        key = (key or "").strip() or None
+        """Store `key`; None or blank removes it. A malformed key: `ConfigError`, nothing stored."""
+        key = check_api_key((key or "").strip() or None, "entered")
         try:
             stored = self._bounded(lambda: self._store_in_keyring(key), "store the key; using a private file")
         except Exception:  # noqa: BLE001 - keyring refused or hung: keep the key in the private file

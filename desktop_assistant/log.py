@@ -9,6 +9,7 @@ are replaced by pattern.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -65,9 +66,33 @@ class RotatingLogFile(logging.FileHandler):
     the size is checked before a line is written, so a file ends at most one line past it."""
 
     def __init__(self, path: Path, max_bytes: int, backups: int) -> None:
-        super().__init__(path, encoding="utf-8")
+        self._failing = False
+        # text that came as undecodable bytes (a file name) is written as \xNN, not a logging error
+        super().__init__(path, encoding="utf-8", errors="backslashreplace")
         self.max_bytes = max_bytes
         self.backups = backups
+
+    def _open(self):  # type: ignore[no-untyped-def] - FileHandler's hook; the file is private to the user
+        from desktop_assistant.paths import open_private
+
+        fd = open_private(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        return open(fd, "a", encoding=self.encoding, errors=self.errors)
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        """A log file that cannot be written (disk full, removed, read-only) costs one warning
+        line on the terminal (once), not a traceback per log line."""
+        exc = sys.exc_info()[1]
+        if not isinstance(exc, OSError):
+            super().handleError(record)
+            return
+        if not self._failing:
+            self._failing = True
+            stream = sys.stderr or sys.__stderr__
+            if stream is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    print(f"desktop-assistant: warning: cannot write the log file {self.baseFilename} "
+                          f"({exc.strerror or exc}); log lines are dropped until it can be written",
+                          file=stream, flush=True)
 
     def emit(self, record: logging.LogRecord) -> None:  # called with the handler's lock held
         try:
@@ -147,5 +172,8 @@ def setup_logging(log_file: Path | None, *, debug: bool = False, console: bool =
     # Chatty libraries stay at INFO unless debugging.
     for noisy in ("httpcore", "httpx", "urllib3", "faster_whisper", "hpack"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if debug else logging.WARNING)
+    # The groq SDK logs every request's options (the system prompt and the whole conversation) at
+    # DEBUG: conversations stay out of the log even when debugging (llm/client.py logs their size).
+    logging.getLogger("groq").setLevel(logging.INFO)
     logging.captureWarnings(True)
     return redactor

@@ -9,15 +9,51 @@ source checkout and from a PyInstaller bundle.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from desktop_assistant import APP_NAME
+from desktop_assistant.errors import ConfigError, UserFacingError
 
 HOME_ENV = "DESKTOP_ASSISTANT_HOME"
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+#: errors of the machine, not of a path the user chose (disk full, quota, I/O)
+_ENVIRONMENT_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EIO)
+
+
+def make_private(path: Path | str, mode: int = PRIVATE_FILE) -> None:
+    """Take group and other permissions off `path` (conversations are private whatever the
+    umask). Best effort: a file the user does not own, or on a file system without modes, stays."""
+    try:
+        current = stat.S_IMODE(os.stat(path).st_mode)
+        if current & 0o077:
+            os.chmod(path, mode)
+    except OSError:
+        pass
+
+
+def private_dir(path: Path) -> None:
+    """Create `path` (and missing parents) readable by the user only; tighten it when it exists."""
+    path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    make_private(path, PRIVATE_DIR)
+
+
+def open_private(path: Path | str, flags: int = os.O_WRONLY | os.O_CREAT | os.O_TRUNC) -> int:
+    """`os.open` a file created readable and writable by the user only (an existing one is tightened)."""
+    fd = os.open(path, flags, PRIVATE_FILE)
+    try:
+        current = stat.S_IMODE(os.fstat(fd).st_mode)
+        if current & 0o077:
+            os.fchmod(fd, current & ~0o077)
+    except OSError:
+        pass
+    return fd
 
 
 @dataclass(frozen=True)
@@ -26,6 +62,7 @@ class Paths:
     config_dir: Path
     log_dir: Path
     cache_dir: Path
+    home: Path | None = field(default=None, compare=False)  # DESKTOP_ASSISTANT_HOME, when it is set
 
     @property
     def settings_file(self) -> Path:
@@ -58,9 +95,31 @@ class Paths:
         return self.data_dir.parent == self.config_dir.parent == self.cache_dir.parent
 
     def ensure(self) -> Paths:
-        for d in (self.data_dir, self.config_dir, self.log_dir, self.cache_dir):
-            d.mkdir(parents=True, exist_ok=True)
+        """Create the user directories, private to the user. One that cannot be created is a
+        `ConfigError` when DESKTOP_ASSISTANT_HOME points there (the user's setting), else a
+        `UserFacingError` of kind "environment"."""
+        try:
+            for d in (self.data_dir, self.config_dir, self.log_dir, self.cache_dir):
+                private_dir(d)
+        except OSError as exc:
+            raise self._unusable(exc) from None
         return self
+
+    def _unusable(self, exc: OSError) -> UserFacingError:
+        where = Path(exc.filename) if exc.filename else self.data_dir
+        # the nearest part of the path that exists says what is wrong with it
+        probe = where
+        while not os.path.lexists(probe) and probe != probe.parent:
+            probe = probe.parent
+        if os.path.lexists(probe) and not os.path.isdir(probe):
+            reason = f"{probe} is a file, not a folder"
+        else:
+            reason = f"{where}: {exc.strerror or exc}"
+        if self.home is not None and exc.errno not in _ENVIRONMENT_ERRNOS:
+            return ConfigError(f"{HOME_ENV}={self.home} cannot hold the app's files: {reason}",
+                               f"set {HOME_ENV} to a folder you can write to, or unset it")
+        return UserFacingError(f"Cannot create the app's folders: {reason}",
+                               "check that your home folder is writable and not full", kind="environment")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Paths:
@@ -68,7 +127,7 @@ class Paths:
         home = env.get(HOME_ENV, "").strip()
         if home:
             root = Path(home).expanduser().resolve()
-            return cls(root / "data", root / "config", root / "logs", root / "cache")
+            return cls(root / "data", root / "config", root / "logs", root / "cache", home=root)
         import platformdirs  # ~5 ms at start-up; not needed under DESKTOP_ASSISTANT_HOME
 
         return cls(

@@ -31,6 +31,7 @@ from desktop_assistant.assistant.events import (
     TurnFinished,
     UserMessageStored,
 )
+from desktop_assistant.terminal import inert
 
 TICK_S = 0.1  # the status line is redrawn at most 10 times a second
 RECORDING_HINT = "press Enter when you are done"
@@ -128,7 +129,7 @@ class ConsolePrinter:
             self._set_status(None)
         elif isinstance(event, TranscriptReady):
             if self.show_transcript:
-                self._print(f"you: {event.text}")
+                self._print(f"you: {inert(event.text)}")
             self._set_status("thinking")
         elif isinstance(event, UserMessageStored | ReplyStarted):
             if not self._replying:
@@ -137,18 +138,18 @@ class ConsolePrinter:
             self._set_status(None)
             self._replying = True
             if event.text:
-                self.out.write(event.text)
+                self.out.write(inert(event.text))  # a reply's terminal escapes are shown, never obeyed
                 self.out.flush()
                 self._open_line = not event.text.endswith("\n")
         elif isinstance(event, Notice) and event.kind not in self._noticed:
             self._noticed.add(event.kind)
-            self._warn(f"desktop-assistant: warning: {event.message}")
+            self._warn(f"desktop-assistant: warning: {inert(event.message)}")
         elif isinstance(event, TurnFinished):
             self.end_reply()
         elif isinstance(event, TurnFailed):
             self.end_reply()
             if self.show_failures and event.error.kind != "cancelled":
-                self._warn(f"desktop-assistant: {terminal_wording(str(event.error))}")
+                self._warn(f"desktop-assistant: {inert(terminal_wording(str(event.error)))}")
 
     def set_level(self, dbfs: float) -> None:
         """The microphone's level (give this to the recorder as `on_level`)."""

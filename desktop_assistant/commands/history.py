@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from desktop_assistant.errors import UserFacingError
-from desktop_assistant.history.export import FORMATS, detail_to_dict, write_export
+from desktop_assistant.history.export import FORMATS, detail_to_dict, export_conversation
+from desktop_assistant.output_file import check_output, output_file
+from desktop_assistant.terminal import inert
 
 if TYPE_CHECKING:
     from desktop_assistant.history.store import HistoryStore
@@ -26,46 +28,61 @@ def register(subparsers: Any) -> None:
     sub = parser.add_subparsers(dest="history_command", metavar="ACTION", required=True)
 
     p = sub.add_parser("list", help="conversations, newest first")
-    p.add_argument("--limit", type=_positive, default=20, metavar="N")
-    p.add_argument("--offset", type=int, default=0, metavar="N")
+    p.add_argument("--limit", type=_LIMIT, default=20, metavar="N")
+    p.add_argument("--offset", type=_OFFSET, default=0, metavar="N")
     p.add_argument("--agent", metavar="ID", help="only this agent's conversations")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=_list)
 
     p = sub.add_parser("show", help="one conversation with its messages")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=_ID)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_show)
 
     p = sub.add_parser("search", help="full-text search over all messages")
     p.add_argument("query", nargs="+")
-    p.add_argument("--limit", type=_positive, default=20, metavar="N")
+    p.add_argument("--limit", type=_LIMIT, default=20, metavar="N")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_search)
 
     p = sub.add_parser("export", help="write conversations as Markdown, JSON or text")
-    p.add_argument("id", type=int, nargs="?")
+    p.add_argument("id", type=_ID, nargs="?")
     p.add_argument("--all", action="store_true", help="every conversation")
     p.add_argument("--format", choices=FORMATS, default="md")
     p.add_argument("--out", type=Path, metavar="PATH", help="file to write (default: standard output)")
     p.set_defaults(func=_export)
 
     p = sub.add_parser("delete", help="delete a conversation")
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=_ID)
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=_delete)
 
     p = sub.add_parser("stats", help="message counts and latency per day")
-    p.add_argument("--days", type=_positive, default=30)
+    p.add_argument("--days", type=_DAYS, default=30)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_stats)
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be a positive number")
-    return value
+def _whole(lo: int, hi: int, what: str) -> Any:
+    """An argparse type: a whole number from `lo` to `hi` (SQLite and dates have limits)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text.strip())
+        except ValueError:
+            value = None
+        if value is None or not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"{inert(text)!r} is not valid: expected {what} from {lo} to {hi}")
+        return value
+
+    parse.__name__ = what  # argparse names the type in some messages
+    return parse
+
+
+_LIMIT = _whole(1, 100_000, "a whole number")
+_OFFSET = _whole(0, 10**9, "a whole number")
+_ID = _whole(1, 2**63 - 1, "a conversation ID")
+_DAYS = _whole(1, 36_500, "a number of days")
 
 
 def _store(app: Any) -> HistoryStore:
@@ -108,9 +125,9 @@ def _list(app: Any, args: argparse.Namespace) -> int:
         print("No conversations yet.")
         return 0
     for c in convs:
-        print(
+        print(inert(
             f"{c.id:>6}  {_local(c.updated_at)}  {c.agent:<12} {c.message_count:>4} msgs  {c.display_title}"
-        )
+        ))
     total = store.count_conversations(agent=args.agent)
     if total > args.offset + len(convs):
         print(f"({total} conversations; more with --offset {args.offset + len(convs)})")
@@ -125,8 +142,8 @@ def _show(app: Any, args: argparse.Namespace) -> int:
         )
     if args.json:
         _dump(detail_to_dict(detail))
-    else:
-        write_export([detail], "txt", sys.stdout, speakers=_speakers(app))
+    else:  # stored text may hold terminal escapes (from a reply): shown, never obeyed
+        sys.stdout.write(inert(export_conversation(detail, "txt", speakers=_speakers(app))))
     return 0
 
 
@@ -140,7 +157,7 @@ def _search(app: Any, args: argparse.Namespace) -> int:
         return 0
     for h in hits:
         snippet = " ".join(h.snippet.split())
-        print(f"#{h.conversation_id:<5} {_local(h.created_at)}  {h.role:<9} {snippet}")
+        print(inert(f"#{h.conversation_id:<5} {_local(h.created_at)}  {h.role:<9} {snippet}"))
     return 0
 
 
@@ -152,11 +169,9 @@ def _export(app: Any, args: argparse.Namespace) -> int:
     if args.out is None:
         n = store.export(sys.stdout, args.format, args.id, speakers=speakers)
     else:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = args.out.with_name(args.out.name + ".part")
-        with tmp.open("w", encoding="utf-8", newline="\n") as out:
+        check_output(args.out, create_parents=True)
+        with output_file(args.out, "w", encoding="utf-8", newline="\n") as out:
             n = store.export(out, args.format, args.id, speakers=speakers)
-        tmp.replace(args.out)
         print(f"Exported {n} conversation(s) to {args.out}", file=sys.stderr)
     return 0
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from desktop_assistant.errors import UserFacingError
+from desktop_assistant.output_file import check_output, output_file
 
 if TYPE_CHECKING:
     from desktop_assistant.audio.clip import AudioClip
@@ -42,7 +43,7 @@ def write_wav(path: Path, clip: AudioClip) -> None:
     import numpy as np
 
     pcm = (np.clip(clip.samples, -1.0, 1.0) * 32767.0).astype("<i2")
-    with wave.open(str(path), "wb") as w:
+    with output_file(path) as handle, wave.open(handle, "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(clip.sample_rate)
@@ -57,8 +58,7 @@ def run(app: Any, args: argparse.Namespace) -> int:
     out = Path(args.out or time.strftime("recording-%Y%m%d-%H%M%S.wav")).expanduser()
     if out.suffix.lower() != ".wav":
         raise UserFacingError(f"{out}: the output must be a .wav file", kind="input")
-    if not out.parent.exists():
-        raise UserFacingError(f"{out.parent} does not exist", kind="input")
+    check_output(out)  # before recording: a recording is never made only to be thrown away
     ended = threading.Event()
 
     def on_event(event: RecorderEvent) -> None:

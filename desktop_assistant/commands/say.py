@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from desktop_assistant.errors import UserFacingError
+from desktop_assistant.output_file import check_output, output_file
 
 if TYPE_CHECKING:
     import numpy as np
@@ -31,15 +32,11 @@ def write_wav(path: Path, pcm: np.ndarray, rate: int) -> None:
     import numpy as np
 
     data = (np.clip(pcm, -1.0, 1.0) * 32767).astype("<i2").tobytes()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with wave.open(str(path), "wb") as wav:
-            wav.setnchannels(1)
-            wav.setsampwidth(2)
-            wav.setframerate(rate)
-            wav.writeframes(data)
-    except OSError as exc:
-        raise UserFacingError(f"Cannot write {path}: {exc.strerror or exc}", kind="input") from None
+    with output_file(path) as handle, wave.open(handle, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(data)
 
 
 def _prepare(app: Any, text: str, on_notice: Any) -> tuple[list[Any], Any, int]:
@@ -64,8 +61,10 @@ def run(app: Any, args: argparse.Namespace) -> int:
     if args.agent is not None and args.agent not in app.agents.agents:
         raise UserFacingError(f"Unknown agent '{args.agent}'", "choose one of: " + ", ".join(app.agents.agents),
                               kind="input")
-    if args.out is not None and args.out.suffix.lower() != ".wav":
-        raise UserFacingError(f"{args.out}: the output file must end in .wav", kind="input")
+    if args.out is not None:
+        if args.out.suffix.lower() != ".wav":
+            raise UserFacingError(f"{args.out}: the output file must end in .wav", kind="input")
+        check_output(args.out, create_parents=True)  # before the voice is fetched
     notices: list[str] = []
     fragments, synth, rate = _prepare(app, text, lambda kind, msg: notices.append(msg))
 

@@ -17,11 +17,12 @@ from typing import Any, TextIO
 
 from desktop_assistant.commands.ask import add_turn_options, check_agent, wait_for, wants_speech
 from desktop_assistant.commands.console import ConsolePrinter
+from desktop_assistant.terminal import shown_bytes, tolerant_stdin, undecodable
 
 HELP = ("Press Enter to start talking, Enter again when you are done. Or type a message and press Enter.\n"
         "Ctrl-C stops a reply; q or Ctrl-D quits.")
-NOT_TEXT = "desktop-assistant: that line was not text in the terminal's encoding; type it again"
-_NOT_TEXT = object()  # what _read returns for such a line
+NOT_TEXT = ("desktop-assistant: this line is not valid UTF-8 text and was not sent: {shown} — "
+            "check the terminal's character encoding (locale), or type it again")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,17 +31,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _read(prompt: str) -> str | object | None:
-    """A line from stdin; None at the end of input (Ctrl-D), `_NOT_TEXT` for bytes that are not
-    text in the terminal's encoding (stdin decodes them to lone surrogates, which no store takes)."""
+def _read(prompt: str) -> str | None:
+    """A line from stdin; None at the end of input (Ctrl-D). Bytes that are not text in the
+    terminal's encoding arrive as lone surrogates (`tolerant_stdin`): see `undecodable`."""
     try:
-        line = input(prompt)
-        line.encode("utf-8")
+        return input(prompt)
     except EOFError:
         return None
-    except UnicodeError:
-        return _NOT_TEXT
-    return line
+    except UnicodeError:  # a stdin that could not be made tolerant
+        return "\udcff"
 
 
 @contextlib.contextmanager
@@ -81,6 +80,7 @@ def run(app: Any, args: argparse.Namespace) -> int:
     if args.new:
         assistant.new_conversation()
     printer.say(HELP)
+    tolerant_stdin()  # a line that is not UTF-8 is read (and refused), not a crash
     try:
         with printer.taking_log_lines():
             return _talk(assistant, printer)
@@ -91,8 +91,8 @@ def run(app: Any, args: argparse.Namespace) -> int:
 def _talk(assistant: Any, printer: ConsolePrinter) -> int:
     while True:
         line = _read("> ")
-        if line is _NOT_TEXT:
-            printer.warn(NOT_TEXT)
+        if line is not None and undecodable(line):
+            printer.warn(NOT_TEXT.format(shown=shown_bytes(line)))
             continue
         if line is None or str(line).strip().lower() in ("q", "quit", "exit"):
             if line is None and printer.live:

@@ -14,8 +14,10 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from desktop_assistant.errors import UserFacingError
+from desktop_assistant.terminal import inert
 
 if TYPE_CHECKING:
+    from desktop_assistant.speech.models import ResolvedModel
     from desktop_assistant.speech.stt import Transcript
 
 LOAD_TIMEOUT_S = 120.0
@@ -33,11 +35,45 @@ def register(subparsers: Any) -> None:
 
 def _language(app: Any, args: argparse.Namespace) -> str | None:
     if args.language:
-        return str(args.language).strip().lower()
+        code = str(args.language).strip().lower()
+        from faster_whisper.tokenizer import _LANGUAGE_CODES  # Whisper's own list (~100 codes)
+
+        if code not in _LANGUAGE_CODES:
+            raise UserFacingError(f"--language {inert(args.language)!r} is not a language code Whisper knows",
+                                  "use a code such as en, de, fr, es or ja", kind="input")
+        return code
     try:
         return app.agent.stt.language
     except UserFacingError:
         return None
+
+
+def english_only(model: ResolvedModel) -> bool:
+    return model.name.endswith(".en") or model.path.name.endswith(".en")
+
+
+def _model_for(settings: Any, paths: Any, language: str | None, asked: bool) -> ResolvedModel | None:
+    """The model to use when `--language` asks for another language than an English-only model
+    hears: its multilingual sibling when it is on disk (tiny.en → tiny); else a `UserFacingError`.
+    None: the usual resolution."""
+    from desktop_assistant.speech.models import plan
+
+    if not asked or language in (None, "en"):
+        return None
+    resolved = plan(settings, paths)
+    if not english_only(resolved):
+        return None
+    sibling = resolved.name.removesuffix(".en")
+    if sibling != resolved.name:
+        other = plan(settings.with_values(stt_model=sibling), paths)
+        if other.source != "embedded" and not english_only(other):
+            print(f"desktop-assistant: note: {resolved.name} hears English only; using {sibling} for "
+                  f"--language {language}", file=sys.stderr)
+            return other
+    raise UserFacingError(
+        f"The speech model {resolved.name} understands English only, so --language {language} cannot be used",
+        "use a multilingual model (--model base, which the app downloads when online), or --language en",
+        kind="input")
 
 
 def run(app: Any, args: argparse.Namespace) -> int:
@@ -46,10 +82,12 @@ def run(app: Any, args: argparse.Namespace) -> int:
     from desktop_assistant.audio.decode import decode_file
     from desktop_assistant.speech.stt import Transcriber
 
+    language = _language(app, args)
+    settings = app.settings.with_values(stt_model=args.model) if args.model else app.settings
+    model = _model_for(settings, app.paths, language, asked=bool(args.language))
     samples = decode_file(args.file, SAMPLE_RATE)
     clip = AudioClip(samples, SAMPLE_RATE)
-    settings = app.settings.with_values(stt_model=args.model) if args.model else app.settings
-    transcriber = Transcriber(settings, app.paths, allow_download=False)
+    transcriber = Transcriber(settings, app.paths, allow_download=False, model=model)
     try:
         if not transcriber.wait_ready(LOAD_TIMEOUT_S):
             raise transcriber.error or UserFacingError(
@@ -58,7 +96,7 @@ def run(app: Any, args: argparse.Namespace) -> int:
         if resolved is not None and resolved.reason:
             print(f"desktop-assistant: note: {resolved.reason}", file=sys.stderr)
         timeout = max(60.0, clip.duration_s * 3.0)
-        result = transcriber.transcribe(clip, language=_language(app, args), timeout=timeout)
+        result = transcriber.transcribe(clip, language=language, timeout=timeout)
     finally:
         transcriber.close()
     if args.json:

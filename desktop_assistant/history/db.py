@@ -11,6 +11,7 @@ they wait for the lock up front instead of failing half-way.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from sqlalchemy.exc import DBAPIError
 
 from desktop_assistant.errors import UserFacingError
 from desktop_assistant.history.migrations import migrate
+from desktop_assistant.paths import make_private, open_private
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,7 @@ def prepare(path: Path, busy_timeout: float = BUSY_TIMEOUT_S) -> Recovery | None
     Also marks assistant replies left `streaming` by a crash as `interrupted`.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
+    _keep_private(path)
     recovery = None
     problem = _probe(path, busy_timeout)
     if problem is not None:
@@ -100,6 +103,17 @@ def prepare(path: Path, busy_timeout: float = BUSY_TIMEOUT_S) -> Recovery | None
             raise classify(again, path) from again
     _check_marker(path).unlink(missing_ok=True)
     return recovery
+
+
+def _keep_private(path: Path) -> None:
+    """Conversations are private whatever the umask: the file is created 0600 (SQLite gives its
+    -wal and -shm files the database file's mode) and an older, looser one is tightened."""
+    try:
+        os.close(open_private(path, os.O_RDWR | os.O_CREAT))
+    except OSError:  # SQLite says what is wrong, in classify()
+        return
+    for suffix in ("-wal", "-shm"):
+        make_private(f"{path}{suffix}")
 
 
 def _set_up(path: Path, busy_timeout: float) -> None:

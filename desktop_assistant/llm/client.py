@@ -192,6 +192,9 @@ class ChatClient:
         cancel = cancel or threading.Event()
         deadline = time.monotonic() + self._retry_budget_s
         payload = [m.as_dict() for m in messages]
+        if log.isEnabledFor(logging.DEBUG):  # sizes and roles only: conversations stay out of the log
+            log.debug("chat request: model %s, %d messages (%s)", options.model, len(payload),
+                      ", ".join(f"{m['role']} {len(str(m.get('content') or ''))} chars" for m in payload))
         attempt = 0
         while True:
             attempt += 1

@@ -83,7 +83,16 @@ def build_main_window(app: Any, build: Any = None) -> Any:
         window.tray = install_tray(window)
 
     window.first_frame_shown.connect(add_tray)
+    window.first_frame_shown.connect(lambda: show_settings_problems(app, window))
     return window
+
+
+def show_settings_problems(app: Any, window: Any) -> None:
+    """What the app ignored to start (a settings file it could not use: `App.settings_problems`)."""
+    problems = getattr(app, "settings_problems", None)
+    if problems:
+        window.show_problem_text(" ".join(problems), "Open Settings", "settings", kind="settings",
+                                 severity="warning")
 
 
 def _show_running_window(app: Any, lock: Any) -> int:

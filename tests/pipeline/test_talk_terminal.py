@@ -129,7 +129,7 @@ def test_talk_keeps_working_after_bad_input(app_home: Path, groq_server: GroqSer
                             input=b"\xff\xfe\n\n\nhello\nq\n", capture_output=True, env=env, timeout=90, check=False)
     out, err = result.stdout.decode(), result.stderr.decode()
     assert result.returncode == 0, err
-    assert "desktop-assistant: that line was not text in the terminal's encoding; type it again" in err
+    assert "desktop-assistant: this line is not valid UTF-8 text and was not sent: \\xff\\xfe" in err
     assert "desktop-assistant: That was too short — press Enter, speak, then press Enter again" in err
     assert DEFAULT_REPLY in out
     assert "Something went wrong" not in err and "Traceback" not in err and KEY not in out + err
