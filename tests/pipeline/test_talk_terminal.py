@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 
 from desktop_assistant.speech.tts import OFFLINE_NOTICE
-from tests.support.audio import FIXTURES, SENTENCES, play_into_sink, word_overlap
+from tests.support.audio import FIXTURES, SENTENCES, SINK_MAX_WER, play_into_sink
 from tests.support.groq_server import DEFAULT_REPLY, GroqBehaviour, GroqServer, closed_port_url
 from tests.support.terminal import TmuxTerminal
+from tests.support.wer import word_error_rate
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -110,7 +111,9 @@ def test_talk_records_with_a_live_timer_and_answers_unbroken(terminal: TmuxTermi
     # After: the status line became "Recorded …", then the transcript and the reply, unbroken.
     assert [line for line in lines if line.startswith("● Recorded ")], lines
     heard = next(line for line in lines if line.startswith("you: "))
-    assert word_overlap(SENTENCES["weather.wav"], heard.removeprefix("you: ")) >= 0.7, heard
+    # (the question reached the turn; tests/audio measures accuracy: weather.wav is heard word for word
+    # under every numerics measured, so 2 wrong of 8 is a wide margin)
+    assert word_error_rate(SENTENCES["weather.wav"], heard.removeprefix("you: ")) <= SINK_MAX_WER, heard
     assert lines.index(heard) < lines.index(DEFAULT_REPLY)
     assert_reply_unbroken(lines)
     assert_no_status_left(lines)
