@@ -21,6 +21,7 @@ from desktop_assistant.history.records import (
     default_title,
 )
 from desktop_assistant.history.schema import ConversationRow, MessageRow
+from desktop_assistant.log import redact
 
 
 class TurnWrites(DatabaseAccess):
@@ -88,7 +89,7 @@ class TurnWrites(DatabaseAccess):
                 created_at=now,
                 status=status,
                 source=source,
-                error=error,
+                error=redact(error) if error else error,
                 stt_model=stt_model,
                 llm_model=llm_model,
             )
@@ -126,7 +127,7 @@ class TurnWrites(DatabaseAccess):
             if status is not None:
                 row.status = status
             if error is not None:
-                row.error = error
+                row.error = redact(error)
             for key, value in (timings or {}).items():
                 setattr(row, key, None if value is None else float(value))
             conv = s.get(ConversationRow, row.conversation_id)

@@ -4,7 +4,10 @@
 `close()` it from any thread to cancel. The SDK's own retries are off; this module
 retries (before the first token only) honouring `retry-after`, and never waits more
 than `retry_budget_s` in total. Every SDK/HTTP failure becomes a `UserFacingError`
-with a `kind` of: no_key, auth, rate_limit, server, timeout, offline, cut, llm.
+with a `kind` of: no_key, auth, rate_limit, server, timeout, offline, cut, llm. A reply
+the app cannot read (malformed JSON, the wrong shape, bytes that are not UTF-8) is the
+server's fault: kind `server`. The key never leaves in an error: an endpoint may echo
+the `Authorization` header in its error body, so every message is redacted here.
 """
 
 from __future__ import annotations
@@ -21,10 +24,17 @@ import groq
 import httpx
 
 from desktop_assistant.errors import UserFacingError
+from desktop_assistant.log import redact
 
 log = logging.getLogger(__name__)
 
 NO_KEY_ACTION = "add your Groq API key in Settings or GROQ_API_KEY"
+#: what a chunk that cannot be read raises while it is taken apart (the SDK builds chunks without validating)
+_UNREADABLE = (ValueError, TypeError, AttributeError, KeyError, IndexError)
+
+
+def unreadable_reply(problem: str) -> UserFacingError:
+    return UserFacingError(f"Groq sent a reply the app cannot read ({problem})", "try again", kind="server")
 
 
 @dataclass(frozen=True)
@@ -46,8 +56,9 @@ class ChatOptions:
 class ReplyStream:
     """An open streamed reply: iterate for text deltas; `close()` cancels (thread-safe)."""
 
-    def __init__(self, sdk_stream: Any) -> None:
+    def __init__(self, sdk_stream: Any, scrub: Callable[[UserFacingError], UserFacingError] | None = None) -> None:
         self._sdk_stream = sdk_stream
+        self._scrub = scrub or (lambda error: error)
         self._closed = threading.Event()
         self.finish_reason: str | None = None
 
@@ -69,16 +80,16 @@ class ReplyStream:
             for chunk in self._sdk_stream:
                 if self._closed.is_set():
                     return
-                for choice in chunk.choices or ():
-                    if choice.finish_reason:
-                        self.finish_reason = choice.finish_reason
-                    text = choice.delta.content if choice.delta else None
-                    if text:
-                        yield text
+                yield from self._texts(chunk)
         except (groq.APIError, httpx.HTTPError) as exc:
             if self._closed.is_set():
                 return
-            raise _stream_error(exc) from None
+            raise self._scrub(_stream_error(exc)) from None
+        except _UNREADABLE as exc:  # JSON, UTF-8 or shape errors while reading the stream
+            if self._closed.is_set():
+                return
+            log.info("unreadable reply from the LLM endpoint: %s: %s", type(exc).__name__, exc)
+            raise self._scrub(unreadable_reply(_what(exc))) from None
         except Exception:
             if self._closed.is_set():  # reading a socket closed under us
                 return
@@ -87,6 +98,28 @@ class ReplyStream:
             self.close()
         if self.finish_reason is None:
             raise UserFacingError("The reply from Groq was cut off", "try again", kind="cut")
+
+
+    def _texts(self, chunk: Any) -> list[str]:
+        """The text deltas of one chunk; raises one of `_UNREADABLE` for a chunk of the wrong shape."""
+        texts = []
+        for choice in chunk.choices or ():
+            if choice.finish_reason:
+                self.finish_reason = str(choice.finish_reason)
+            text = choice.delta.content if choice.delta else None
+            if text is not None and not isinstance(text, str):
+                raise TypeError(f"content is {type(text).__name__}, not text")
+            if text:
+                texts.append(text)
+        return texts
+
+
+def _what(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return "not UTF-8 text"
+    if isinstance(exc, ValueError):
+        return "not valid JSON"
+    return "not the expected shape"
 
 
 def _stream_error(exc: Exception) -> UserFacingError:
@@ -200,10 +233,10 @@ class ChatClient:
                     model=options.model, messages=payload, temperature=options.temperature,
                     max_tokens=options.max_tokens, stream=True,
                 )
-                return ReplyStream(sdk_stream)
+                return ReplyStream(sdk_stream, self.scrub)
             except (groq.APIError, httpx.HTTPError) as exc:
-                error = map_error(exc) if isinstance(exc, groq.APIError) else UserFacingError(
-                    "Cannot reach Groq", "check your internet connection", kind="offline")
+                error = self.scrub(map_error(exc) if isinstance(exc, groq.APIError) else UserFacingError(
+                    "Cannot reach Groq", "check your internet connection", kind="offline"))
                 wait = self._retry_wait(exc, error, attempt)
                 remaining = deadline - time.monotonic()
                 if wait is None or attempt >= self._max_attempts or wait > remaining:
@@ -212,6 +245,14 @@ class ChatClient:
                 log.info("LLM request failed (%s); retrying in %.2f s", error.kind, wait)
                 if cancel.wait(wait):
                     raise UserFacingError("Cancelled", kind="cancelled") from None
+
+    def scrub(self, error: UserFacingError) -> UserFacingError:
+        """`error` with the key (and anything shaped like a key) taken out of its words."""
+        message = redact(error.message, [self._api_key])
+        action = redact(error.action, [self._api_key]) if error.action else error.action
+        if message == error.message and action == error.action:
+            return error
+        return UserFacingError(message, action, kind=error.kind)
 
     @staticmethod
     def _retry_wait(exc: Exception, error: UserFacingError, attempt: int) -> float | None:
