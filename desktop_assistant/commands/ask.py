@@ -85,6 +85,15 @@ class ConsolePrinter:
             self._open_line = False
 
 
+def print_store_notices(app: Any) -> None:
+    """What opening the history had to do (a damaged or foreign file moved aside), one line each."""
+    from desktop_assistant.history.store import app_store
+
+    notices = app_store(app).notices
+    while notices:
+        print(f"desktop-assistant: {notices.pop(0)}", file=sys.stderr, flush=True)
+
+
 def wait_for(assistant: Any, turn: Any) -> TurnFinished | TurnFailed:
     """Wait for the turn; Ctrl-C stops it (and is re-raised)."""
     deadline = time.monotonic() + TURN_TIMEOUT_S
@@ -110,6 +119,7 @@ def run(app: Any, args: argparse.Namespace) -> int:
     check_agent(app, args.agent)
     printer = ConsolePrinter(stream_reply=not args.json)
     assistant = build_assistant(app, on_event=printer, speak=wants_speech(app, args), listen=False)
+    print_store_notices(app)
     if args.new:
         assistant.new_conversation()
     result = wait_for(assistant, assistant.send_text(text))

@@ -68,10 +68,11 @@ def _positive(text: str) -> int:
     return value
 
 
-def _store(app: Any) -> HistoryStore:
+def _store(app: Any, *, read_only: bool = True) -> HistoryStore:
+    """The store; read-only (never waiting for another program's writes) unless the command writes."""
     from desktop_assistant.history.store import app_store
 
-    store = app_store(app)
+    store = app_store(app, read_only=read_only)
     while store.notices:
         print(f"desktop-assistant: {store.notices.pop(0)}", file=sys.stderr)
     return store
@@ -162,7 +163,7 @@ def _export(app: Any, args: argparse.Namespace) -> int:
 
 
 def _delete(app: Any, args: argparse.Namespace) -> int:
-    store = _store(app)
+    store = _store(app, read_only=False)
     detail = store.get_conversation(args.id)
     if detail is None:
         raise UserFacingError(f"There is no conversation {args.id}", kind="input")
