@@ -78,6 +78,11 @@ class ConsolePrinter:
             if self.show_failures and event.error.kind != "cancelled":
                 print(f"desktop-assistant: {event.error}", file=self.err, flush=True)
 
+    @property
+    def noticed(self) -> frozenset[str]:
+        """The kinds of notices printed so far."""
+        return frozenset(self._noticed)
+
     def end_line(self) -> None:
         if self._open_line:
             self.out.write("\n")
@@ -111,6 +116,7 @@ def wait_for(assistant: Any, turn: Any) -> TurnFinished | TurnFailed:
 
 
 def run(app: Any, args: argparse.Namespace) -> int:
+    from desktop_assistant.assistant.turn import NOT_SAVED
     from desktop_assistant.assistant.wiring import build_assistant
 
     text = " ".join(args.text).strip()
@@ -128,4 +134,4 @@ def run(app: Any, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"conversation_id": result.conversation_id, "reply": result.reply,
                           "status": result.status, "timings": result.timings.as_dict()}))
-    return 0
+    return 1 if NOT_SAVED in printer.noticed else 0  # shown, but the history could not keep it

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -16,41 +13,9 @@ import pytest
 from desktop_assistant.history.store import HistoryStore
 from tests.pipeline.test_commands import db_rows, groq_env, run_cli
 from tests.support.groq_server import DEFAULT_REPLY, GroqServer
+from tests.support.sqlite_lock import write_lock_held_by_another_process
 
 pytestmark = pytest.mark.timeout(120)
-
-HOLDER = """
-import sqlite3, sys
-db = sqlite3.connect(sys.argv[1], isolation_level=None)
-db.execute("PRAGMA busy_timeout = 5000")
-db.execute("BEGIN IMMEDIATE")
-db.execute("INSERT INTO conversations (agent, title, started_at, updated_at) VALUES ('assistant', 'held', 1, 1)")
-print("locked", flush=True)
-sys.stdin.readline()
-db.execute("COMMIT")
-print("committed", flush=True)
-"""
-
-
-@contextmanager
-def write_lock_held_by_another_process(path: Path) -> Iterator[subprocess.Popen[str]]:
-    """A second process holding `BEGIN IMMEDIATE` (with an uncommitted insert) until the block ends."""
-    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(path)], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout.readline().strip() == "locked"
-        yield proc
-        proc.stdin.write("\n")
-        proc.stdin.flush()
-        assert proc.stdout.readline().strip() == "committed"
-        assert proc.wait(timeout=10) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
-        proc.stdin.close()
-        proc.stdout.close()
-
 
 def _seed(path: Path) -> None:
     store = HistoryStore.open(path)
