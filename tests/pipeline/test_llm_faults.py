@@ -22,17 +22,16 @@ UNREADABLE = {
 }
 
 
-@pytest.mark.parametrize("case", list(UNREADABLE))
 def test_a_reply_the_app_cannot_read_is_blamed_on_the_server_and_the_question_is_kept(
-        case: str, app_home: Path, groq_server: GroqServer) -> None:
-    bad, what = UNREADABLE[case]
-    groq_server.queue.append(GroqBehaviour(bad_event=bad, bad_event_after_tokens=3))
-    result = run_cli("ask", "What is the capital of France?", "--no-speak", env=groq_env(groq_server))
-    assert result.returncode == 1
-    assert result.stderr == f"desktop-assistant: Groq sent a reply the app cannot read ({what}) — try again\n"
-    rows = db_rows(app_home)
-    assert rows[0] == ("user", "What is the capital of France?", "complete")
-    assert rows[1][0] == "assistant" and rows[1][2] == "failed"
+        app_home: Path, groq_server: GroqServer) -> None:
+    for n, (case, (bad, what)) in enumerate(UNREADABLE.items()):
+        groq_server.queue.append(GroqBehaviour(bad_event=bad, bad_event_after_tokens=3))
+        result = run_cli("ask", f"Question {n}?", "--no-speak", env=groq_env(groq_server))
+        assert result.returncode == 1, case
+        assert result.stderr == f"desktop-assistant: Groq sent a reply the app cannot read ({what}) — try again\n"
+        user, reply = db_rows(app_home)[-2:]
+        assert user == ("user", f"Question {n}?", "complete"), case
+        assert reply[0] == "assistant" and reply[2] == "failed", case
     # usable right after: the next answer streams and is stored
     again = run_cli("ask", "And of Italy?", "--no-speak", env=groq_env(groq_server))
     assert again.returncode == 0, again.stderr
