@@ -12,6 +12,7 @@ the `Authorization` header in its error body, so every message is redacted here.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import threading
@@ -112,6 +113,20 @@ class ReplyStream:
             if text:
                 texts.append(text)
         return texts
+
+
+def _check_is_stream(sdk_stream: Any) -> None:
+    """A 200 answer that is not an event stream (a network's sign-in page, a proxy, a wrong base URL)
+    is refused at once, rather than read as a stream with nothing in it."""
+    response = getattr(sdk_stream, "response", None)
+    content_type = str(getattr(response, "headers", {}).get("content-type", "text/event-stream"))
+    if content_type.split(";")[0].strip().lower() == "text/event-stream":
+        return
+    with contextlib.suppress(Exception):
+        response.close()
+    kind = content_type.split(";")[0].strip() or "an untyped body"
+    raise UserFacingError(f"Groq sent a reply the app cannot read ({kind} instead of a stream)",
+                          "check the network (a sign-in page?) and GROQ_BASE_URL, then try again", kind="server")
 
 
 def _what(exc: Exception) -> str:
@@ -233,6 +248,7 @@ class ChatClient:
                     model=options.model, messages=payload, temperature=options.temperature,
                     max_tokens=options.max_tokens, stream=True,
                 )
+                _check_is_stream(sdk_stream)
                 return ReplyStream(sdk_stream, self.scrub)
             except (groq.APIError, httpx.HTTPError) as exc:
                 error = self.scrub(map_error(exc) if isinstance(exc, groq.APIError) else UserFacingError(

@@ -39,6 +39,22 @@ def test_a_reply_the_app_cannot_read_is_blamed_on_the_server_and_the_question_is
     assert db_rows(app_home)[-2:] == [("user", "And of Italy?", "complete"), ("assistant", DEFAULT_REPLY, "complete")]
 
 
+def test_a_page_instead_of_a_stream_is_named_and_a_proxy_error_is_a_server_problem(
+        app_home: Path, groq_server: GroqServer) -> None:
+    page = b"<html><body><h1>Sign in to the hotel Wi-Fi</h1></body></html>"
+    groq_server.queue.append(GroqBehaviour(raw_body=page))
+    signin = run_cli("ask", "first", "--no-speak", env=groq_env(groq_server))
+    assert signin.returncode == 1
+    assert signin.stderr == ("desktop-assistant: Groq sent a reply the app cannot read (text/html instead of a "
+                             "stream) — check the network (a sign-in page?) and GROQ_BASE_URL, then try again\n")
+    assert len(groq_server.received) == 1  # not retried: it will not change by itself
+    groq_server.default = GroqBehaviour(status=502, raw_body=b"<html><h1>502 Bad Gateway</h1></html>")
+    proxy = run_cli("ask", "second", "--no-speak", env=groq_env(groq_server))
+    assert proxy.returncode == 1
+    assert proxy.stderr == "desktop-assistant: Groq had a server problem (502) — try again in a moment\n"
+    assert [row[:2] for row in db_rows(app_home) if row[0] == "user"] == [("user", "first"), ("user", "second")]
+
+
 # A key that no pattern recognises: only knowing the configured key can take it out.
 KEY = "Zq8-not-a-groq-shaped-key-4711"
 
@@ -73,6 +89,20 @@ def test_an_endpoint_echoing_the_key_does_not_leak_it_to_the_terminal_or_the_his
         assert "model not found" in export.stdout and KEY not in export.stdout, fmt
     log_text = "".join(p.read_text() for p in (app_home / "logs").glob("app.log*"))
     assert KEY not in log_text
+
+
+def test_an_error_event_mid_reply_echoing_the_key_does_not_leak_it(app_home: Path,
+                                                                    groq_server: GroqServer) -> None:
+    message = f"overloaded (request had Authorization: Bearer {KEY})"
+    event = json.dumps({"error": {"message": message, "type": "server_error"}}).encode()
+    groq_server.default = GroqBehaviour(bad_event=event)
+    result = run_cli("ask", "hello", "--no-speak", env=groq_env(groq_server, GROQ_API_KEY=KEY))
+    assert result.returncode == 1
+    assert result.stderr.startswith("desktop-assistant: Groq reported an error mid-reply: overloaded")
+    assert KEY not in result.stderr + result.stdout
+    with sqlite3.connect(app_home / "data" / "history.db") as db:
+        (error,) = db.execute("SELECT error FROM messages WHERE error IS NOT NULL").fetchone()
+    assert "overloaded" in error and KEY not in error
 
 
 def test_a_key_stored_in_an_error_by_an_older_version_is_redacted_when_shown_and_exported(

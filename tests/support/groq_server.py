@@ -41,6 +41,9 @@ class GroqBehaviour:
     bad_event_after_tokens: int = 2
     #: put the request's `Authorization` header into the error body (an endpoint that echoes it)
     echo_authorization: bool = False
+    #: answer with this body (and `status`, `content_type`) instead: a proxy's page, a non-streamed reply
+    raw_body: bytes | None = None
+    content_type: str = "text/html"
 
 
 def tokens_of(text: str) -> list[str]:
@@ -75,6 +78,13 @@ class _Handler(BaseHTTPRequestHandler):
         behaviour = owner.next_behaviour()
         if self.path != CHAT_PATH:
             self._json(404, {"error": {"message": f"Unknown path {self.path}", "type": "invalid_request_error"}})
+            return
+        if behaviour.raw_body is not None:
+            self.send_response(behaviour.status)
+            self.send_header("Content-Type", behaviour.content_type)
+            self.send_header("Content-Length", str(len(behaviour.raw_body)))
+            self.end_headers()
+            self.wfile.write(behaviour.raw_body)
             return
         if behaviour.status != 200:
             headers = {}
