@@ -96,6 +96,10 @@ def prepare(path: Path, busy_timeout: float = BUSY_TIMEOUT_S, *, read_only: bool
     `read_only` and the file needs no change (then nothing is written, no lock is waited for).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and not path.is_file():
+        what = "a folder" if path.is_dir() else "not a regular file"
+        raise HistoryError(f"The history database {path} is {what}",
+                           "Move it away; Desktop Assistant then starts a new history there")
     recovery = None
     problem = _probe(path, busy_timeout)
     if problem is not None:
@@ -188,7 +192,10 @@ def _is_current(path: Path, busy_timeout: float) -> bool:
     """True if the file is a WAL database at the latest schema (read without taking any write lock)."""
     if not path.exists() or path.stat().st_size == 0:
         return False
-    conn = connect(path, busy_timeout)
+    try:
+        conn = connect(path, busy_timeout)
+    except sqlite3.Error as exc:
+        raise classify(exc, path) from exc
     try:
         mode = str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
         return mode == "wal" and schema_version(conn) == LATEST_VERSION

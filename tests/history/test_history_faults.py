@@ -112,3 +112,23 @@ def test_a_foreign_sqlite_file_is_moved_aside_and_a_fresh_history_started(
     assert again.returncode == 0 and again.stderr == "", again.stderr
     assert db_rows(app_home)[-2:] == [("user", "and now?", "complete"), ("assistant", DEFAULT_REPLY, "complete")]
     assert os.path.exists(moved)
+
+
+@pytest.mark.parametrize("thing", ["folder", "device"])
+def test_a_history_path_that_is_not_a_file_is_named_in_one_line(thing: str, app_home: Path) -> None:
+    db = app_home / "data" / "history.db"
+    db.parent.mkdir(parents=True, exist_ok=True)
+    if thing == "folder":
+        db.mkdir()
+    else:
+        db.symlink_to("/dev/null")
+    result = run_cli("history", "list")
+    what = "a folder" if thing == "folder" else "not a regular file"
+    assert result.returncode == 1
+    assert result.stderr == (f"desktop-assistant: The history database {db} is {what} — "
+                             "Move it away; Desktop Assistant then starts a new history there\n")
+    if thing == "folder":
+        db.rmdir()
+    else:
+        db.unlink()
+    assert run_cli("history", "list").stdout == "No conversations yet.\n"  # usable once moved away
