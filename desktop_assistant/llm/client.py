@@ -30,6 +30,8 @@ from desktop_assistant.log import redact
 log = logging.getLogger(__name__)
 
 NO_KEY_ACTION = "add your Groq API key in Settings or GROQ_API_KEY"
+#: the most of a server's own words an error repeats (an error page can be kilobytes of HTML)
+MAX_SAID = 240
 #: what a chunk that cannot be read raises while it is taken apart (the SDK builds chunks without validating)
 _UNREADABLE = (ValueError, TypeError, AttributeError, KeyError, IndexError)
 
@@ -161,6 +163,20 @@ def _retry_after(headers: Mapping[str, str] | None) -> float | None:
     return None
 
 
+def _said(exc: groq.APIStatusError) -> str:
+    """What the server said: the `error.message` of a JSON body, else the SDK's text of the body."""
+    body = exc.body
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        return error["message"]
+    return exc.message
+
+
+def _one_line(text: str, limit: int = MAX_SAID) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def map_error(exc: Exception) -> UserFacingError:
     """Translate a groq/httpx exception into what the user is told."""
     if isinstance(exc, UserFacingError):
@@ -180,7 +196,7 @@ def map_error(exc: Exception) -> UserFacingError:
         if exc.status_code >= 500:
             return UserFacingError(f"Groq had a server problem ({exc.status_code})",
                                    "try again in a moment", kind="server")
-        return UserFacingError(f"Groq refused the request ({exc.status_code}): {exc.message}",
+        return UserFacingError(f"Groq refused the request ({exc.status_code}): {_said(exc)}",
                                "check the model name in Settings", kind="llm")
     if isinstance(exc, groq.APIError):
         return UserFacingError(f"Groq error: {exc.message}", "try again", kind="server")
@@ -263,8 +279,8 @@ class ChatClient:
                     raise UserFacingError("Cancelled", kind="cancelled") from None
 
     def scrub(self, error: UserFacingError) -> UserFacingError:
-        """`error` with the key (and anything shaped like a key) taken out of its words."""
-        message = redact(error.message, [self._api_key])
+        """`error` on one line of bounded length, with the key (and anything shaped like a key) taken out."""
+        message = _one_line(redact(error.message, [self._api_key]))
         action = redact(error.action, [self._api_key]) if error.action else error.action
         if message == error.message and action == error.action:
             return error

@@ -52,7 +52,14 @@ def test_a_page_instead_of_a_stream_is_named_and_a_proxy_error_is_a_server_probl
     proxy = run_cli("ask", "second", "--no-speak", env=groq_env(groq_server))
     assert proxy.returncode == 1
     assert proxy.stderr == "desktop-assistant: Groq had a server problem (502) — try again in a moment\n"
-    assert [row[:2] for row in db_rows(app_home) if row[0] == "user"] == [("user", "first"), ("user", "second")]
+    groq_server.default = GroqBehaviour(status=404, raw_body=b"<html>\n<h1>Not Found</h1>\n" + b"<p>x</p>\n" * 2000)
+    wrong_path = run_cli("ask", "third", "--no-speak", env=groq_env(groq_server))
+    assert wrong_path.returncode == 1
+    (line,) = wrong_path.stderr.splitlines()  # a page of HTML is cut to one short line
+    assert line.startswith("desktop-assistant: Groq refused the request (404): <html> <h1>Not Found</h1> <p>x</p>")
+    assert len(line) < 400 and "…" in line
+    users = [row[:2] for row in db_rows(app_home) if row[0] == "user"]
+    assert users == [("user", "first"), ("user", "second"), ("user", "third")]
 
 
 # A key that no pattern recognises: only knowing the configured key can take it out.
