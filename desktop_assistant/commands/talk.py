@@ -10,7 +10,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from desktop_assistant.commands.ask import ConsolePrinter, add_turn_options, check_agent, wait_for, wants_speech
+from desktop_assistant.commands.ask import (
+    ConsolePrinter,
+    add_turn_options,
+    check_agent,
+    print_store_notices,
+    wait_for,
+    wants_speech,
+)
 
 HELP = ("Press Enter to start recording, Enter again to stop. Type a message and press Enter to send it.\n"
         "Ctrl-C stops a reply; q or Ctrl-D quits.")
@@ -35,6 +42,7 @@ def run(app: Any, args: argparse.Namespace) -> int:
     check_agent(app, args.agent)
     printer = ConsolePrinter(show_transcript=True, show_failures=True)
     assistant = build_assistant(app, on_event=printer, speak=wants_speech(app, args), listen=True)
+    print_store_notices(app)
     if args.new:
         assistant.new_conversation()
     print(HELP, flush=True)
