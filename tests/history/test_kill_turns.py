@@ -89,6 +89,10 @@ def test_fifty_killed_ask_turns_lose_nothing_sent_or_shown(app_home: Path, groq_
     started = time.monotonic()
     with ThreadPoolExecutor(AT_ONCE) as pool:
         runs = list(pool.map(lambda p: _run_one(*p, env=env), plan))
+    # reading right after the crashes (a read-only open, with the last process's WAL as it was left)
+    found = subprocess.run([sys.executable, "-m", "desktop_assistant", "history", "search", "question",
+                            "--limit", "100"], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert (found.returncode, found.stderr) == (0, "")
     # the next start: a normal turn, which also proves the app is usable right after
     final = subprocess.run([sys.executable, "-m", "desktop_assistant", "ask", "final question", "--new", "--no-speak"],
                            env=env, capture_output=True, text=True, timeout=60, check=False)
@@ -111,6 +115,7 @@ def test_fifty_killed_ask_turns_lose_nothing_sent_or_shown(app_home: Path, groq_
     kills = sum(1 for r in runs if r.returncode == -signal.SIGKILL)
     lost = sorted(sent - set(replies))
     assert lost == [], f"user messages sent to Groq but not stored: {lost}"
+    assert all(f"«question» {q.split()[1]}" in found.stdout for q in sent if q != "final question")
     assert all(status != "streaming" for *_, status in rows)
 
     with_text = empty = 0
