@@ -132,3 +132,51 @@ def test_a_final_write_that_keeps_failing_is_reported_once_and_the_streamed_text
         assert REPLY.startswith(reply.text)
     finally:
         reopened.close()
+
+
+def test_a_disk_that_fills_during_the_reply_keeps_the_first_sentence_and_says_so(
+        app_home: Path, groq_server: GroqServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite's own page limit (`max_page_count`) makes the database full: a real SQLITE_FULL."""
+    from sqlalchemy import event
+
+    from desktop_assistant.agents import FALLBACK_AGENT, AgentSet
+    from desktop_assistant.assistant import turn as turn_module
+    from desktop_assistant.assistant.conversation import Assistant
+    from desktop_assistant.assistant.events import Notice, TurnFinished
+    from desktop_assistant.config import Settings
+    from desktop_assistant.history.store import HistoryStore
+    from desktop_assistant.llm.client import ChatClient
+
+    monkeypatch.setattr(turn_module, "FINAL_WRITE_BUDGET_S", 1.0)
+    tail = " ".join(f"word{n}" for n in range(4000))
+    reply = f"The first sentence fits. {tail}"
+    groq_server.default = GroqBehaviour(reply=reply)
+    db = app_home / "history.db"
+    store = HistoryStore.open(db)
+    pages = store._raw(lambda conn: conn.execute("PRAGMA page_count").fetchone()[0])
+    store.close()
+    store = HistoryStore.open(db)
+    event.listen(store._engine, "connect", lambda conn, _: conn.execute(f"PRAGMA max_page_count = {pages + 4}"))
+    settings = Settings(groq_api_key="gsk_test12345", groq_base_url=groq_server.base_url)
+    events: list[object] = []
+    assistant = Assistant(settings, AgentSet({"assistant": FALLBACK_AGENT}, []), store,
+                          ChatClient.from_settings(settings), speak=False, listener=events.append)
+    try:
+        result = assistant.send_text("Tell me everything").wait(60)
+        assert isinstance(result, TurnFinished) and result.reply == reply
+        (notice,) = [e for e in events if isinstance(e, Notice)]
+        assert notice.kind == turn_module.NOT_SAVED
+        assert notice.message == ("The reply could not be saved to the history: The disk is full, so the history "
+                                  "could not be saved — Free some disk space")
+    finally:
+        assistant.close()
+        store.close()
+    reopened = HistoryStore.open(db)  # the next start, with space again
+    try:
+        (conv,) = reopened.list_conversations()
+        user, saved = reopened.recent_messages(conv.id, 10)
+        assert (user.text, user.status) == ("Tell me everything", "complete")
+        assert saved.status == "interrupted" and saved.text.startswith("The first sentence fits.")
+        assert reply.startswith(saved.text)
+    finally:
+        reopened.close()
