@@ -126,6 +126,8 @@ def _set_up(path: Path, busy_timeout: float) -> None:
     try:
         _enable_wal(conn, busy_timeout)
         migrate(conn)
+        if conn.execute("SELECT 1 FROM messages WHERE status = 'streaming' LIMIT 1").fetchone() is None:
+            return  # nothing to mark: no write lock taken
         conn.execute("BEGIN IMMEDIATE")
         stale = conn.execute("UPDATE messages SET status = 'interrupted' WHERE status = 'streaming'").rowcount
         conn.execute("COMMIT")

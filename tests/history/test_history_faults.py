@@ -52,6 +52,18 @@ def test_reading_the_history_never_waits_for_another_process_writing(app_home: P
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
+def test_opening_for_writing_while_another_process_writes_waits_for_nothing(app_home: Path) -> None:
+    """The window starting while an `ask` holds the lock: opening only reads when nothing needs changing."""
+    db = app_home / "data" / "history.db"
+    _seed(db)
+    with write_lock_held_by_another_process(db):
+        store = HistoryStore.open(db, busy_timeout=0.5)
+        try:
+            assert [c.title for c in store.list_conversations()] == ["How tall is the Eiffel tower?"]
+        finally:
+            store.close()
+
+
 def test_a_read_only_open_of_an_old_schema_still_migrates(app_home: Path) -> None:
     from desktop_assistant.history import migrations
 
