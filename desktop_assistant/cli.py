@@ -12,7 +12,7 @@ import argparse
 import importlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from desktop_assistant import __version__
 from desktop_assistant.errors import ConfigError, UserFacingError
@@ -91,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(handler(app, args) or 0)
     except UserFacingError as exc:
         log.info("stopped: %s", exc)
-        _print_error(exc)
+        _print_error(exc, app.redactor)
         return 2 if isinstance(exc, ConfigError) or exc.kind == "input" else 1
     except KeyboardInterrupt:
         return 130
@@ -114,7 +114,8 @@ def undecodable_argument(args: argparse.Namespace) -> str | None:
     return None
 
 
-def _print_error(exc: UserFacingError) -> None:
+def _print_error(exc: UserFacingError, redactor: Callable[[str], str] | None = None) -> None:
     stream = sys.stderr or sys.__stderr__
     if stream is not None:
-        print(f"desktop-assistant: {inert(str(exc))}", file=stream)
+        text = str(exc) if redactor is None else redactor(str(exc))
+        print(f"desktop-assistant: {inert(text)}", file=stream)

@@ -15,7 +15,7 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,16 @@ _PATTERNS = (
     re.compile(r"()gsk_[A-Za-z0-9]{8,}"),
 )
 _FORMAT = "%(asctime)s %(levelname)-7s %(threadName)s %(name)s: %(message)s"
+
+
+def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """`text` with each of `secrets` (longest first) and anything shaped like a key or an
+    `Authorization` value replaced by "[REDACTED]"."""
+    for secret in sorted((s for s in secrets if s and len(s) >= 4), key=len, reverse=True):
+        text = text.replace(secret, REDACTED)
+    for pattern in _PATTERNS:
+        text = pattern.sub(lambda m: (m.group(1) or "") + REDACTED, text)
+    return text
 
 
 class Redactor:
@@ -42,12 +52,8 @@ class Redactor:
 
     def __call__(self, text: str) -> str:
         with self._lock:
-            secrets = sorted(self._secrets, key=len, reverse=True)
-        for secret in secrets:
-            text = text.replace(secret, REDACTED)
-        for pattern in _PATTERNS:
-            text = pattern.sub(lambda m: (m.group(1) or "") + REDACTED, text)
-        return text
+            secrets = list(self._secrets)
+        return redact(text, secrets)
 
 
 class RedactingFormatter(logging.Formatter):

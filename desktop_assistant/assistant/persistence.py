@@ -2,7 +2,8 @@
 
 `history.store.HistoryStore` implements it; unit tests pass small in-memory fakes.
 A turn stores the user message before the LLM call, then the assistant message as
-`streaming`, and updates it to `complete`, `interrupted` or `failed` with timings.
+`streaming`, saves its text as it streams (`save_reply_text`, at sentence ends), and
+updates it to `complete`, `interrupted` or `failed` with timings.
 """
 
 from __future__ import annotations
@@ -29,5 +30,10 @@ class TurnStore(Protocol):
     def update_message(self, message_id: int, *, text: str | None = None, status: str | None = None,
                        error: str | None = None,
                        timings: Mapping[str, float | None] | None = None) -> None: ...
+
+    def save_reply_text(self, message_id: int, text: str) -> bool:
+        """Save the text of a reply still streaming, without waiting for a busy database:
+        False if it was not saved this time (the final `update_message` retries)."""
+        ...
 
     def recent_messages(self, conversation_id: int, limit: int) -> Sequence[StoredMessage]: ...

@@ -7,6 +7,13 @@ exception. A turn stopped before its reply began ends in `TurnFailed` with
 begun, stopping ends in `TurnFinished(status="interrupted")`. `cancel()` (barge-in or
 Stop) silences the player at once, closes the LLM stream and drops pending speech; the
 assistant message is then stored as `interrupted` with the text that was actually spoken.
+
+The reply's text is saved as it streams: at each sentence end (and at least every
+`SAVE_EVERY_S` in a long sentence), before that text is shown, with a write that does not
+wait for a busy database. So a crash loses at most the sentence being shown. The final
+write is retried for up to `final_write_budget_s` (another program holding the database,
+a full disk); if it still fails, the turn ends as it would have and a `Notice` says the
+reply was not saved (what was saved while it streamed stays).
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from typing import Any
 from desktop_assistant.assistant.events import (
     Event,
     FragmentSpoken,
+    Notice,
     ReplyDelta,
     ReplyStarted,
     SpeakingStarted,
@@ -40,6 +48,11 @@ from desktop_assistant.llm.context import build_messages
 log = logging.getLogger(__name__)
 
 CANCELLED = "cancelled"
+#: a reply is saved while it streams at each delta holding one of these, or after this long without one
+SENTENCE_ENDS = frozenset(".!?;\n…。！？")
+SAVE_EVERY_S = 2.0
+FINAL_WRITE_BUDGET_S = 60.0
+NOT_SAVED = "not_saved"  # the Notice kind when the reply could not be stored
 
 
 @dataclass(frozen=True)
@@ -61,6 +74,7 @@ class TurnSetup:
     on_speech_run: Callable[[SpeechRun | None], None] | None = None
     stt_timeout: float = 60.0
     speech_timeout: float = 900.0  # a cap only: the wait ends when the queued speech has played
+    final_write_budget_s: float | None = None  # how long the last write of a reply is retried (None: the default)
 
 
 class Turn:
@@ -163,6 +177,7 @@ class Turn:
                 state.first_token_at = time.monotonic()
                 state.llm_first_token_ms = (state.first_token_at - llm_started) * 1000
             state.reply += delta
+            self._save_streaming(state, delta)  # before it is shown: a crash loses at most this sentence
             s.emit(ReplyDelta(self.id, delta, state.reply))
             if speech is not None:
                 for sentence in splitter.feed(delta):
@@ -222,6 +237,32 @@ class Turn:
             speech.cancel()
         return speech
 
+    def _save_streaming(self, state: _State, delta: str) -> None:
+        now = time.monotonic()
+        if SENTENCE_ENDS.isdisjoint(delta) and now - state.saved_at < SAVE_EVERY_S:
+            return
+        state.saved_at = now
+        self.setup.store.save_reply_text(state.message_id, state.reply)
+
+    def _store_final(self, message_id: int, **fields: Any) -> UserFacingError | None:
+        """Write the reply's last state, retrying a database that is busy or full (bounded);
+        returns the error that remained, if any."""
+        budget = self.setup.final_write_budget_s
+        deadline = time.monotonic() + (FINAL_WRITE_BUDGET_S if budget is None else budget)
+        while True:
+            try:
+                self.setup.store.update_message(message_id, **fields)
+                return None
+            except UserFacingError as exc:  # locked, disk full, … (HistoryError)
+                if time.monotonic() >= deadline:
+                    log.info("turn %d: the reply could not be saved: %s", self.id, exc.message)
+                    return exc
+                log.info("turn %d: saving the reply failed (%s); retrying", self.id, exc.message)
+                time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+
+    def _not_saved(self, error: UserFacingError) -> None:
+        self.setup.emit(Notice(self.id, NOT_SAVED, f"The reply could not be saved to the history: {error}"))
+
     def _check_cancel(self) -> None:
         if self._cancel.is_set():
             raise UserFacingError("Stopped", kind=CANCELLED)
@@ -244,7 +285,9 @@ class Turn:
         spoken = speech.spoken_text if speech is not None else state.reply.strip()
         stored = spoken if status == "interrupted" and speech is not None else state.reply
         timings = self._timings(state)
-        s.store.update_message(state.message_id, text=stored, status=status, timings=timings.as_dict())
+        problem = self._store_final(state.message_id, text=stored, status=status, timings=timings.as_dict())
+        if problem is not None:
+            self._not_saved(problem)
         self.result = TurnFinished(self.id, state.conversation_id, state.message_id, state.reply, status,
                                    spoken, timings)
         s.emit(self.result)
@@ -262,8 +305,10 @@ class Turn:
         timings = self._timings(state)
         if state.message_id is not None:
             try:
-                self.setup.store.update_message(state.message_id, text=state.reply, status="failed",
-                                                error=str(error), timings=timings.as_dict())
+                problem = self._store_final(state.message_id, text=state.reply, status="failed",
+                                            error=str(error), timings=timings.as_dict())
+                if problem is not None:
+                    self._not_saved(problem)
             except Exception:  # the failure we report matters more
                 log.exception("could not store the failed turn %d", self.id)
         self.result = TurnFailed(self.id, error, state.conversation_id, state.message_id, state.reply, timings)
@@ -278,3 +323,4 @@ class _State:
     stt_ms: float | None = None
     llm_first_token_ms: float | None = None
     first_token_at: float | None = None
+    saved_at: float = 0.0  # when the streaming text was last saved (monotonic)

@@ -9,11 +9,13 @@ text-only assistant that needs no audio device (the `ask --no-speak` command).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop_assistant.assistant.conversation import Assistant, Listener
 from desktop_assistant.llm.client import ChatClient
-from desktop_assistant.speech.tts import PLAYER_RATE, Synthesizer, Voice, engine_for
+
+if TYPE_CHECKING:  # speech.tts loads numpy (~0.4 s): only when a reply is spoken
+    from desktop_assistant.speech.tts import Synthesizer
 
 
 def history_store(app: Any) -> Any:
@@ -40,6 +42,7 @@ def transcriber(app: Any, on_status: Callable[[Any], None] | None = None) -> Any
 def player(app: Any) -> Any:
     def build() -> Any:
         from desktop_assistant.audio.player import Player
+        from desktop_assistant.speech.tts import PLAYER_RATE
 
         return Player(device=app.settings.output_device, sample_rate=PLAYER_RATE)
 
@@ -60,6 +63,8 @@ def recorder(app: Any, on_level: Callable[[float], None] | None = None,
 def synthesizer_factory(app: Any, on_notice: Callable[[str, str], None],
                         gtts_endpoint: str | None = None) -> Callable[[Any], Synthesizer]:
     def make(agent: Any) -> Synthesizer:
+        from desktop_assistant.speech.tts import Synthesizer, Voice, engine_for
+
         settings = app.settings
         return Synthesizer(engine_for(settings, agent), Voice.for_agent(agent, settings), on_notice=on_notice,
                            gtts_endpoint=gtts_endpoint)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from typing import Any
 
@@ -47,6 +48,15 @@ def wants_speech(app: Any, args: argparse.Namespace) -> bool:
     return not app.settings.speech_muted and app.settings.tts_engine != "none"
 
 
+def print_store_notices(app: Any) -> None:
+    """What opening the history had to do (a damaged or foreign file moved aside), one line each."""
+    from desktop_assistant.history.store import app_store
+
+    notices = app_store(app).notices
+    while notices:
+        print(f"desktop-assistant: {notices.pop(0)}", file=sys.stderr, flush=True)
+
+
 def wait_for(assistant: Any, turn: Any) -> TurnFinished | TurnFailed:
     """Wait for the turn; Ctrl-C stops it (and is re-raised)."""
     deadline = time.monotonic() + TURN_TIMEOUT_S
@@ -64,6 +74,7 @@ def wait_for(assistant: Any, turn: Any) -> TurnFinished | TurnFailed:
 
 
 def run(app: Any, args: argparse.Namespace) -> int:
+    from desktop_assistant.assistant.turn import NOT_SAVED
     from desktop_assistant.assistant.wiring import build_assistant
 
     text = " ".join(args.text).strip()
@@ -77,6 +88,7 @@ def run(app: Any, args: argparse.Namespace) -> int:
 
         route_alsa_messages_to_log()  # alsa-lib's underrun messages would break the reply's line
     assistant = build_assistant(app, on_event=printer, speak=speak, listen=False)
+    print_store_notices(app)
     if args.new:
         assistant.new_conversation()
     try:
@@ -89,4 +101,4 @@ def run(app: Any, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"conversation_id": result.conversation_id, "reply": result.reply,
                           "status": result.status, "timings": result.timings.as_dict()}))
-    return 0
+    return 1 if NOT_SAVED in printer.noticed else 0  # shown, but the history could not keep it

@@ -111,6 +111,11 @@ class ConsolePrinter:
 
     # ------------------------------------------------------------ events
 
+    @property
+    def noticed(self) -> frozenset[str]:
+        """The kinds of notices printed so far."""
+        return frozenset(self._noticed)
+
     def __call__(self, event: Any) -> None:
         with self._lock:
             self._handle(event)

@@ -85,10 +85,11 @@ _ID = _whole(1, 2**63 - 1, "a conversation ID")
 _DAYS = _whole(1, 36_500, "a number of days")
 
 
-def _store(app: Any) -> HistoryStore:
+def _store(app: Any, *, read_only: bool = True) -> HistoryStore:
+    """The store; read-only (never waiting for another program's writes) unless the command writes."""
     from desktop_assistant.history.store import app_store
 
-    store = app_store(app)
+    store = app_store(app, read_only=read_only)
     while store.notices:
         print(f"desktop-assistant: {store.notices.pop(0)}", file=sys.stderr)
     return store
@@ -177,7 +178,7 @@ def _export(app: Any, args: argparse.Namespace) -> int:
 
 
 def _delete(app: Any, args: argparse.Namespace) -> int:
-    store = _store(app)
+    store = _store(app, read_only=False)
     detail = store.get_conversation(args.id)
     if detail is None:
         raise UserFacingError(f"There is no conversation {args.id}", kind="input")

@@ -15,7 +15,13 @@ import sys
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-from desktop_assistant.commands.ask import add_turn_options, check_agent, wait_for, wants_speech
+from desktop_assistant.commands.ask import (
+    add_turn_options,
+    check_agent,
+    print_store_notices,
+    wait_for,
+    wants_speech,
+)
 from desktop_assistant.commands.console import ConsolePrinter
 from desktop_assistant.terminal import shown_bytes, tolerant_stdin, undecodable
 
@@ -77,6 +83,7 @@ def run(app: Any, args: argparse.Namespace) -> int:
     printer = ConsolePrinter(show_transcript=True, show_failures=True)
     assistant = build_assistant(app, on_event=printer, on_level=printer.set_level, speak=wants_speech(app, args),
                                 listen=True)
+    print_store_notices(app)
     if args.new:
         assistant.new_conversation()
     printer.say(HELP)

@@ -4,6 +4,8 @@ Thread-safe: every call uses its own short session from a small pool and
 commits before it returns, so a message added is on disk (in the WAL) even if
 the app is killed a moment later. Database errors the user can act on (locked,
 damaged, disk full) come out as `HistoryError`; others are bugs and propagate.
+Error texts are redacted (anything shaped like a key or an `Authorization` value)
+both when stored and when read back.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from desktop_assistant.errors import UserFacingError
 from desktop_assistant.history import db
 from desktop_assistant.history.records import ConversationRecord, MessageRecord
 from desktop_assistant.history.schema import ConversationRow, MessageRow
+from desktop_assistant.log import redact
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
@@ -74,7 +77,11 @@ _MESSAGE_FIELDS = tuple(f.name for f in fields(MessageRecord))
 
 
 def message_record(r: MessageRow) -> MessageRecord:
-    return MessageRecord(**{name: getattr(r, name) for name in _MESSAGE_FIELDS})
+    """The record of a row; an error stored with a key in it (by an older version) comes out redacted."""
+    values = {name: getattr(r, name) for name in _MESSAGE_FIELDS}
+    if values["error"]:
+        values["error"] = redact(values["error"])
+    return MessageRecord(**values)
 
 
 def conversation_record(r: ConversationRow, count: int | None = None) -> ConversationRecord:

@@ -6,6 +6,11 @@ commit survives an app crash; the last few may be lost on power loss) and a
 busy timeout, so a briefly locked database is retried for that long before
 the store reports it. Write transactions start with `BEGIN IMMEDIATE`, so
 they wait for the lock up front instead of failing half-way.
+
+A read-only open (`history list|show|search|export|stats`) writes nothing when the
+file is already a WAL database at the latest schema, so it never waits for another
+process's write transaction. A file that is not ours (a SQLite database of another
+shape) is moved aside like a damaged one, as `history.db.foreign-<time>`.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError
 
 from desktop_assistant.errors import UserFacingError
-from desktop_assistant.history.migrations import migrate
+from desktop_assistant.history.migrations import LATEST_VERSION, migrate, schema_version
 from desktop_assistant.paths import make_private, open_private
 
 log = logging.getLogger(__name__)
@@ -42,12 +47,19 @@ class HistoryError(UserFacingError):
 
 @dataclass(frozen=True)
 class Recovery:
-    """A damaged database was moved aside and a new one started."""
+    """A damaged (or foreign) database was moved aside and a new one started."""
 
     moved_to: Path
     reason: str
+    kind: str = "corrupt"  # "corrupt" | "foreign"
 
     def notice(self) -> UserFacingError:
+        if self.kind == "foreign":
+            return HistoryError(
+                f"The history file was not made by Desktop Assistant ({self.reason}); "
+                f"it was moved to {self.moved_to} and a new, empty history was started",
+                "Nothing of yours was deleted",
+            )
         return HistoryError(
             f"The history database was damaged ({self.reason}); it was moved to {self.moved_to} "
             "and a new, empty history was started",
@@ -79,17 +91,24 @@ def is_corruption(exc: BaseException) -> bool:
     return "malformed" in text or "not a database" in text
 
 
-def prepare(path: Path, busy_timeout: float = BUSY_TIMEOUT_S) -> Recovery | None:
-    """Make `path` a healthy database at the latest schema; set a damaged one aside first.
+def prepare(path: Path, busy_timeout: float = BUSY_TIMEOUT_S, *, read_only: bool = False) -> Recovery | None:
+    """Make `path` a healthy database at the latest schema; set a damaged or foreign one aside first.
 
-    Also marks assistant replies left `streaming` by a crash as `interrupted`.
+    Also marks assistant replies left `streaming` by a crash as `interrupted` — unless
+    `read_only` and the file needs no change (then nothing is written, no lock is waited for).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and not path.is_file():
+        what = "a folder" if path.is_dir() else "not a regular file"
+        raise HistoryError(f"The history database {path} is {what}",
+                           "Move it away; Desktop Assistant then starts a new history there")
     _keep_private(path)
     recovery = None
     problem = _probe(path, busy_timeout)
     if problem is not None:
-        recovery = _move_aside(path, problem)
+        recovery = _move_aside(path, *problem)
+    elif read_only and _is_current(path, busy_timeout):
+        return None
     try:
         _set_up(path, busy_timeout)
     except sqlite3.Error as exc:
@@ -121,6 +140,8 @@ def _set_up(path: Path, busy_timeout: float) -> None:
     try:
         _enable_wal(conn, busy_timeout)
         migrate(conn)
+        if conn.execute("SELECT 1 FROM messages WHERE status = 'streaming' LIMIT 1").fetchone() is None:
+            return  # nothing to mark: no write lock taken
         conn.execute("BEGIN IMMEDIATE")
         stale = conn.execute("UPDATE messages SET status = 'interrupted' WHERE status = 'streaming'").rowcount
         conn.execute("COMMIT")
@@ -144,48 +165,80 @@ def _enable_wal(conn: sqlite3.Connection, busy_timeout: float) -> None:
             time.sleep(0.01)
 
 
-def _probe(path: Path, busy_timeout: float) -> str | None:
-    """None if the file is absent or looks healthy, else what is wrong with it."""
+def _probe(path: Path, busy_timeout: float) -> tuple[str, str] | None:
+    """None if the file is absent or looks healthy, else (what is wrong with it, "corrupt" | "foreign")."""
     if not path.exists() or path.stat().st_size == 0:
         return None
     try:
         conn = connect(path, busy_timeout)
     except sqlite3.Error as exc:
-        return None if not is_corruption(exc) else str(exc)
+        return None if not is_corruption(exc) else (str(exc), "corrupt")
     try:
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         deep = path.stat().st_size <= CHECK_LIMIT_BYTES or _check_marker(path).exists()
         if deep:
             rows = conn.execute("PRAGMA quick_check").fetchall()
             result = "; ".join(str(r[0]) for r in rows[:3])
             if result != "ok":
-                return result
-        return None
+                return result, "corrupt"
+        foreign = _foreign(schema_version(conn), tables)
+        return (foreign, "foreign") if foreign else None
     except sqlite3.Error as exc:
         if is_corruption(exc):
-            return str(exc)
+            return str(exc), "corrupt"
         raise classify(exc, path) from exc
     finally:
         conn.close()
 
 
-def _move_aside(path: Path, reason: str) -> Recovery:
+def _foreign(version: int, tables: set[str]) -> str | None:
+    """Why a readable SQLite file is not one of ours, or None. Our step 1 creates the tables and
+    sets the version in one transaction, so version 0 with tables, or a version without our
+    tables, was made by another program."""
+    ours = {"conversations", "messages"}
+    other = sorted(t for t in tables if not t.startswith("sqlite_"))
+    if version == 0 and other:
+        return f"it has tables {', '.join(other[:5])} but no schema version"
+    if 0 < version <= LATEST_VERSION and not ours <= tables:
+        return f"schema version {version} without the tables {', '.join(sorted(ours - tables))}"
+    return None
+
+
+def _is_current(path: Path, busy_timeout: float) -> bool:
+    """True if the file is a WAL database at the latest schema (read without taking any write lock)."""
+    if not path.exists() or path.stat().st_size == 0:
+        return False
+    try:
+        conn = connect(path, busy_timeout)
+    except sqlite3.Error as exc:
+        raise classify(exc, path) from exc
+    try:
+        mode = str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower()
+        return mode == "wal" and schema_version(conn) == LATEST_VERSION
+    except sqlite3.Error as exc:
+        raise classify(exc, path) from exc
+    finally:
+        conn.close()
+
+
+def _move_aside(path: Path, reason: str, kind: str = "corrupt") -> Recovery:
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    target = path.with_name(f"{path.name}.corrupt-{stamp}")
+    target = path.with_name(f"{path.name}.{kind}-{stamp}")
     n = 1
     while target.exists():
         n += 1
-        target = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+        target = path.with_name(f"{path.name}.{kind}-{stamp}-{n}")
     path.rename(target)
     for suffix in ("-wal", "-shm"):
         side = path.with_name(path.name + suffix)
         if side.exists():
             side.rename(target.with_name(target.name + suffix))
-    log.warning("history database %s is damaged (%s); moved to %s", path, reason, target)
-    return Recovery(target, reason)
+    what = "is not ours" if kind == "foreign" else "is damaged"
+    log.info("history database %s %s (%s); moved to %s", path, what, reason, target)
+    return Recovery(target, reason, kind)
 
 
-def make_engine(path: Path, busy_timeout: float = BUSY_TIMEOUT_S) -> Engine:
+def make_engine(path: Path, busy_timeout: float = BUSY_TIMEOUT_S, *, read_only: bool = False) -> Engine:
     engine = create_engine(
         f"sqlite:///{path}",
         connect_args={"timeout": busy_timeout, "check_same_thread": False},
@@ -198,6 +251,8 @@ def make_engine(path: Path, busy_timeout: float = BUSY_TIMEOUT_S) -> Engine:
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below)
         apply_pragmas(dbapi_conn, busy_timeout)
+        if read_only:
+            dbapi_conn.execute("PRAGMA query_only = 1")
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:

@@ -105,9 +105,12 @@ def schema_version(conn: sqlite3.Connection) -> int:
 def migrate(conn: sqlite3.Connection) -> list[int]:
     """Bring the database to LATEST_VERSION; returns the versions applied.
 
-    `conn` must be in autocommit mode (isolation_level=None).
+    `conn` must be in autocommit mode (isolation_level=None). A database already at the
+    latest version is only read (no write lock is taken).
     """
     applied: list[int] = []
+    if schema_version(conn) == LATEST_VERSION:  # committed state: nothing to do, nothing to wait for
+        return applied
     while True:
         conn.execute("BEGIN IMMEDIATE")
         try:

@@ -34,14 +34,24 @@ log = logging.getLogger(__name__)
 class HistoryStore(TurnWrites, Browsing):
     @classmethod
     def open(
-        cls, db_path: Path, *, busy_timeout: float = db.BUSY_TIMEOUT_S, clock: Clock = utcnow
+        cls, db_path: Path, *, busy_timeout: float = db.BUSY_TIMEOUT_S, clock: Clock = utcnow,
+        read_only: bool = False,
     ) -> HistoryStore:
-        """Create or migrate the database; set a damaged one aside; stale `streaming` → interrupted."""
+        """Create or migrate the database; set a damaged or foreign one aside; stale `streaming` →
+        interrupted. `read_only`: for reading only (its connections refuse writes); opening then
+        writes nothing when the file is current, so it never waits for another process's writes."""
         db_path = Path(db_path)
-        recovery = db.prepare(db_path, busy_timeout)
-        return cls(db_path, db.make_engine(db_path, busy_timeout), recovery, clock)
+        recovery = db.prepare(db_path, busy_timeout, read_only=read_only)
+        store = cls(db_path, db.make_engine(db_path, busy_timeout, read_only=read_only), recovery, clock)
+        store.read_only = read_only
+        return store
+
+    read_only = False
 
     def close(self) -> None:
+        if self.read_only:  # PRAGMA optimize may write (ANALYZE), so it could wait for the lock
+            self._engine.dispose()
+            return
         try:
             with self._engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA optimize")
@@ -104,6 +114,7 @@ class HistoryStore(TurnWrites, Browsing):
         return write_export(self.iter_conversations(), fmt, out, speakers=speakers)
 
 
-def app_store(app: Any) -> HistoryStore:
-    """The app's one store (built on first use, closed with the app)."""
-    return app.part("history", lambda: HistoryStore.open(app.paths.database_file), HistoryStore.close)
+def app_store(app: Any, *, read_only: bool = False) -> HistoryStore:
+    """The app's one store (built on first use, closed with the app); `read_only` for commands that only read."""
+    return app.part("history", lambda: HistoryStore.open(app.paths.database_file, read_only=read_only),
+                    HistoryStore.close)

@@ -6,12 +6,15 @@ This is what `assistant.persistence.TurnStore` asks of the history (plus
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from collections.abc import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from desktop_assistant.history.access import DatabaseAccess, message_record
+from desktop_assistant.history.db import HistoryError
 from desktop_assistant.history.records import (
     ROLES,
     SOURCES,
@@ -21,6 +24,12 @@ from desktop_assistant.history.records import (
     default_title,
 )
 from desktop_assistant.history.schema import ConversationRow, MessageRow
+from desktop_assistant.log import redact
+
+log = logging.getLogger(__name__)
+
+#: how long saving a streaming reply's text waits for a busy database before skipping this save
+SAVE_BUSY_MS = 250
 
 
 class TurnWrites(DatabaseAccess):
@@ -88,7 +97,7 @@ class TurnWrites(DatabaseAccess):
                 created_at=now,
                 status=status,
                 source=source,
-                error=error,
+                error=redact(error) if error else error,
                 stt_model=stt_model,
                 llm_model=llm_model,
             )
@@ -126,7 +135,7 @@ class TurnWrites(DatabaseAccess):
             if status is not None:
                 row.status = status
             if error is not None:
-                row.error = error
+                row.error = redact(error)
             for key, value in (timings or {}).items():
                 setattr(row, key, None if value is None else float(value))
             conv = s.get(ConversationRow, row.conversation_id)
@@ -134,6 +143,29 @@ class TurnWrites(DatabaseAccess):
                 conv.updated_at = max(self._clock(), conv.updated_at)
 
         self._write(work)
+
+    def save_reply_text(self, message_id: int, text: str) -> bool:
+        """Save the text of a reply still streaming, waiting at most `SAVE_BUSY_MS` for a busy
+        database: False if it was not saved this time (the turn's final write retries)."""
+
+        def work(conn: sqlite3.Connection) -> None:
+            (usual,) = conn.execute("PRAGMA busy_timeout").fetchone()
+            conn.execute(f"PRAGMA busy_timeout = {SAVE_BUSY_MS}")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.execute("UPDATE messages SET text = ? WHERE id = ?", (text, message_id))
+                conn.execute("COMMIT")
+            finally:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                conn.execute(f"PRAGMA busy_timeout = {int(usual)}")
+
+        try:
+            self._raw(work)
+            return True
+        except HistoryError as exc:
+            log.info("the streaming reply %d was not saved this time: %s", message_id, exc.message)
+            return False
 
     def recent_messages(self, conversation_id: int, limit: int) -> list[MessageRecord]:
         """The last `limit` messages of a conversation, oldest first."""

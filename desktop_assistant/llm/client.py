@@ -4,11 +4,15 @@
 `close()` it from any thread to cancel. The SDK's own retries are off; this module
 retries (before the first token only) honouring `retry-after`, and never waits more
 than `retry_budget_s` in total. Every SDK/HTTP failure becomes a `UserFacingError`
-with a `kind` of: no_key, auth, rate_limit, server, timeout, offline, cut, llm.
+with a `kind` of: no_key, auth, rate_limit, server, timeout, offline, cut, llm. A reply
+the app cannot read (malformed JSON, the wrong shape, bytes that are not UTF-8) is the
+server's fault: kind `server`. The key never leaves in an error: an endpoint may echo
+the `Authorization` header in its error body, so every message is redacted here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import threading
@@ -21,10 +25,19 @@ import groq
 import httpx
 
 from desktop_assistant.errors import UserFacingError
+from desktop_assistant.log import redact
 
 log = logging.getLogger(__name__)
 
 NO_KEY_ACTION = "add your Groq API key in Settings or GROQ_API_KEY"
+#: the most of a server's own words an error repeats (an error page can be kilobytes of HTML)
+MAX_SAID = 240
+#: what a chunk that cannot be read raises while it is taken apart (the SDK builds chunks without validating)
+_UNREADABLE = (ValueError, TypeError, AttributeError, KeyError, IndexError)
+
+
+def unreadable_reply(problem: str) -> UserFacingError:
+    return UserFacingError(f"Groq sent a reply the app cannot read ({problem})", "try again", kind="server")
 
 
 @dataclass(frozen=True)
@@ -46,8 +59,9 @@ class ChatOptions:
 class ReplyStream:
     """An open streamed reply: iterate for text deltas; `close()` cancels (thread-safe)."""
 
-    def __init__(self, sdk_stream: Any) -> None:
+    def __init__(self, sdk_stream: Any, scrub: Callable[[UserFacingError], UserFacingError] | None = None) -> None:
         self._sdk_stream = sdk_stream
+        self._scrub = scrub or (lambda error: error)
         self._closed = threading.Event()
         self.finish_reason: str | None = None
 
@@ -69,16 +83,16 @@ class ReplyStream:
             for chunk in self._sdk_stream:
                 if self._closed.is_set():
                     return
-                for choice in chunk.choices or ():
-                    if choice.finish_reason:
-                        self.finish_reason = choice.finish_reason
-                    text = choice.delta.content if choice.delta else None
-                    if text:
-                        yield text
+                yield from self._texts(chunk)
         except (groq.APIError, httpx.HTTPError) as exc:
             if self._closed.is_set():
                 return
-            raise _stream_error(exc) from None
+            raise self._scrub(_stream_error(exc)) from None
+        except _UNREADABLE as exc:  # JSON, UTF-8 or shape errors while reading the stream
+            if self._closed.is_set():
+                return
+            log.info("unreadable reply from the LLM endpoint: %s: %s", type(exc).__name__, exc)
+            raise self._scrub(unreadable_reply(_what(exc))) from None
         except Exception:
             if self._closed.is_set():  # reading a socket closed under us
                 return
@@ -87,6 +101,42 @@ class ReplyStream:
             self.close()
         if self.finish_reason is None:
             raise UserFacingError("The reply from Groq was cut off", "try again", kind="cut")
+
+
+    def _texts(self, chunk: Any) -> list[str]:
+        """The text deltas of one chunk; raises one of `_UNREADABLE` for a chunk of the wrong shape."""
+        texts = []
+        for choice in chunk.choices or ():
+            if choice.finish_reason:
+                self.finish_reason = str(choice.finish_reason)
+            text = choice.delta.content if choice.delta else None
+            if text is not None and not isinstance(text, str):
+                raise TypeError(f"content is {type(text).__name__}, not text")
+            if text:
+                texts.append(text)
+        return texts
+
+
+def _check_is_stream(sdk_stream: Any) -> None:
+    """A 200 answer that is not an event stream (a network's sign-in page, a proxy, a wrong base URL)
+    is refused at once, rather than read as a stream with nothing in it."""
+    response = getattr(sdk_stream, "response", None)
+    content_type = str(getattr(response, "headers", {}).get("content-type", "text/event-stream"))
+    if content_type.split(";")[0].strip().lower() == "text/event-stream":
+        return
+    with contextlib.suppress(Exception):
+        response.close()
+    kind = content_type.split(";")[0].strip() or "an untyped body"
+    raise UserFacingError(f"Groq sent a reply the app cannot read ({kind} instead of a stream)",
+                          "check the network (a sign-in page?) and GROQ_BASE_URL, then try again", kind="server")
+
+
+def _what(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return "not UTF-8 text"
+    if isinstance(exc, ValueError):
+        return "not valid JSON"
+    return "not the expected shape"
 
 
 def _stream_error(exc: Exception) -> UserFacingError:
@@ -113,6 +163,20 @@ def _retry_after(headers: Mapping[str, str] | None) -> float | None:
     return None
 
 
+def _said(exc: groq.APIStatusError) -> str:
+    """What the server said: the `error.message` of a JSON body, else the SDK's text of the body."""
+    body = exc.body
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        return error["message"]
+    return exc.message
+
+
+def _one_line(text: str, limit: int = MAX_SAID) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def map_error(exc: Exception) -> UserFacingError:
     """Translate a groq/httpx exception into what the user is told."""
     if isinstance(exc, UserFacingError):
@@ -132,7 +196,7 @@ def map_error(exc: Exception) -> UserFacingError:
         if exc.status_code >= 500:
             return UserFacingError(f"Groq had a server problem ({exc.status_code})",
                                    "try again in a moment", kind="server")
-        return UserFacingError(f"Groq refused the request ({exc.status_code}): {exc.message}",
+        return UserFacingError(f"Groq refused the request ({exc.status_code}): {_said(exc)}",
                                "check the model name in Settings", kind="llm")
     if isinstance(exc, groq.APIError):
         return UserFacingError(f"Groq error: {exc.message}", "try again", kind="server")
@@ -203,10 +267,11 @@ class ChatClient:
                     model=options.model, messages=payload, temperature=options.temperature,
                     max_tokens=options.max_tokens, stream=True,
                 )
-                return ReplyStream(sdk_stream)
+                _check_is_stream(sdk_stream)
+                return ReplyStream(sdk_stream, self.scrub)
             except (groq.APIError, httpx.HTTPError) as exc:
-                error = map_error(exc) if isinstance(exc, groq.APIError) else UserFacingError(
-                    "Cannot reach Groq", "check your internet connection", kind="offline")
+                error = self.scrub(map_error(exc) if isinstance(exc, groq.APIError) else UserFacingError(
+                    "Cannot reach Groq", "check your internet connection", kind="offline"))
                 wait = self._retry_wait(exc, error, attempt)
                 remaining = deadline - time.monotonic()
                 if wait is None or attempt >= self._max_attempts or wait > remaining:
@@ -215,6 +280,14 @@ class ChatClient:
                 log.info("LLM request failed (%s); retrying in %.2f s", error.kind, wait)
                 if cancel.wait(wait):
                     raise UserFacingError("Cancelled", kind="cancelled") from None
+
+    def scrub(self, error: UserFacingError) -> UserFacingError:
+        """`error` on one line of bounded length, with the key (and anything shaped like a key) taken out."""
+        message = _one_line(redact(error.message, [self._api_key]))
+        action = redact(error.action, [self._api_key]) if error.action else error.action
+        if message == error.message and action == error.action:
+            return error
+        return UserFacingError(message, action, kind=error.kind)
 
     @staticmethod
     def _retry_wait(exc: Exception, error: UserFacingError, attempt: int) -> float | None:

@@ -59,6 +59,12 @@ class MemoryStore:
                 old, text=old.text if text is None else text, status=old.status if status is None else status,
                 error=error if error is not None else old.error, timings=dict(timings or old.timings))
 
+    def save_reply_text(self, message_id: int, text: str) -> bool:
+        with self._lock:
+            self.calls.append("save_reply_text")
+            self.messages[message_id] = replace(self.messages[message_id], text=text)
+            return True
+
     def recent_messages(self, conversation_id: int, limit: int) -> list[FakeMessage]:
         with self._lock:
             rows = [m for m in self.messages.values() if m.conversation_id == conversation_id]

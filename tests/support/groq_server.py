@@ -35,6 +35,15 @@ class GroqBehaviour:
     error_message: str = "error"
     cut_after_tokens: int | None = None  # close the connection abruptly after N tokens
     finish_reason: str = "stop"
+    #: raw bytes sent as one SSE event after `bad_event_after_tokens` tokens (a reply the client
+    #: cannot read: malformed JSON, the wrong shape, bytes that are not UTF-8); the stream then goes on
+    bad_event: bytes | None = None
+    bad_event_after_tokens: int = 2
+    #: put the request's `Authorization` header into the error body (an endpoint that echoes it)
+    echo_authorization: bool = False
+    #: answer with this body (and `status`, `content_type`) instead: a proxy's page, a non-streamed reply
+    raw_body: bytes | None = None
+    content_type: str = "text/html"
 
 
 def tokens_of(text: str) -> list[str]:
@@ -70,12 +79,22 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path != CHAT_PATH:
             self._json(404, {"error": {"message": f"Unknown path {self.path}", "type": "invalid_request_error"}})
             return
+        if behaviour.raw_body is not None:
+            self.send_response(behaviour.status)
+            self.send_header("Content-Type", behaviour.content_type)
+            self.send_header("Content-Length", str(len(behaviour.raw_body)))
+            self.end_headers()
+            self.wfile.write(behaviour.raw_body)
+            return
         if behaviour.status != 200:
             headers = {}
             if behaviour.retry_after is not None:
                 headers["retry-after"] = f"{behaviour.retry_after:g}"
             kind = "rate_limit_exceeded" if behaviour.status == 429 else "api_error"
-            self._json(behaviour.status, {"error": {"message": behaviour.error_message, "type": kind}}, headers)
+            message = behaviour.error_message
+            if behaviour.echo_authorization:
+                message += f" (request had Authorization: {self.headers.get('Authorization')})"
+            self._json(behaviour.status, {"error": {"message": message, "type": kind}}, headers)
             return
         self._stream(body, behaviour)
 
@@ -125,6 +144,8 @@ class _Handler(BaseHTTPRequestHandler):
                     delay = start + n * step - time.monotonic()
                     if delay > 0:
                         time.sleep(delay)
+                if behaviour.bad_event is not None and n == behaviour.bad_event_after_tokens:
+                    self._chunk(b"data: " + behaviour.bad_event + b"\n\n")
                 self._event(chunk({"content": token}))
             self._event(chunk({}, behaviour.finish_reason))
             self._event("[DONE]")
