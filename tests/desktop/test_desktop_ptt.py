@@ -30,6 +30,19 @@ def hold(app: Any, seconds: float, key: str = "space", clip: str | None = "weath
         player.wait(10)
 
 
+def speaking_a_story(launch_app: Any, groq_server: Any) -> Any:
+    """The real app in the middle of speaking a long reply to a typed question."""
+    story = " ".join(f"This is sentence number {n} of a long story." for n in range(1, 30))
+    groq_server.queue.append(GroqBehaviour(reply=story, tokens_per_s=40))
+    groq_server.default = SHORT_REPLY
+    app = launch_app()
+    app.focus()
+    app.type("tell me a story")
+    app.key("Return")
+    app.wait_log(r"state: speaking", timeout=30)
+    return app
+
+
 def user_texts(app: Any) -> list[str]:
     return [text.lower() for role, text, _ in app.messages() if role == "user"]
 
@@ -67,14 +80,7 @@ def test_one_physical_hold_records_one_clip_at_any_repeat_rate(
 def test_talking_during_a_spoken_reply_stops_it_and_sends_the_question(
     desktop: Any, launch_app: Any, groq_server: Any, cpu_hog: None
 ) -> None:
-    story = " ".join(f"This is sentence number {n} of a long story." for n in range(1, 30))
-    groq_server.queue.append(GroqBehaviour(reply=story, tokens_per_s=40))
-    groq_server.default = SHORT_REPLY
-    app = launch_app()
-    app.focus()
-    app.type("tell me a story")
-    app.key("Return")
-    app.wait_log(r"state: speaking", timeout=30)
+    app = speaking_a_story(launch_app, groq_server)
     app.key("Tab")  # the Send button: not a text field
     hold(app, 3.6)
     released = time.monotonic()
@@ -93,17 +99,10 @@ def test_talking_during_a_spoken_reply_stops_it_and_sends_the_question(
 def test_clicking_the_talk_button_during_a_reply_is_one_gesture_even_when_the_pointer_wanders(
     desktop: Any, launch_app: Any, groq_server: Any, cpu_hog: None
 ) -> None:
-    story = " ".join(f"This is sentence number {n} of a long story." for n in range(1, 30))
-    groq_server.queue.append(GroqBehaviour(reply=story, tokens_per_s=40))
-    groq_server.default = SHORT_REPLY
-    app = launch_app()
+    app = speaking_a_story(launch_app, groq_server)
     found = re.search(r"talk button (\d+)x(\d+)\+(-?\d+)\+(-?\d+)", app.log_text())
     assert found, app.tail()
     w, h, x, y = map(int, found.groups())
-    app.focus()
-    app.type("tell me a story")
-    app.key("Return")
-    app.wait_log(r"state: speaking", timeout=30)
     player = play_into_sink(FIXTURES / "weather.wav", delay_s=0.2)
     desktop.xdotool("mousemove", str(x + w // 2), str(y + h // 2), "mousedown", "1")
     time.sleep(1.5)
