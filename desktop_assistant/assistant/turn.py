@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 
 CANCELLED = "cancelled"
 #: a reply is saved while it streams at each delta holding one of these, or after this long without one
-SENTENCE_ENDS = frozenset(".!?;\n…。！？")
+SENTENCE_ENDS = frozenset(".!?;\n…\u3002\uff01\uff1f")  # (and the CJK full stop, ! and ?)
 SAVE_EVERY_S = 2.0
 FINAL_WRITE_BUDGET_S = 60.0
 NOT_SAVED = "not_saved"  # the Notice kind when the reply could not be stored
