@@ -29,13 +29,9 @@ if command -v pulseaudio >/dev/null 2>&1; then
     if pactl info >/dev/null 2>&1; then
         pactl set-default-sink vsink
         pactl set-default-source vsink.monitor
-        # Keep the monitor running at a microphone's latency. Without --latency-msec every capture
-        # got its first block ~1.5 s late (and a clip lost that much audio); with it, only the first
-        # capture after the server started did: a short warm-up capture takes that (measured with a
-        # sounddevice InputStream: first block 1.5-1.8 s after start before, 0.05 s after).
-        parec --latency-msec=20 -d vsink.monitor --rate=16000 --channels=1 --format=s16le >/dev/null 2>&1 &
+        # Keep the monitor running, or the first capture waits ~2 s for it to wake up.
+        parec -d vsink.monitor --rate=16000 --channels=1 --format=s16le >/dev/null 2>&1 &
         keepalive=$!
-        timeout 2.5 parec --latency-msec=20 -d vsink.monitor --rate=16000 --channels=1 >/dev/null 2>&1
         export DA_TEST_PULSE=1
     else
         echo "test-env: PulseAudio did not start (see $RUNTIME/pulse.log); audio tests will fail" >&2
