@@ -108,8 +108,9 @@ def test_a_final_write_that_keeps_failing_is_reported_once_and_the_streamed_text
         if isinstance(event, ReplyDelta) and "." in event.text:
             first_sentence.set()
 
-    assistant = Assistant(settings, AgentSet({"assistant": FALLBACK_AGENT}, []), store,
-                          ChatClient.from_settings(settings), speak=False, listener=listen)
+    chat = ChatClient.from_settings(settings)  # closed here: the Assistant leaves a given client to its owner
+    assistant = Assistant(settings, AgentSet({"assistant": FALLBACK_AGENT}, []), store, chat, speak=False,
+                          listener=listen)
     try:
         turn = assistant.send_text("Tell me three things")
         assert first_sentence.wait(30)
@@ -122,6 +123,7 @@ def test_a_final_write_that_keeps_failing_is_reported_once_and_the_streamed_text
             assert "locked" in notices[0].message
     finally:
         assistant.close()
+        chat.close()
         store.close()
     reopened = HistoryStore.open(db)  # the next start
     try:
@@ -159,8 +161,9 @@ def test_a_disk_that_fills_during_the_reply_keeps_the_first_sentence_and_says_so
     event.listen(store._engine, "connect", lambda conn, _: conn.execute(f"PRAGMA max_page_count = {pages + 4}"))
     settings = Settings(groq_api_key="gsk_test12345", groq_base_url=groq_server.base_url)
     events: list[object] = []
-    assistant = Assistant(settings, AgentSet({"assistant": FALLBACK_AGENT}, []), store,
-                          ChatClient.from_settings(settings), speak=False, listener=events.append)
+    chat = ChatClient.from_settings(settings)  # closed here: the Assistant leaves a given client to its owner
+    assistant = Assistant(settings, AgentSet({"assistant": FALLBACK_AGENT}, []), store, chat, speak=False,
+                          listener=events.append)
     try:
         result = assistant.send_text("Tell me everything").wait(60)
         assert isinstance(result, TurnFinished) and result.reply == reply
@@ -170,6 +173,7 @@ def test_a_disk_that_fills_during_the_reply_keeps_the_first_sentence_and_says_so
                                   "could not be saved — Free some disk space")
     finally:
         assistant.close()
+        chat.close()
         store.close()
     reopened = HistoryStore.open(db)  # the next start, with space again
     try:
