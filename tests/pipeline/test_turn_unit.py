@@ -87,7 +87,8 @@ class Harness:
         self.synth = synth or FakeSynth()
         settings = settings or Settings(groq_api_key="gsk_test12345", groq_base_url=server.base_url)
         agents = agents or AgentSet({"assistant": FALLBACK_AGENT}, [])
-        self.assistant = Assistant(settings, agents, self.store, ChatClient.from_settings(settings),
+        self.chat = ChatClient.from_settings(settings)  # ours to close (apply_settings may replace assistant.chat)
+        self.assistant = Assistant(settings, agents, self.store, self.chat,
                                    transcriber=transcriber, player=self.player if speak else None,
                                    synthesizer_for=lambda agent: self.synth, speak=speak,
                                    listener=self.events.append)
@@ -98,7 +99,7 @@ class Harness:
 
     def close(self) -> None:
         self.assistant.close()
-        self.assistant.chat.close()
+        self.chat.close()
         self.player.close()
 
 
