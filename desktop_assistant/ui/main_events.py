@@ -51,6 +51,7 @@ class EngineEvents:
     _latest_turn = 0
     _banner_turn = 0  # the newest turn when the banner's problem was shown
     _typed_pending = 0  # typed messages shown at once whose UserMessageStored has not come yet
+    _last_typed = ""  # the last message typed (given back if the engine cannot take it)
 
     def _connect_bridge(self) -> None:
         b = self.bridge
@@ -158,6 +159,13 @@ class EngineEvents:
         if self._recording_id is None:
             self.ptt.recording_ended()  # e.g. no microphone: a toggle must not stay on
             self._set_state("error")
+        if self._typed_pending and self.chat.reply is not None and not self.chat.reply.text:
+            # A typed message the engine could not take (e.g. still starting): its bubbles say so,
+            # and the words go back into an empty message box, so nothing typed is lost.
+            self._typed_pending -= 1
+            self.chat.finish_reply("failed", None, getattr(error, "message", str(error)))
+            if not self.text_box.text() and self._last_typed:
+                self.text_box.setText(self._last_typed)
         self.show_problem(error)
 
     def _on_transcript(self, event: Any) -> None:

@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-
 def detectable_autorepeat() -> bool:
     """Key repeats without releases on X11 (`DA_NO_DETECTABLE_AUTOREPEAT=1` turns it off, to diagnose)."""
     import os
@@ -156,6 +155,7 @@ class MainWindow(QMainWindow, EngineEvents):
             return
         self.text_box.clear()
         self.engine.send_text(text)
+        self._last_typed = text
         self.chat.add_message("user", text)
         self._typed_pending += 1  # the engine's UserMessageStored for it shows nothing new
         self.chat.begin_reply()  # the reply's bubble is there at once

@@ -57,3 +57,17 @@ def test_a_short_window_gets_the_slim_talk_button(qtbot: Any, fake_window: Any) 
     qtbot.waitUntil(lambda: w.chat.height() >= 90, timeout=2000)  # the conversation keeps its room
     w.resize(760, 640)
     qtbot.waitUntil(lambda: w.ptt.property("compact") == "false" and w.ptt.height() >= 80, timeout=2000)
+
+
+def test_a_typed_message_the_engine_cannot_take_goes_back_into_the_box(qtbot: Any, fake_window: Any) -> None:
+    from desktop_assistant.errors import UserFacingError
+
+    w = fake_window
+    w.text_box.setText("is it going to rain")
+    w.send_typed()
+    assert w.text_box.text() == ""
+    w.bridge.post_command_failed(UserFacingError("The assistant is still starting", "try again in a moment",
+                                                 kind="starting"))
+    qtbot.waitUntil(lambda: w.text_box.text() == "is it going to rain", timeout=2000)  # nothing typed is lost
+    assert w.chat.reply is None and w.chat.bubbles[-1].status == "failed"
+    assert w.banner.isVisible() and "still starting" in w.banner.text
