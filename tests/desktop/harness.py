@@ -290,8 +290,8 @@ def launch(desktop: Desktop, home: Path, env: dict[str, str], args: list[str] | 
     app = RunningApp(desktop, proc, home, env, output=output)
     deadline = time.monotonic() + timeout
     while not app.window_id:
-        ids = subprocess.run(["xdotool", "search", "--all", "--onlyvisible", "--pid", str(proc.pid), "--name", APP_TITLE],
-                             env=desktop.env, capture_output=True, text=True, check=False).stdout.split()
+        search = ["xdotool", "search", "--all", "--onlyvisible", "--pid", str(proc.pid), "--name", APP_TITLE]
+        ids = subprocess.run(search, env=desktop.env, capture_output=True, text=True, check=False).stdout.split()
         if ids:
             app.window_id = ids[0]
             break
