@@ -8,6 +8,7 @@ becomes one `ConfigError` line naming the variable and the range.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -17,7 +18,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from desktop_assistant.errors import ConfigError
+from desktop_assistant.errors import ConfigError, os_reason
 
 log = logging.getLogger(__name__)
 
@@ -255,12 +256,18 @@ def write_settings_file(path: Path, values: Mapping[str, Any]) -> None:
         kept = {k: v for k, v in read_settings_file(path).items() if k not in SPEC}
     except ConfigError:
         kept = {}
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(json.dumps({**kept, **clean}, indent=2, sort_keys=True))
-    os.replace(tmp, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps({**kept, **clean}, indent=2, sort_keys=True))
+        os.replace(tmp, path)
+    except OSError as exc:  # a read-only or full disk, a folder in the way: the old file stays whole
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise ConfigError(f"Cannot save the settings to {path}: {os_reason(exc)}",
+                          "free some disk space or fix the folder's permissions, then apply again") from None
 
 
 def env_values(env: Mapping[str, str]) -> dict[str, str]:

@@ -8,6 +8,21 @@ that escapes is a bug and is logged with its traceback.
 
 from __future__ import annotations
 
+import errno
+
+#: OSErrors of the machine (not the user's doing) and of the user's choice of place, in words
+DISK_TROUBLE = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
+                errno.EIO: "an input/output error"}
+PLACE_TROUBLE = {errno.EACCES: "permission denied", errno.EPERM: "permission denied",
+                 errno.EROFS: "the file system is read-only", errno.EISDIR: "it is a folder",
+                 errno.ENOTDIR: "a part of the path is not a folder", errno.ENOENT: "the folder does not exist",
+                 errno.ENAMETOOLONG: "the name is too long"}
+
+
+def os_reason(exc: OSError) -> str:
+    """Why a file operation failed, in a few words a user understands."""
+    return DISK_TROUBLE.get(exc.errno or 0) or PLACE_TROUBLE.get(exc.errno or 0) or str(exc.strerror or exc)
+
 
 class UserFacingError(Exception):
     """A problem the user caused or met, described in their terms."""

@@ -7,6 +7,7 @@ The key is never logged; callers register it with the log `Redactor`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from desktop_assistant.config import check_api_key
+from desktop_assistant.errors import ConfigError, os_reason
 from desktop_assistant.paths import HOME_ENV, Paths
 
 log = logging.getLogger(__name__)
@@ -175,13 +177,25 @@ class KeyStore:
         return text or None
 
     def _write_file(self, key: str) -> None:
-        self.file.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.file.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(key)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, self.file)
+        try:
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(key)
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, self.file)
+        except OSError as exc:  # the old key (if any) stays as it was
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            raise self._cannot_store(exc) from None
 
     def _remove_file(self) -> None:
-        self.file.unlink(missing_ok=True)
+        try:
+            self.file.unlink(missing_ok=True)
+        except OSError as exc:
+            raise self._cannot_store(exc) from None
+
+    def _cannot_store(self, exc: OSError) -> ConfigError:
+        return ConfigError(f"Cannot store the Groq API key in {self.file}: {os_reason(exc)}",
+                           "free some disk space or fix the folder's permissions, then apply again")

@@ -17,15 +17,11 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 
-from desktop_assistant.errors import UserFacingError
+from desktop_assistant.errors import DISK_TROUBLE, PLACE_TROUBLE, UserFacingError
 from desktop_assistant.paths import open_private
 
-_ENVIRONMENT = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
-                errno.EIO: "an input/output error"}
-_MISTAKE = {errno.EACCES: "permission denied", errno.EPERM: "permission denied",
-            errno.EROFS: "the file system is read-only", errno.EISDIR: "it is a folder",
-            errno.ENOTDIR: "a part of the path is not a folder", errno.ENOENT: "the folder does not exist",
-            errno.ENAMETOOLONG: "the name is too long"}
+_ENVIRONMENT = DISK_TROUBLE
+_MISTAKE = PLACE_TROUBLE
 
 
 def cannot_write(path: Path, exc: OSError) -> UserFacingError:

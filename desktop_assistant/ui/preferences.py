@@ -6,13 +6,16 @@ Also the window geometry, kept in `<config dir>/window.ini`.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from desktop_assistant.config import SPEC, read_settings_file, write_settings_file
+from desktop_assistant.config import SPEC, check_api_key, read_settings_file, write_settings_file
+from desktop_assistant.errors import ConfigError
 
 UNCHANGED: Any = object()
 
@@ -24,16 +27,36 @@ def save_settings(app: Any, changes: Mapping[str, Any], api_key: Any = UNCHANGED
     """
     plain = {k: v for k, v in changes.items() if not SPEC[k].secret}
     new = app.settings.with_values(**plain)
-    stored = read_settings_file(app.paths.settings_file)
-    stored.update({k: getattr(new, k) for k in plain})
-    write_settings_file(app.paths.settings_file, {k: v for k, v in stored.items() if k in SPEC})
+    key = app.settings.groq_api_key
+    if api_key is not UNCHANGED:  # a malformed key is refused before anything is written
+        key = check_api_key((api_key or "").strip() or None, "entered")
+    path = app.paths.settings_file
+    stored = read_settings_file(path)
+    wanted = {**stored, **{k: getattr(new, k) for k in plain}}
+    wrote = wanted != stored
+    before = path.read_bytes() if wrote and path.is_file() else None
+    if wrote:
+        write_settings_file(path, {k: v for k, v in wanted.items() if k in SPEC})
     if api_key is not UNCHANGED:
-        key = (api_key or "").strip() or None
-        app.keystore.set(key)
+        try:
+            app.keystore.set(key)
+        except ConfigError:  # nothing half-saved: the settings go back to what they were
+            if wrote:
+                _put_back(path, before)
+            raise
         new = replace(new, groq_api_key=key)
     if new != app.settings:
         app.apply_settings(new)
     return new
+
+
+def _put_back(path: Path, before: bytes | None) -> None:
+    """The settings file as it was before this save (`None`: there was none)."""
+    with contextlib.suppress(OSError):
+        if before is None:
+            path.unlink(missing_ok=True)
+        else:
+            path.write_bytes(before)
 
 
 def _window_store(app: Any) -> QSettings:
