@@ -29,6 +29,8 @@ class UserFacingError(Exception):
 
     #: short machine-readable kind, used by the GUI to pick the banner action
     kind: str = "error"
+    #: the user asked for something that cannot be (a setting, a name): the CLI exits 2, not 1
+    users_mistake: bool = False
 
     def __init__(self, message: str, action: str | None = None, *, kind: str | None = None) -> None:
         super().__init__(message)
@@ -45,6 +47,7 @@ class ConfigError(UserFacingError):
     """A setting has a value outside what the app accepts."""
 
     kind = "config"
+    users_mistake = True
 
 
 class AgentError(UserFacingError):
@@ -66,3 +69,9 @@ class AudioError(UserFacingError):
     """No device, a device that failed, or PortAudio missing."""
 
     kind = "audio"
+
+
+class NoSuchDevice(AudioError):
+    """The device the user named (a setting, `--device`) is not there."""
+
+    users_mistake = True

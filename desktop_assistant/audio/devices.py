@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from types import ModuleType
 
 from desktop_assistant.audio import pulse
-from desktop_assistant.errors import AudioError
+from desktop_assistant.errors import AudioError, NoSuchDevice
 from desktop_assistant.paths import is_frozen
 
 PROBE_TIMEOUT_S = 15.0
@@ -208,16 +208,34 @@ def pick(spec: str | int | None, kind: str, devices: DeviceList | None = None) -
         for dev in pool:
             if dev.index == index:
                 return dev
-        raise AudioError(f"There is no {label} with index {index}", _choices(pool))
+        raise NoSuchDevice(f"There is no {label} with index {index}", _choices(pool))
     wanted = spec.strip().lower()
     exact = [d for d in pool if d.name.lower() == wanted]
     partial = [d for d in pool if wanted in d.name.lower()]
     if exact or len(partial) == 1:
         return (exact or partial)[0]
     if partial:
-        raise AudioError(f"'{spec}' matches several {label}s: " + ", ".join(d.name for d in partial),
+        raise NoSuchDevice(f"'{spec}' matches several {label}s: " + ", ".join(d.name for d in partial),
                          "use the device index")
-    raise AudioError(f"There is no {label} named '{spec}'", _choices(pool))
+    raise NoSuchDevice(f"There is no {label} named '{spec}'", _choices(pool))
+
+
+def missing_server_device(dev: Device, kind: str, run_pactl: pulse.Runner = pulse.run_pactl) -> AudioError | None:
+    """After `dev` failed to open: a `NoSuchDevice` when it names a sound-server device the server does
+    not have (a setting from another computer, a typo, a headset unplugged), else None. Asks the
+    server (bounded), so only on this failure path, never before each recording."""
+    if not dev.pulse_name:
+        return None
+    server = pulse.list_server_devices(run_pactl)
+    if server is None:
+        return None
+    pool = server.sources if kind == "input" else server.sinks
+    if any(d.name == dev.pulse_name for d in pool):
+        return None
+    label = "microphone" if kind == "input" else "audio output"
+    names = ", ".join(f"{pulse.setting_for(d.name)} ({d.description})" for d in pool[:8])
+    return NoSuchDevice(f"The sound server has no {label} named '{dev.pulse_name}'",
+                        f"available: {names}" if names else "check the system sound settings")
 
 
 def _choices(pool: tuple[Device, ...]) -> str:

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from desktop_assistant.audio.decode import resample
-from desktop_assistant.audio.devices import load_sounddevice, pick
+from desktop_assistant.audio.devices import Device, load_sounddevice, missing_server_device, pick
 from desktop_assistant.audio.streams import close_stream, flush_stream, open_at_rates
 from desktop_assistant.errors import AudioError
 
@@ -86,6 +86,7 @@ class Player:
         sd = load_sounddevice()
         factory = self._factory or sd.OutputStream
         route: Any = contextlib.nullcontext()
+        dev: Device | None = None
         if self._factory is None:
             dev = pick(self.device, "output")
             device_arg: Any = dev.index
@@ -97,10 +98,13 @@ class Player:
         def make(samplerate: int, **kw: Any) -> Any:
             return factory(samplerate=samplerate, blocksize=max(1, int(samplerate * self._block_s)), **kw)
 
-        with route:  # a PulseAudio/PipeWire sink: ALSA's "pulse" device, pointed at it
-            stream, rate = open_at_rates(make, [self.sample_rate, native, 48000, 44100], "audio output",
-                                         channels=1, dtype="float32", device=device_arg, latency=LATENCY_S,
-                                         callback=self._callback, finished_callback=self._finished)
+        try:
+            with route:  # a PulseAudio/PipeWire sink: ALSA's "pulse" device, pointed at it
+                stream, rate = open_at_rates(make, [self.sample_rate, native, 48000, 44100], "audio output",
+                                             channels=1, dtype="float32", device=device_arg, latency=LATENCY_S,
+                                             callback=self._callback, finished_callback=self._finished)
+        except AudioError as exc:
+            raise (dev and missing_server_device(dev, "output")) or exc from None
         self._stream_rate = rate
         try:
             stream.start()

@@ -22,7 +22,7 @@ import numpy as np
 
 from desktop_assistant.audio.clip import SAMPLE_RATE, AudioClip, rms_dbfs
 from desktop_assistant.audio.decode import resample
-from desktop_assistant.audio.devices import load_sounddevice, pick
+from desktop_assistant.audio.devices import Device, load_sounddevice, missing_server_device, pick
 from desktop_assistant.audio.streams import close_stream, open_at_rates
 from desktop_assistant.errors import AudioError
 
@@ -106,6 +106,7 @@ class Recorder:
         sd = load_sounddevice()
         factory = self._factory or sd.InputStream
         route: Any = contextlib.nullcontext()
+        dev: Device | None = None
         if self._factory is None:
             dev = pick(self.device, "input")
             device_arg: Any = dev.index
@@ -119,10 +120,13 @@ class Recorder:
             self._reset(samplerate)
             return factory(samplerate=samplerate, blocksize=max(1, int(samplerate * self._block_s)), **kw)
 
-        with route:  # a PulseAudio/PipeWire source: ALSA's "pulse" device, pointed at it
-            opened, rate = open_at_rates(make, rates, "microphone", channels=1, dtype="float32",
-                                         device=device_arg, callback=self._callback,
-                                         finished_callback=self._finished)
+        try:
+            with route:  # a PulseAudio/PipeWire source: ALSA's "pulse" device, pointed at it
+                opened, rate = open_at_rates(make, rates, "microphone", channels=1, dtype="float32",
+                                             device=device_arg, callback=self._callback,
+                                             finished_callback=self._finished)
+        except AudioError as exc:
+            raise (dev and missing_server_device(dev, "input")) or exc from None
         self._started_at = self._last_block_at = time.monotonic()
         try:
             opened.start()

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from desktop_assistant.audio.native_stderr import native_stderr_to_log
 from desktop_assistant.errors import AudioError
 
 log = logging.getLogger(__name__)
@@ -23,13 +24,14 @@ def open_at_rates(factory: Callable[..., Any], rates: Sequence[int], what: str,
     """
     last: Exception | None = None
     tried: list[int] = []
-    for rate in dict.fromkeys(int(r) for r in rates if r):
-        tried.append(rate)
-        try:
-            return factory(samplerate=rate, **kwargs), rate
-        except Exception as exc:  # noqa: BLE001 - sd.PortAudioError or ValueError, depending on backend
-            log.info("%s: cannot open at %d Hz: %s", what, rate, exc)
-            last = exc
+    with native_stderr_to_log(what):  # PortAudio's failed checks: to the log, not the terminal
+        for rate in dict.fromkeys(int(r) for r in rates if r):
+            tried.append(rate)
+            try:
+                return factory(samplerate=rate, **kwargs), rate
+            except Exception as exc:  # noqa: BLE001 - sd.PortAudioError or ValueError, depending on backend
+                log.info("%s: cannot open at %d Hz: %s", what, rate, exc)
+                last = exc
     raise AudioError(f"Cannot open the {what} (tried {', '.join(map(str, tried))} Hz): {last}",
                      "check the device in the system sound settings")
 

@@ -69,8 +69,8 @@ def run(app: Any, args: argparse.Namespace) -> int:
     if isinstance(device, str) and device.isdigit():
         device = int(device)
     recorder = Recorder(device=device, max_seconds=args.seconds, on_event=on_event)
+    recorder.start()  # a missing or busy microphone is one line before "Recording" is said
     print(f"Recording {args.seconds:g} s…", file=sys.stderr)
-    recorder.start()
     try:
         ended.wait(args.seconds + 2.0)  # the limit ends it; the margin bounds a silent device
     finally:
