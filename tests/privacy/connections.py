@@ -37,10 +37,21 @@ class Connection:
         return f"{self.family} {where} ({self.call}, pid {self.pid})"
 
 
-def traced(cmd: Sequence[str], out: Path) -> list[str]:
-    """`cmd` under strace, following every child, recording only the calls that pick a destination."""
-    return ["strace", "-f", "-qq", "--seccomp-bpf", "-e", f"trace={SYSCALLS}", "-e", "signal=none",
-            "-s", "0", "-o", str(out), "--", *cmd]
+def traced(cmd: Sequence[str], out: Path, *, detached: bool = False) -> list[str]:
+    """`cmd` under strace, following every child, recording only the calls that pick a destination.
+    `detached`: strace runs as a grandchild, so `cmd` keeps the pid its parent started (a window
+    found by its pid); each process's end is written as `<pid> +++ exited with N +++` (`ended`)."""
+    return ["strace", *(["-D"] if detached else []), "-f", "-q", "--seccomp-bpf", "-e", f"trace={SYSCALLS}",
+            "-e", "signal=none", "-s", "0", "-o", str(out), "--", *cmd]
+
+
+def ended(trace: Path, pid: int) -> bool:
+    """Whether strace has written the end of process `pid` (the trace file is then complete for it)."""
+    try:
+        text = trace.read_text(errors="replace")
+    except FileNotFoundError:
+        return False
+    return re.search(rf"^{pid}\s+\+\+\+ (exited with|killed by)", text, re.MULTILINE) is not None
 
 
 def parse_line(line: str) -> list[Connection]:

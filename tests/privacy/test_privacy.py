@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from tests.pipeline.test_commands import db_rows, groq_env
-from tests.privacy.connections import Connection, parse_line, read_trace, traced, unexpected
+from tests.privacy.connections import Connection, ended, parse_line, read_trace, traced, unexpected
 from tests.support.audio import FIXTURES, play_into_sink
 from tests.support.groq_server import GroqBehaviour, GroqServer
 from tests.support.tts_server import TTSServer
@@ -159,7 +159,7 @@ def test_the_trace_reader_sees_dns_telemetry_and_other_hosts() -> None:
         '812 sendto(8, ""..., 50, MSG_NOSIGNAL, NULL, 0) = 50',
         '813 connect(9, {sa_family=AF_INET6, sin6_port=htons(443), sin6_flowinfo=htonl(0), '
         'inet_pton(AF_INET6, "2603:1030::5", &sin6_addr), sin6_scope_id=0}, 28 <unfinished ...>',
-        '814 connect(4, {sa_family=AF_INET, sin_port=htons(41234), sin_addr=inet_addr("127.0.0.1")}, 16) = 0',
+        '814  connect(4, {sa_family=AF_INET, sin_port=htons(41234), sin_addr=inet_addr("127.0.0.1")}, 16) = 0',
         '815 connect(5, {sa_family=AF_UNIX, sun_path="/var/run/nscd/socket"}, 110) = -1 ENOENT',
         '815 connect(6, {sa_family=AF_UNIX, sun_path="/run/pulse/native"}, 110) = 0',
         '816 connect(7, {sa_family=AF_UNIX, sun_path=@"/tmp/.X11-unix/X0"}, 20) = 0',
@@ -175,3 +175,12 @@ def test_the_trace_reader_sees_dns_telemetry_and_other_hosts() -> None:
         "AF_UNIX @/tmp/.X11-unix/X0 (connect, pid 816)",
         "AF_NETLINK (unnamed) (sendto, pid 817)",
     ]
+    assert len(connections) == 7  # the padded pid (strace aligns them) and the loopback one are read too
+
+
+def test_the_trace_reader_knows_when_a_process_ended(tmp_path: Path) -> None:
+    trace = tmp_path / "trace"
+    trace.write_text("2191  connect(5, {sa_family=AF_UNIX, sun_path=@\"/tmp/.X11-unix/X0\"}, 20) = 0\n"
+                     "2204  +++ exited with 0 +++\n")
+    assert (ended(trace, 2204), ended(trace, 2191), ended(trace, 220), ended(tmp_path / "none", 2204)) == \
+        (True, False, False, False)
