@@ -86,7 +86,8 @@ def sound_sockets() -> list[str]:
     server (scripts/test-env.sh sets PULSE_SERVER=unix:…; the app's device probe child opens it too)
     and JACK's server sockets in /dev/shm, which PortAudio's JACK host API looks for while it lists
     devices. No D-Bus and no X server: `talk` is a terminal command (the window's are in
-    tests/desktop). Anything else (nscd, which a host name lookup asks first) is unexpected."""
+    tests/desktop). Anything else is unexpected, nscd's socket too: glibc tries it for every host name
+    (or user) lookup whether nscd runs or not, so its absence means no such lookup on any machine."""
     server = os.environ.get("PULSE_SERVER", "")
     assert server.startswith("unix:"), f"scripts/test-env.sh sets PULSE_SERVER=unix:…, here {server!r}"
     return [re.escape(server.removeprefix("unix:")), r"/dev/shm/jack_[\w-]+"]
@@ -129,7 +130,7 @@ def test_a_voice_and_a_typed_turn_contact_only_the_loopback_stand_ins(
     finally:
         code = talk.finish()
     assert code == 0, talk.stderr
-    assert "london" in heard.lower(), heard  # the voice turn went through the VAD and the speech model
+    assert len(heard.split("you:", 1)[1].split()) >= 3, heard  # the voice turn went through the VAD and Whisper
     rows = db_rows(app_home)
     assert [(role, text) for role, text, _ in rows][2:] == [("user", "And tomorrow?"), ("assistant", REPLY)]
     assert [role for role, _, _ in rows] == ["user", "assistant"] * 2
