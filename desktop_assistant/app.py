@@ -26,6 +26,7 @@ from desktop_assistant.errors import ConfigError
 from desktop_assistant.keystore import KeyStore
 from desktop_assistant.log import Redactor, setup_logging
 from desktop_assistant.paths import Paths, bundled_agents_dir
+from desktop_assistant.speech.onnx_telemetry import disable_onnxruntime_telemetry
 
 if TYPE_CHECKING:  # agents.py imports PyYAML: loaded with the agents, on first use
     from desktop_assistant.agents import Agent, AgentSet
@@ -57,6 +58,7 @@ class App:
         answer, and is waited for up to 3 s). `tolerant_settings`: a settings file that cannot be
         used does not stop the start (the window's): its bad values are left at their defaults and
         `settings_problems` says what was ignored (see `config.load_settings`)."""
+        disable_onnxruntime_telemetry()  # before any speech model (and its VAD) loads
         env = os.environ if env is None else env
         paths = Paths.from_env(env).ensure()
         problems: list[str] | None = [] if tolerant_settings else None

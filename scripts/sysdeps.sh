@@ -18,6 +18,8 @@ TEST_PKGS+=(libgtk-3-0 gnome-themes-extra fonts-dejavu-core at-spi2-core python3
 TEST_PKGS+=(openbox xdotool x11-xserver-utils x11-utils dbus dbus-x11 imagemagick)
 # The terminal tests of `talk`: a real terminal (a tmux pane) to type into and read the screen of.
 TEST_PKGS+=(tmux)
+# The privacy test (tests/privacy): every connection of the app's process tree, recorded with strace.
+TEST_PKGS+=(strace)
 
 want=("${APP_PKGS[@]}")
 # Debian's own python3 needs python3-venv to create the .venv (pyenv/other builds have ensurepip).

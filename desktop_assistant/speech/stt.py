@@ -31,6 +31,7 @@ from desktop_assistant.paths import Paths
 from desktop_assistant.speech import models
 from desktop_assistant.speech.decoding import MIN_CLIP_S, decode, decode_options, doubtful, is_hallucination, not_speech
 from desktop_assistant.speech.models import DownloadProgress, ModelError, ResolvedModel
+from desktop_assistant.speech.onnx_telemetry import disable_onnxruntime_telemetry
 
 log = logging.getLogger(__name__)
 
@@ -393,6 +394,7 @@ class Transcriber:
 def load_whisper(resolved: ResolvedModel, compute_type: str) -> Any:
     from desktop_assistant.speech.window import WindowedWhisperModel
 
+    disable_onnxruntime_telemetry()  # a Transcriber built without the App (tests, benchmarks)
     return WindowedWhisperModel(str(resolved.path), device="cpu", compute_type=compute_type,
                                 cpu_threads=CPU_THREADS, num_workers=1, local_files_only=True)
 

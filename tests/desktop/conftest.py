@@ -42,10 +42,11 @@ def launch_app(desktop: Desktop, groq_server: Any, tmp_path: Path) -> Iterator[C
     started: list[RunningApp] = []
 
     def start(theme: str = "light", scale: float | None = None, extra_env: dict[str, Any] | None = None,
-              args: list[str] | None = None, home: Path | None = None, wait_ready: bool = True) -> RunningApp:
+              args: list[str] | None = None, home: Path | None = None, wait_ready: bool = True,
+              wrap: Callable[[list[str]], list[str]] | None = None) -> RunningApp:
         home = home or tmp_path / f"app{len(started)}"
         env = app_env(desktop, home, groq_url=groq_server.base_url, theme=theme, scale=scale, extra=extra_env)
-        app = launch(desktop, home, env, args=args, wait_ready=wait_ready)
+        app = launch(desktop, home, env, args=args, wait_ready=wait_ready, wrap=wrap)
         started.append(app)
         return app
 

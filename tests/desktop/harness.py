@@ -17,7 +17,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -280,12 +280,15 @@ def app_env(desktop: Desktop, home: Path, *, groq_url: str, theme: str = "light"
 
 
 def launch(desktop: Desktop, home: Path, env: dict[str, str], args: list[str] | None = None,
-           timeout: float = 60.0, wait_ready: bool = True) -> RunningApp:
-    """Start the real app and wait for its main window (and, by default, its engine)."""
+           timeout: float = 60.0, wait_ready: bool = True, wrap: Callable[[list[str]], list[str]] | None = None,
+           ) -> RunningApp:
+    """Start the real app and wait for its main window (and, by default, its engine). `wrap` turns
+    the command line into another that runs it (e.g. under strace) and keeps its pid."""
     home.mkdir(parents=True, exist_ok=True)
     output = home / "output.txt"
+    cmd = [sys.executable, "-m", "desktop_assistant", *(args or [])]
     with open(output, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "desktop_assistant", *(args or [])], cwd=REPO, env=env,
+        proc = subprocess.Popen(wrap(cmd) if wrap else cmd, cwd=REPO, env=env,
                                 stdout=out, stderr=subprocess.STDOUT)
     app = RunningApp(desktop, proc, home, env, output=output)
     deadline = time.monotonic() + timeout
