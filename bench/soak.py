@@ -8,7 +8,8 @@ microphone (scripts/test-env.sh); the reply is spoken to the null sink. Typed tu
 muted (the Mute toggle) except every 10th, which is spoken; every 25th is barged in on by the next
 once its reply streams. Every `--every` turns it prints RSS (after a collection), threads, open fds,
 files in the process's own TMPDIR and Turn objects still alive.
-Goal: RSS growth ≤ 20 MB after the warm-up turns, threads and fds flat, no temp file left.
+Goal: RSS growth ≤ 20 MB after the warm-up turns, threads and fds flat, at most 2 Turn objects
+alive, no temp file left.
 
     scripts/test-env.sh .venv/bin/python bench/soak.py [--text-turns 500] [--voice-turns 50] [--json]
 """
@@ -38,6 +39,7 @@ SLOW_REPLY = " ".join(f"This is sentence {n} of a long answer." for n in range(1
 SPEAK_EVERY = 10  # every 10th typed turn is spoken
 BARGE_IN_EVERY = 25  # every 25th typed turn is cut off by the next one
 RSS_GOAL_MB = 20.0
+TURNS_KEPT = 2  # the assistant's latest turn, and the one its latest speech run belongs to
 
 
 # -- the stand-ins, in a child process ------------------------------------------------------------
@@ -268,7 +270,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "fds_warm_up": at_warm_up.fds, "fds_end": end.fds,
         "turns_alive_end": end.turns_alive, "temp_files_left": left,
         "goals_met": growth <= RSS_GOAL_MB and end.threads <= at_warm_up.threads and end.fds <= at_warm_up.fds
-        and not left,
+        and end.turns_alive <= TURNS_KEPT and not left,
     }
 
 
