@@ -87,7 +87,7 @@ class Turn:
         self._text = text
         self._clip = clip
         self.started_at = time.monotonic() if started_at is None else started_at
-        self._previous = previous
+        self._previous = previous  # dropped once joined: a finished turn keeps no chain of older ones alive
         self._cancel = threading.Event()
         self._lock = threading.Lock()
         self._stream: Any = None
@@ -141,6 +141,7 @@ class Turn:
             self._fail(state, UserFacingError(f"Something went wrong: {exc}", "see the log for details",
                                               kind="bug"))
         finally:
+            self._previous = None
             speech = self._speech
             if speech is not None:
                 speech.close()
@@ -152,6 +153,7 @@ class Turn:
         s = self.setup
         if self._previous is not None:
             self._previous.join(timeout=3.0)  # let a barged-in turn store its `interrupted` message
+            self._previous = None
         text, source, stt_model = self._input(state)
         self._check_cancel()
         conversation = s.store.conversation_for_turn(s.agent.id, s.session_timeout, new=s.new_conversation)
