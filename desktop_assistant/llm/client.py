@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -73,8 +74,19 @@ class ReplyStream:
         if self._closed.is_set():
             return
         self._closed.set()
+        response = self._sdk_stream.response
         try:
-            self._sdk_stream.response.close()
+            # A reader blocked on the socket (waiting for the next token) wakes only on a shutdown:
+            # closing the socket alone leaves it waiting for the server, and its descriptor may be
+            # reused by the next request's connection meanwhile.
+            network = response.extensions.get("network_stream")
+            sock = network.get_extra_info("socket") if network is not None else None
+            if sock is not None:
+                sock.shutdown(socket.SHUT_RDWR)
+        except Exception:  # an already closed socket: nothing to wake
+            log.debug("shutting the reply's socket failed", exc_info=True)
+        try:
+            response.close()
         except Exception:  # closing a dying socket may fail; we are cancelling anyway
             log.debug("closing the reply stream failed", exc_info=True)
 
