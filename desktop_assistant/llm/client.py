@@ -64,6 +64,8 @@ class ReplyStream:
         self._sdk_stream = sdk_stream
         self._scrub = scrub or (lambda error: error)
         self._closed = threading.Event()
+        self._lock = threading.Lock()
+        self._reading = False  # a thread is iterating: it closes the response itself when it ends
         self.finish_reason: str | None = None
 
     @property
@@ -71,26 +73,36 @@ class ReplyStream:
         return self._closed.is_set()
 
     def close(self) -> None:
-        if self._closed.is_set():
-            return
-        self._closed.set()
+        """Cancel from any thread. A reader waiting on the socket (for the next token) is woken by a
+        shutdown and closes the response itself: closing the socket under it would leave it polling
+        a closed descriptor until its read timeout (~CPython), which is what a Stop used to hit."""
+        with self._lock:
+            if self._closed.is_set():
+                return
+            self._closed.set()
+            reading = self._reading
         response = self._sdk_stream.response
         try:
-            # A reader blocked on the socket (waiting for the next token) wakes only on a shutdown:
-            # closing the socket alone leaves it waiting for the server, and its descriptor may be
-            # reused by the next request's connection meanwhile.
             network = response.extensions.get("network_stream")
             sock = network.get_extra_info("socket") if network is not None else None
             if sock is not None:
                 sock.shutdown(socket.SHUT_RDWR)
         except Exception:  # an already closed socket: nothing to wake
-            log.debug("shutting the reply's socket failed", exc_info=True)
+            log.debug("shutting the reply's socket down failed", exc_info=True)
+        if not reading:
+            self._close_response()
+
+    def _close_response(self) -> None:
         try:
-            response.close()
+            self._sdk_stream.response.close()
         except Exception:  # closing a dying socket may fail; we are cancelling anyway
             log.debug("closing the reply stream failed", exc_info=True)
 
     def __iter__(self) -> Iterator[str]:
+        with self._lock:
+            if self._closed.is_set():
+                return
+            self._reading = True
         try:
             for chunk in self._sdk_stream:
                 if self._closed.is_set():
@@ -106,11 +118,14 @@ class ReplyStream:
             log.info("unreadable reply from the LLM endpoint: %s: %s", type(exc).__name__, exc)
             raise self._scrub(unreadable_reply(_what(exc))) from None
         except Exception:
-            if self._closed.is_set():  # reading a socket closed under us
+            if self._closed.is_set():  # reading a socket shut down under us
                 return
             raise
         finally:
-            self.close()
+            with self._lock:
+                self._closed.set()
+                self._reading = False
+            self._close_response()
         if self.finish_reason is None:
             raise UserFacingError("The reply from Groq was cut off", "try again", kind="cut")
 
