@@ -193,6 +193,7 @@ class Recorder:
         self._stopping = True  # the clip ends here: what the callback still gets is dropped
         self._stream = None
         self._close_later(stream)
+        log.info("microphone closed")
         if self._cue is not None:
             self._safe(self._cue, "stop")
         failure, rate, blocks, overflows = self._failure, self._rate, self._blocks, self.overflows
@@ -215,6 +216,7 @@ class Recorder:
         self._close_later(stream)
         self._stream = None
         self._reset(0)
+        log.info("microphone closed (recording dropped)")
 
     def close(self) -> None:
         self.cancel()
