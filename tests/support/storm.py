@@ -23,24 +23,27 @@ class PlannedEvent:
     kind: str  # a key of WEIGHTS
 
 
-def plan_storm(seed: int, count: int, seconds: float) -> list[PlannedEvent]:
+def plan_storm(seed: int, count: int, seconds: float, *, busy_while_held: bool = True) -> list[PlannedEvent]:
     """`count` events over `seconds`, random gaps (mean seconds/count) and kinds. A press only comes
-    while no press is held and a release only while one is (a key cannot go down twice); the
-    last event is a Stop, after a release if a press was still held."""
+    while no press is held and a release only while one is (a key cannot go down twice); with
+    `busy_while_held=False` nothing but a release or a Stop comes while one is (a person at a
+    keyboard types with the key up). It ends with a release if a press was still held, then a
+    typed message and, 50 ms later, the final Stop: the Stop always has a reply to end."""
     rng = random.Random(seed)
-    gaps = [rng.expovariate(1.0) for _ in range(count)]
-    scale = seconds / sum(gaps)
+    gaps = [rng.expovariate(1.0) for _ in range(count - 1)]
+    scale = (seconds - 0.1) / sum(gaps)
     events: list[PlannedEvent] = []
     held, at = False, 0.0
-    kinds = list(WEIGHTS)
     for gap in gaps[:-1]:
         at += gap * scale
-        allowed = [k for k in kinds if not (k == "press" and held) and not (k == "release" and not held)]
+        allowed = [k for k in WEIGHTS if not (k == "press" and held) and not (k == "release" and not held)
+                   and (busy_while_held or not held or k in ("release", "stop"))]
         kind = rng.choices(allowed, weights=[WEIGHTS[k] for k in allowed])[0]
         held = {"press": True, "release": False}.get(kind, held)
         events.append(PlannedEvent(at, kind))
     if held:
-        events.append(PlannedEvent((at + seconds) / 2, "release"))
+        events.append(PlannedEvent(seconds - 0.1, "release"))
+    events.append(PlannedEvent(seconds - 0.05, "type"))
     events.append(PlannedEvent(seconds, "stop"))
     return events
 
