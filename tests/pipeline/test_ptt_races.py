@@ -147,12 +147,12 @@ def test_stop_also_ends_what_was_asked_before_it() -> None:
     controller.press()  # the command thread is busy with this for 0.3 s
     controller.send_text("queued")
     controller.stop()
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 2
     while len(engine.calls) < 4 and time.monotonic() < deadline:
         time.sleep(0.01)
+    calls = list(engine.calls)  # (before shutdown, which stops the engine too)
     controller.shutdown()
-    assert engine.calls[0] == "stop"  # at once, on its own thread: silence now
-    assert engine.calls[1:4] == ["press", "text queued", "stop"]  # and again after what came before it
+    assert calls == ["stop", "press", "text queued", "stop"]  # at once (silence now), and after what came before it
 
 
 def test_stop_while_the_reply_has_not_begun_ends_the_turn_at_once(make_harness, groq_server: GroqServer) -> None:
