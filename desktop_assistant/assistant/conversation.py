@@ -188,6 +188,7 @@ class Assistant:
                 self.emit(TurnFailed(turn_id, exc))
                 return None
             self.emit(RecordingStopped(turn_id, clip.duration_s))
+            self._cancel_turn()  # one turn at a time: e.g. a message typed while the key was held
             return self._start(turn_id, clip=clip, started_at=released)
 
     def cancel_recording(self, reason: str = "tap") -> None:

@@ -155,11 +155,13 @@ class Turn:
             self._previous.join(timeout=3.0)  # let a barged-in turn store its `interrupted` message
             self._previous = None
         text, source, stt_model = self._input(state)
-        self._check_cancel()
+        if self._clip is not None:  # (what was typed is stored even when stopped at once: the user sees it sent)
+            self._check_cancel()
         conversation = s.store.conversation_for_turn(s.agent.id, s.session_timeout, new=s.new_conversation)
         self.conversation_id = state.conversation_id = conversation
         user_id = s.store.add_message(conversation, "user", text, source=source, stt_model=stt_model)
         s.emit(UserMessageStored(self.id, conversation, user_id, text, s.new_conversation))
+        self._check_cancel()
         history = s.store.recent_messages(conversation, s.max_history + 1)
         messages = build_messages(s.agent.system_prompt, history, max_history=max(1, s.max_history + 1))
         state.message_id = s.store.add_message(conversation, "assistant", "", status="streaming",
@@ -209,7 +211,8 @@ class Turn:
             raise UserFacingError("Speech recognition is not available", kind="stt")
         prefs = s.agent.stt
         transcript = s.transcriber.transcribe(self._clip, language=prefs.language,
-                                              initial_prompt=prefs.initial_prompt, timeout=s.stt_timeout)
+                                              initial_prompt=prefs.initial_prompt, timeout=s.stt_timeout,
+                                              cancel=self._cancel)
         state.stt_ms = float(transcript.stt_ms)
         self._check_cancel()
         text = transcript.text.strip()

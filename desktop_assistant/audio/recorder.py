@@ -6,6 +6,8 @@ to 16 kHz when the device could not open at 16 kHz, and returns an `AudioClip`.
 Reaching `max_seconds` stops capturing and emits `RecordingLimitReached`; a
 device that dies mid-recording emits `RecordingFailed` and `stop()` raises its
 `AudioError`. Either way the recorder is ready for the next `start()`.
+`stop()` and `cancel()` never wait for the device (a release or Stop must not): the clip ends at
+the call, and the stream is dropped on a thread that the next `start()` waits for (bounded).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import numpy as np
 from desktop_assistant.audio.clip import SAMPLE_RATE, AudioClip, rms_dbfs
 from desktop_assistant.audio.decode import resample
 from desktop_assistant.audio.devices import Device, load_sounddevice, missing_server_device, pick
-from desktop_assistant.audio.streams import close_stream, open_at_rates
+from desktop_assistant.audio.streams import CLOSE_TIMEOUT_S, close_stream, open_at_rates
 from desktop_assistant.errors import AudioError
 
 log = logging.getLogger(__name__)
@@ -73,6 +75,7 @@ class Recorder:
         self._cue = cue  # called with "start"/"stop" (e.g. enqueue a tone on the player)
         self._lock = threading.Lock()
         self._stream: Any = None
+        self._closing: threading.Thread | None = None  # a stream being dropped in the background
         self._reset(0)
 
     def _reset(self, rate: int) -> None:
@@ -103,6 +106,7 @@ class Recorder:
     def start(self) -> None:
         if self._stream is not None:
             return
+        self._wait_closed()
         sd = load_sounddevice()
         factory = self._factory or sd.InputStream
         route: Any = contextlib.nullcontext()
@@ -141,6 +145,8 @@ class Recorder:
 
     # -- audio thread -------------------------------------------------------------------
     def _callback(self, indata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
+        if self._stopping or not self._rate:  # a stream being dropped (stop/cancel): keep nothing
+            return
         if status and getattr(status, "input_overflow", False):
             self.overflows += 1
         block = indata[:, 0] if indata.ndim == 2 else indata
@@ -188,9 +194,10 @@ class Recorder:
         # is not an error: a suspended source can take ~2 s to wake; the clip is just short.)
         if self._blocks and not self._limit_hit and time.monotonic() - self._last_block_at > STALL_S:
             self._fail("The microphone stopped sending audio")
-        self._stopping = True
-        close_stream(stream)
+        self._stopping = True  # the clip ends here: what the callback still gets is dropped
         self._stream = None
+        self._close_later(stream)
+        log.info("microphone closed")
         if self._cue is not None:
             self._safe(self._cue, "stop")
         failure, rate, blocks, overflows = self._failure, self._rate, self._blocks, self.overflows
@@ -210,12 +217,28 @@ class Recorder:
         if stream is None:
             return
         self._stopping = True
-        close_stream(stream, abort=True)
+        self._close_later(stream)
         self._stream = None
         self._reset(0)
+        log.info("microphone closed (recording dropped)")
 
     def close(self) -> None:
         self.cancel()
+        self._wait_closed()
+
+    def _close_later(self, stream: Any) -> None:
+        """Drop `stream` on a thread. Stopping a stream usually takes ~15 ms, but ~1-2 s while a new
+        stream's source is still waking (PortAudio waits for it): the caller (a release, Stop) must
+        not wait for that. The next `start()` does, within close_stream's bound."""
+        self._wait_closed()
+        self._closing = threading.Thread(target=close_stream, args=(stream,), kwargs={"abort": True},
+                                         name="recorder-close", daemon=True)
+        self._closing.start()
+
+    def _wait_closed(self) -> None:
+        closing, self._closing = self._closing, None
+        if closing is not None:
+            closing.join(CLOSE_TIMEOUT_S)
 
     def _emit(self, event: RecorderEvent) -> None:
         if self.on_event is not None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -63,6 +64,8 @@ class ReplyStream:
         self._sdk_stream = sdk_stream
         self._scrub = scrub or (lambda error: error)
         self._closed = threading.Event()
+        self._lock = threading.Lock()
+        self._reading = False  # a thread is iterating: it closes the response itself when it ends
         self.finish_reason: str | None = None
 
     @property
@@ -70,15 +73,36 @@ class ReplyStream:
         return self._closed.is_set()
 
     def close(self) -> None:
-        if self._closed.is_set():
-            return
-        self._closed.set()
+        """Cancel from any thread. A reader waiting on the socket (for the next token) is woken by a
+        shutdown and closes the response itself: closing the socket under it would leave it polling
+        a closed descriptor until its read timeout (~CPython), which is what a Stop used to hit."""
+        with self._lock:
+            if self._closed.is_set():
+                return
+            self._closed.set()
+            reading = self._reading
+        response = self._sdk_stream.response
+        try:
+            network = response.extensions.get("network_stream")
+            sock = network.get_extra_info("socket") if network is not None else None
+            if sock is not None:
+                sock.shutdown(socket.SHUT_RDWR)
+        except Exception:  # an already closed socket: nothing to wake
+            log.debug("shutting the reply's socket down failed", exc_info=True)
+        if not reading:
+            self._close_response()
+
+    def _close_response(self) -> None:
         try:
             self._sdk_stream.response.close()
         except Exception:  # closing a dying socket may fail; we are cancelling anyway
             log.debug("closing the reply stream failed", exc_info=True)
 
     def __iter__(self) -> Iterator[str]:
+        with self._lock:
+            if self._closed.is_set():
+                return
+            self._reading = True
         try:
             for chunk in self._sdk_stream:
                 if self._closed.is_set():
@@ -94,11 +118,14 @@ class ReplyStream:
             log.info("unreadable reply from the LLM endpoint: %s: %s", type(exc).__name__, exc)
             raise self._scrub(unreadable_reply(_what(exc))) from None
         except Exception:
-            if self._closed.is_set():  # reading a socket closed under us
+            if self._closed.is_set():  # reading a socket shut down under us
                 return
             raise
         finally:
-            self.close()
+            with self._lock:
+                self._closed.set()
+                self._reading = False
+            self._close_response()
         if self.finish_reason is None:
             raise UserFacingError("The reply from Groq was cut off", "try again", kind="cut")
 

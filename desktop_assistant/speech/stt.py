@@ -36,6 +36,7 @@ from desktop_assistant.speech.onnx_telemetry import disable_onnxruntime_telemetr
 log = logging.getLogger(__name__)
 
 CPU_THREADS = 1
+CANCEL_CHECK_S = 0.02  # how soon a cancelled transcribe() stops waiting
 
 
 @dataclass(frozen=True)
@@ -135,14 +136,23 @@ class Transcriber:
         return future
 
     def transcribe(self, clip: AudioClip, *, language: str | None = None, initial_prompt: str | None = None,
-                   timeout: float = 60.0) -> Transcript:
+                   timeout: float = 60.0, cancel: threading.Event | None = None) -> Transcript:
+        """The transcript of `clip`; with `cancel`, setting it ends the wait within `CANCEL_CHECK_S`
+        (kind "cancelled": a Stop must not wait for a decode; the worker finishes it unseen)."""
         future = self.submit(clip, language=language, initial_prompt=initial_prompt)
-        try:
-            return future.result(timeout)
-        except cf.TimeoutError:
-            future.cancel()
-            raise UserFacingError(f"Speech recognition took longer than {timeout:g} s",
-                                  "try a shorter recording", kind="stt") from None
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            try:
+                return future.result(max(0.0, min(left, CANCEL_CHECK_S) if cancel is not None else left))
+            except cf.TimeoutError:
+                if cancel is not None and cancel.is_set():
+                    future.cancel()
+                    raise UserFacingError("Stopped", kind="cancelled") from None
+                if time.monotonic() >= deadline:
+                    future.cancel()
+                    raise UserFacingError(f"Speech recognition took longer than {timeout:g} s",
+                                          "try a shorter recording", kind="stt") from None
 
     def wait_ready(self, timeout: float) -> bool:
         """Block until a model is loaded (or loading failed); False on timeout."""

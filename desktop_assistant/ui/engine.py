@@ -149,9 +149,11 @@ class EngineController:
         self._call("cancel_download")
 
     def stop(self) -> None:
-        """Barge-in: runs on its own thread so it never queues behind a slow command."""
+        """Barge-in: runs on its own thread so it never queues behind a slow command, and again on the
+        command thread, after what was asked before it (a press or a message still queued there)."""
         if not self._closed:
             self._pool("stop").submit(self._invoke, "stop", ())
+            self._call("stop")
 
     def _pool(self, name: str) -> ThreadPoolExecutor:
         """The command thread ("cmd") or the Stop thread ("stop"), made on first use."""

@@ -9,12 +9,15 @@ key (default Space) talks. Auto-repeat is swallowed, so one hold is one turn.
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtGui import QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import QComboBox, QLineEdit, QPushButton, QWidget
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # imported where used, after the first frame (see ui/application.py)
     from PySide6.QtCore import Qt, QTimer
@@ -119,6 +122,7 @@ class PushToTalkButton(QPushButton):
             return
         self._held = True
         self._held_since = time.monotonic()
+        log.info("push-to-talk held")  # (with "let go", what the storm tests check the microphone against)
         self._refresh()
         self.talk_started.emit()
 
@@ -127,6 +131,7 @@ class PushToTalkButton(QPushButton):
             return
         self._held = False
         self.last_hold_s = time.monotonic() - self._held_since
+        log.info("push-to-talk let go after %.2f s", self.last_hold_s)
         self._refresh()
         self.talk_ended.emit()
 

@@ -60,7 +60,8 @@ def test_records_exactly_what_the_device_delivers() -> None:
     assert rec.is_recording
     wait_for(lambda: streams.made[0].blocks_sent * streams.made[0].blocksize >= len(source))
     clip = rec.stop()
-    assert not rec.is_recording and streams.made[0].closed
+    assert not rec.is_recording
+    wait_for(lambda: streams.made[0].closed)  # dropped on a thread: stop() does not wait for the device
     assert clip.sample_rate == 16000
     assert np.array_equal(clip.samples[: len(source)], source)
     assert isinstance(events[0], RecordingStarted) and events[0].sample_rate == 16000
@@ -147,6 +148,37 @@ def test_device_without_16k_is_recorded_at_its_rate_and_resampled() -> None:
     assert isinstance(events[0], RecordingStarted) and events[0].sample_rate == 48000
 
 
+class SlowToStop(FakeInputStream):
+    """A stream that takes 1.5 s to stop, like a PulseAudio source still waking (measured ~1.7 s)."""
+
+    def stop(self) -> None:
+        if not self._stop.is_set():
+            time.sleep(1.5)
+        super().stop()
+
+    abort = stop
+
+
+def test_release_and_stop_do_not_wait_for_a_stream_slow_to_stop() -> None:
+    made: list[FakeInputStream] = []
+
+    def factory(**kwargs: object) -> FakeInputStream:
+        made.append(SlowToStop(**{**kwargs, "source": tone(300, 2.0, 16000), "speed": 1.0}))  # type: ignore[arg-type]
+        return made[-1]
+
+    rec = Recorder(stream_factory=factory)
+    for end in (rec.stop, rec.cancel):
+        rec.start()
+        wait_for(lambda: made[-1].blocks_sent >= 5)
+        start = time.monotonic()
+        end()
+        assert time.monotonic() - start < 0.2 and not rec.is_recording
+    assert not made[-1].closed  # still being dropped on its thread
+    rec.start()  # waits for that first: never two streams open
+    assert made[-2].closed and rec.is_recording
+    rec.close()
+
+
 def test_no_rate_works_is_an_audio_error() -> None:
     streams = Streams(reject_rates=[16000, 48000, 44100])
     with pytest.raises(AudioError, match="Cannot open the microphone"):
@@ -166,7 +198,8 @@ def test_cancel_stop_without_start_cues_and_bad_listeners() -> None:
     rec.start()
     wait_for(lambda: streams.made[-1].blocks_sent >= 20)  # listener errors did not stop the stream
     rec.cancel()
-    assert not rec.is_recording and streams.made[-1].closed
+    assert not rec.is_recording
+    wait_for(lambda: streams.made[-1].closed)
     assert cues == ["start"]
     rec.start()
     rec.stop()

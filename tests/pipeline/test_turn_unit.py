@@ -62,7 +62,7 @@ class FakeTranscriber:
         self.transcript = transcript
         self.calls = 0
 
-    def transcribe(self, clip, *, language=None, initial_prompt=None, timeout=60.0):
+    def transcribe(self, clip, *, language=None, initial_prompt=None, timeout=60.0, cancel=None):
         self.calls += 1
         return self.transcript
 
