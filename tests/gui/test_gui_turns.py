@@ -121,7 +121,10 @@ def test_press_the_button_while_the_null_sink_plays(qtbot: Any, engine_window: A
     while player.poll() is None and time.monotonic() < deadline:
         qtbot.wait(50)
     assert player.returncode == 0, player.stderr.read() if player.stderr else ""
-    qtbot.wait(300)
+    # paplay has drained into the sink; let go once the capture has delivered 0.3 s past that (six
+    # more meter levels at 20 a second), not after a fixed 300 ms that a loaded machine can outrun
+    heard = len(levels)
+    qtbot.waitUntil(lambda: len(levels) >= heard + 6, timeout=10000)
     qtbot.mouseRelease(w.ptt, Qt.MouseButton.LeftButton)
     wait_turn_done(qtbot, w)
     said = w.chat.messages()[0][1]
@@ -205,28 +208,46 @@ def test_no_microphone_banner_then_typing_still_works(qtbot: Any, engine_window:
     assert w.chat.messages()[-1] == ("assistant", DEFAULT_REPLY, "complete")
 
 
-def test_gui_thread_never_stalls_during_a_voice_turn(qtbot: Any, engine_window: Any) -> None:
-    factory = fixture_stream(speed=4.0)
-    w = engine_window(stream_factory=factory)
-    stalls: list[int] = []
+def voice_turn_stalls(qtbot: Any, w: Any, factory: Any) -> list[int]:
+    """One spoken turn (press, 3.1 s of weather.wav, release, reply) while a 5 ms timer on the GUI
+    thread measures the gaps between its ticks: a gap well over 5 ms is the GUI thread not running."""
+    streams, messages = len(factory.made), len(w.chat.messages())
+    gaps: list[int] = []
     clock = QElapsedTimer()
     probe = QTimer()
     probe.setInterval(5)
-
-    def tick() -> None:
-        stalls.append(clock.restart())
-
-    probe.timeout.connect(tick)
+    probe.timeout.connect(lambda: gaps.append(clock.restart()))
     clock.start()
     probe.start()
     qtbot.mousePress(w.ptt, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(factory.made) > streams, timeout=10000)  # this turn's stream
     wait_fed(qtbot, factory, 3.1)
     qtbot.mouseRelease(w.ptt, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(w.chat.messages()) == messages + 2, timeout=60000)
     wait_turn_done(qtbot, w)
     probe.stop()
     assert w.chat.messages()[-1][2] == "complete"
-    assert len(stalls) > 20
-    assert max(stalls) < 500, f"the GUI thread stalled {max(stalls)} ms"
+    return gaps
+
+
+# The GUI thread's longest gap in a voice turn, measured with this test (2 cores, alone and beside a
+# busy loop on one core, 6 runs, 2026-11-28): median 5 ms (the timer's own period) every time; once
+# the engine's parts have been used, the longest gap was 11-38 ms (14-30 ms beside the busy loop),
+# so 100 ms. The first turn of a process is slower, 97-190 ms: importing gTTS/requests on the speech
+# thread holds the GIL, once (the VAD's onnxruntime import used to add another ~100-150 ms at the
+# first transcription; speech.stt.load_whisper now does it while the model loads), so 300 ms there.
+STALL_BOUND_MS = 100
+FIRST_TURN_STALL_BOUND_MS = 300
+
+
+def test_gui_thread_never_stalls_during_a_voice_turn(qtbot: Any, engine_window: Any) -> None:
+    factory = fixture_stream(speed=4.0)
+    w = engine_window(stream_factory=factory)
+    first = voice_turn_stalls(qtbot, w, factory)
+    again = voice_turn_stalls(qtbot, w, factory)
+    assert len(first) > 20 and len(again) > 20
+    assert max(first) < FIRST_TURN_STALL_BOUND_MS, f"the GUI thread stalled {max(first)} ms in the first turn"
+    assert max(again) < STALL_BOUND_MS, f"the GUI thread stalled {max(again)} ms"
 
 
 @pytest.mark.audio
