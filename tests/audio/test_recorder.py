@@ -88,8 +88,13 @@ def test_max_length_stops_with_a_notice_and_bounds_the_buffer() -> None:
     assert clip.duration_s == pytest.approx(0.5)
     notice = next(e for e in events if isinstance(e, RecordingLimitReached))
     assert notice.seconds == 0.5
-    rec.start()  # usable again
-    assert rec.stop().duration_s <= 0.5
+    rec.start()  # usable again: a new stream, recording real audio, bounded again
+    assert len(streams.made) == 2 and rec.is_recording
+    wait_for(lambda: streams.made[1].blocks_sent >= 15)  # 0.3 s of the tone
+    again = rec.stop()
+    assert 0.3 <= again.duration_s <= 0.5
+    assert again.peak == pytest.approx(0.3, abs=0.01)  # the tone (amplitude 0.3), not silence
+    assert np.array_equal(again.samples, streams.made[1].source[: len(again.samples)])
 
 
 def test_device_error_mid_recording_is_clear_and_recoverable() -> None:
