@@ -233,9 +233,10 @@ def voice_turn_stalls(qtbot: Any, w: Any, factory: Any) -> list[int]:
 # The GUI thread's longest gap in a voice turn, measured with this test (2 cores, alone and beside a
 # busy loop on one core, 6 runs, 2026-11-28): median 5 ms (the timer's own period) every time; once
 # the engine's parts have been used, the longest gap was 11-38 ms (14-30 ms beside the busy loop),
-# so 100 ms. The first turn of a process is slower, 97-190 ms: importing gTTS/requests on the speech
-# thread holds the GIL, once (the VAD's onnxruntime import used to add another ~100-150 ms at the
-# first transcription; speech.stt.load_whisper now does it while the model loads), so 300 ms there.
+# so 100 ms. The first turn here is slower, 97-190 ms: it starts while the engine's warm-up thread
+# imports gTTS/requests (the GIL held ~100 ms, once; seen with faulthandler), so 300 ms there. (The
+# VAD's onnxruntime import used to add another ~100-150 ms at the first transcription;
+# speech.stt.load_whisper now does it while the model loads.)
 STALL_BOUND_MS = 100
 FIRST_TURN_STALL_BOUND_MS = 300
 
