@@ -191,7 +191,8 @@ def test_record_the_sink_monitor_and_transcribe(transcriber, capture_rate: int |
     assert rec.sample_rate == (capture_rate or 16000)
     player = play_into_sink(FIXTURES / "weather.wav", delay_s=0.2)
     assert player.wait(timeout=15) == 0
-    time.sleep(0.3)
+    heard = len(levels)
+    wait_for(lambda: len(levels) >= heard + 6)  # 0.3 s past paplay's end reached the recorder
     clip = rec.stop()
     assert clip.sample_rate == 16000
     assert clip.peak > 0.2
