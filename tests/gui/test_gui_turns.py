@@ -6,6 +6,7 @@ with the app working afterwards; the responsiveness probe."""
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -208,15 +209,30 @@ def test_no_microphone_banner_then_typing_still_works(qtbot: Any, engine_window:
     assert w.chat.messages()[-1] == ("assistant", DEFAULT_REPLY, "complete")
 
 
+def runqueue_ms() -> float:
+    """How long this thread has waited on a run queue, ready but not running (/proc schedstat)."""
+    with open("/proc/thread-self/schedstat") as f:
+        return int(f.read().split()[1]) / 1e6
+
+
 def voice_turn_stalls(qtbot: Any, w: Any, factory: Any) -> list[int]:
     """One spoken turn (press, 3.1 s of weather.wav, release, reply) while a 5 ms timer on the GUI
     thread measures the gaps between its ticks: a gap well over 5 ms is the GUI thread not running."""
     streams, messages = len(factory.made), len(w.chat.messages())
-    gaps: list[int] = []
+    gaps: list[float] = []
     clock = QElapsedTimer()
     probe = QTimer()
     probe.setInterval(5)
-    probe.timeout.connect(lambda: gaps.append(clock.restart()))
+    waited = [runqueue_ms()]
+
+    def tick() -> None:
+        # the gap less the time the GUI thread was ready but waiting for a CPU (the machine's load,
+        # not the app's doing); what is left is the app: work on the GUI thread, the GIL held elsewhere
+        now = runqueue_ms()
+        gaps.append(clock.restart() - (now - waited[0]))
+        waited[0] = now
+
+    probe.timeout.connect(tick)
     clock.start()
     probe.start()
     qtbot.mousePress(w.ptt, Qt.MouseButton.LeftButton)
@@ -230,25 +246,28 @@ def voice_turn_stalls(qtbot: Any, w: Any, factory: Any) -> list[int]:
     return gaps
 
 
-# The GUI thread's longest gap in a voice turn, measured with this test (2 cores, alone and beside a
-# busy loop on one core, 6 runs, 2026-11-28): median 5 ms (the timer's own period) every time; once
-# the engine's parts have been used, the longest gap was 11-38 ms (14-30 ms beside the busy loop),
-# so 100 ms. The first turn here is slower, 97-190 ms: it starts while the engine's warm-up thread
-# imports gTTS/requests (the GIL held ~100 ms, once; seen with faulthandler), so 300 ms there. (The
-# VAD's onnxruntime import used to add another ~100-150 ms at the first transcription;
-# speech.stt.load_whisper now does it while the model loads.)
+# The GUI thread's longest gap in a voice turn, less its run-queue wait, measured with this test on
+# 2 cores (2026-11-28): 11-23 ms in 10 turns with the machine's load average at 3.8-4.7 (other test
+# suites running), 11-38 ms beside one busy loop, so 100 ms. The raw wall-clock gap under that load
+# reached 90-456 ms while faulthandler showed the GUI thread idle in the event loop: the kernel had
+# not run it, which no bound on the app can fix. Two findings on the way: the VAD's onnxruntime
+# import held the GIL ~100-150 ms at the first transcription (speech.stt.load_whisper now loads it
+# with the model); a turn started during the engine's warm-up waits on its gTTS/requests import.
 STALL_BOUND_MS = 100
-FIRST_TURN_STALL_BOUND_MS = 300
 
 
 def test_gui_thread_never_stalls_during_a_voice_turn(qtbot: Any, engine_window: Any) -> None:
     factory = fixture_stream(speed=4.0)
     w = engine_window(stream_factory=factory)
+    # as a user who speaks a moment after the window opens: the engine's warm-up (imports, the output
+    # stream) has finished
+    qtbot.waitUntil(lambda: not any(t.name == "assistant-warm-up" for t in threading.enumerate()),
+                    timeout=20000)
     first = voice_turn_stalls(qtbot, w, factory)
     again = voice_turn_stalls(qtbot, w, factory)
     assert len(first) > 20 and len(again) > 20
-    assert max(first) < FIRST_TURN_STALL_BOUND_MS, f"the GUI thread stalled {max(first)} ms in the first turn"
-    assert max(again) < STALL_BOUND_MS, f"the GUI thread stalled {max(again)} ms"
+    assert max(first) < STALL_BOUND_MS, f"the GUI thread stalled {max(first):.0f} ms in the first turn"
+    assert max(again) < STALL_BOUND_MS, f"the GUI thread stalled {max(again):.0f} ms"
 
 
 @pytest.mark.audio
