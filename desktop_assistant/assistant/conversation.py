@@ -28,6 +28,7 @@ from desktop_assistant.assistant.events import (
 from desktop_assistant.assistant.persistence import TurnStore
 from desktop_assistant.assistant.speaking import SpeechRun
 from desktop_assistant.assistant.turn import Turn, TurnSetup
+from desktop_assistant.config import Settings
 from desktop_assistant.errors import UserFacingError
 from desktop_assistant.llm.client import ChatOptions
 
@@ -303,7 +304,7 @@ class Assistant:
         llm = agent.llm
         options = ChatOptions(
             model=llm.model or self.settings.llm_model,
-            temperature=self.settings.llm_temperature if llm.temperature is None else llm.temperature,
+            temperature=temperature_for(self.settings, llm),
             max_tokens=llm.max_tokens,
         )
         synthesizer = self._synthesizer(agent)
@@ -356,3 +357,15 @@ class Assistant:
         """Give this to Synthesizers as `on_notice`."""
         turn = self._turn
         self.emit(Notice(turn.id if turn else 0, kind, message))
+
+
+_DEFAULT_TEMPERATURE = Settings.__dataclass_fields__["llm_temperature"].default
+
+
+def temperature_for(settings: Any, llm: Any) -> float:
+    """The Settings temperature unless it is the default and the agent names its own: the rule the
+    speech engine follows (speech.tts.engine_for). Every bundled agent names one, so letting the
+    agent always win made the Settings field do nothing."""
+    if llm.temperature is not None and settings.llm_temperature == _DEFAULT_TEMPERATURE:
+        return float(llm.temperature)
+    return float(settings.llm_temperature)

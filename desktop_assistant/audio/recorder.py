@@ -132,12 +132,15 @@ class Recorder:
         except AudioError as exc:
             raise (dev and missing_server_device(dev, "input")) or exc from None
         self._started_at = self._last_block_at = time.monotonic()
+        # current before start(): a stream that ends at once (a device dying as it opens) must find
+        # itself current in _finished, or its end is taken for a late one from before and lost
+        self._stream = opened
         try:
             opened.start()
         except Exception as exc:  # noqa: BLE001 - PortAudioError from a device that vanished
+            self._stream = None
             close_stream(opened, abort=True)
             raise AudioError(f"Cannot start recording from '{name}': {exc}") from None
-        self._stream = opened
         log.info("recording from %s at %d Hz", name, rate)
         if self._cue is not None:
             self._safe(self._cue, "start")

@@ -402,11 +402,17 @@ class Transcriber:
 
 
 def load_whisper(resolved: ResolvedModel, compute_type: str) -> Any:
+    disable_onnxruntime_telemetry()  # before onnxruntime loads: a Transcriber built without the App
+    from faster_whisper.vad import get_vad_model
+
     from desktop_assistant.speech.window import WindowedWhisperModel
 
-    disable_onnxruntime_telemetry()  # a Transcriber built without the App (tests, benchmarks)
-    return WindowedWhisperModel(str(resolved.path), device="cpu", compute_type=compute_type,
-                                cpu_threads=CPU_THREADS, num_workers=1, local_files_only=True)
+    model = WindowedWhisperModel(str(resolved.path), device="cpu", compute_type=compute_type,
+                                 cpu_threads=CPU_THREADS, num_workers=1, local_files_only=True)
+    # The VAD model (onnxruntime) loads lazily on the first transcription otherwise: importing
+    # onnxruntime holds the GIL for ~100-150 ms, a GUI stall in the user's first spoken turn.
+    get_vad_model()
+    return model
 
 
 def _first_line(exc: BaseException) -> str:

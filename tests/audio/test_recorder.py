@@ -89,8 +89,13 @@ def test_max_length_stops_with_a_notice_and_bounds_the_buffer() -> None:
     assert clip.duration_s == pytest.approx(0.5)
     notice = next(e for e in events if isinstance(e, RecordingLimitReached))
     assert notice.seconds == 0.5
-    rec.start()  # usable again
-    assert rec.stop().duration_s <= 0.5
+    rec.start()  # usable again: a new stream, recording real audio, bounded again
+    assert len(streams.made) == 2 and rec.is_recording
+    wait_for(lambda: streams.made[1].blocks_sent >= 15)  # 0.3 s of the tone
+    again = rec.stop()
+    assert 0.3 <= again.duration_s <= 0.5
+    assert again.peak == pytest.approx(0.3, abs=0.01)  # the tone (amplitude 0.3), not silence
+    assert np.array_equal(again.samples, streams.made[1].source[: len(again.samples)])
 
 
 def test_device_error_mid_recording_is_clear_and_recoverable() -> None:
@@ -219,7 +224,8 @@ def test_record_the_sink_monitor_and_transcribe(transcriber, capture_rate: int |
     assert rec.sample_rate == (capture_rate or 16000)
     player = play_into_sink(FIXTURES / "weather.wav", delay_s=0.2)
     assert player.wait(timeout=15) == 0
-    time.sleep(0.3)
+    heard = len(levels)
+    wait_for(lambda: len(levels) >= heard + 6)  # 0.3 s past paplay's end reached the recorder
     clip = rec.stop()
     assert clip.sample_rate == 16000
     assert clip.peak > 0.2

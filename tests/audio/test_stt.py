@@ -234,10 +234,13 @@ def test_embedded_model_that_cannot_load_is_an_error_status(app_home: Path) -> N
 
 
 def test_close_fails_pending_work_and_refuses_new(app_home: Path) -> None:
-    stt, _ = fake_transcriber(app_home, FakeWhisper(delay=0.3))
+    whisper = FakeWhisper(delay=0.3)
+    stt, _ = fake_transcriber(app_home, whisper)
     first = stt.submit(CLIP)
     second = stt.submit(CLIP)
-    time.sleep(0.05)
+    deadline = time.monotonic() + 5
+    while not whisper.calls and time.monotonic() < deadline:  # the first one is running
+        time.sleep(0.005)
     stt.close(timeout=5)
     assert first.result(1).text == "Hello there."  # the running one finishes
     with pytest.raises(UserFacingError, match="shut down"):

@@ -7,9 +7,12 @@ from __future__ import annotations
 import json
 import os
 import stat
+import threading
 from typing import Any
 
+import numpy as np
 import pytest
+from PySide6.QtCore import QTimer
 
 from desktop_assistant.app import App
 from desktop_assistant.keystore import KeyStore
@@ -106,14 +109,41 @@ def test_invalid_value_is_shown_inline_and_nothing_is_saved(
     dialog.close()
 
 
-def test_devices_and_model_status_load_off_the_gui_thread(qtbot: Any, fake_window: Any) -> None:
+@pytest.mark.audio
+def test_devices_and_model_status_load_off_the_gui_thread(
+    qtbot: Any, fake_window: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The device list and the model look-ups run on another thread, and the dialog stays live while
+    they take their time: each probe records its thread and holds until the GUI thread has run on."""
+    from desktop_assistant.audio import devices
+    from desktop_assistant.speech import models
+    from tests.support.audio import pulse_available
+
+    assert pulse_available(), "run inside scripts/test-env.sh (make test)"
+    gui_thread = threading.get_ident()
+    ran_on: dict[str, set[int]] = {"devices": set(), "plan": set()}
+    gui_ran_on = threading.Event()  # set by a timer on the GUI thread once the dialog is open
+
+    def probe(name: str, real: Any) -> Any:
+        def look_up(*args: Any, **kwargs: Any) -> Any:
+            ran_on[name].add(threading.get_ident())
+            if threading.get_ident() != gui_thread:  # (waiting there would block the timer that sets it)
+                gui_ran_on.wait(10)
+            return real(*args, **kwargs)
+
+        return look_up
+
+    monkeypatch.setattr(devices, "list_devices", probe("devices", devices.list_devices))
+    monkeypatch.setattr(models, "plan", probe("plan", models.plan))
     dialog = fake_window.open_settings()
+    QTimer.singleShot(0, gui_ran_on.set)
+    qtbot.waitUntil(gui_ran_on.is_set, timeout=2000)
     qtbot.waitUntil(lambda: dialog.model_state.text() not in ("", "checking…"), timeout=10000)
-    assert dialog.model_state.text()
     qtbot.waitUntil(lambda: dialog.input_device.count() > 1 or dialog.audio_state.text() != "", timeout=10000)
-    if os.environ.get("DA_TEST_PULSE") == "1":
-        names = [dialog.input_device.itemText(i) for i in range(dialog.input_device.count())]
-        assert len(names) > 1, dialog.audio_state.text()
+    assert ran_on["devices"] and ran_on["plan"], ran_on
+    assert gui_thread not in ran_on["devices"] | ran_on["plan"]
+    names = [dialog.input_device.itemText(i) for i in range(dialog.input_device.count())]
+    assert len(names) > 1, dialog.audio_state.text()  # the null sink's monitor besides the default
     dialog.close()
 
 
@@ -133,7 +163,7 @@ def test_model_list_shows_what_is_on_this_computer(qtbot: Any, fake_window: Any,
 
 @pytest.mark.audio
 def test_microphone_meter_and_speaker_test_on_the_null_sink(qtbot: Any, fake_window: Any) -> None:
-    from tests.support.audio import FIXTURES, play_into_sink, pulse_available
+    from tests.support.audio import FIXTURES, MonitorCapture, active_seconds, play_into_sink, pulse_available
 
     assert pulse_available(), "run inside scripts/test-env.sh (make test)"
     dialog = fake_window.open_settings()
@@ -147,7 +177,16 @@ def test_microphone_meter_and_speaker_test_on_the_null_sink(qtbot: Any, fake_win
     player.wait(15)
     dialog.mic_button.click()
     assert dialog.mic_button.text() == "Test microphone"
-    dialog.speaker_button.click()
-    qtbot.waitUntil(lambda: dialog.speaker_button.isEnabled(), timeout=20000)
+    with MonitorCapture() as sink:  # what reaches the null sink: the speakers
+        assert sink.wait_flowing(), "parec delivered nothing from vsink.monitor"
+        quiet = len(sink.samples())
+        dialog.speaker_button.click()
+        qtbot.waitUntil(lambda: dialog.speaker_button.isEnabled(), timeout=20000)
+        qtbot.waitUntil(lambda: len(sink.samples()) >= quiet + 16000, timeout=10000)  # and 1 s past it
     assert dialog.audio_state.text() == "Test sound played.", dialog.audio_state.text()
+    played = sink.samples()[quiet:]
+    # resources/sounds/speaker-test.wav: 0.6 s, peak 0.25; the sink's floor is digital silence
+    assert np.abs(sink.samples()[:quiet]).max(initial=0.0) < 0.01
+    assert np.abs(played).max() > 0.1, "the test sound did not reach the sink"
+    assert active_seconds(played, 16000) == pytest.approx(0.6, abs=0.15)
     dialog.close()

@@ -6,6 +6,7 @@ with the app working afterwards; the responsiveness probe."""
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -121,7 +122,10 @@ def test_press_the_button_while_the_null_sink_plays(qtbot: Any, engine_window: A
     while player.poll() is None and time.monotonic() < deadline:
         qtbot.wait(50)
     assert player.returncode == 0, player.stderr.read() if player.stderr else ""
-    qtbot.wait(300)
+    # paplay has drained into the sink; let go once the capture has delivered 0.3 s past that (six
+    # more meter levels at 20 a second), not after a fixed 300 ms that a loaded machine can outrun
+    heard = len(levels)
+    qtbot.waitUntil(lambda: len(levels) >= heard + 6, timeout=10000)
     qtbot.mouseRelease(w.ptt, Qt.MouseButton.LeftButton)
     wait_turn_done(qtbot, w)
     said = w.chat.messages()[0][1]
@@ -205,28 +209,65 @@ def test_no_microphone_banner_then_typing_still_works(qtbot: Any, engine_window:
     assert w.chat.messages()[-1] == ("assistant", DEFAULT_REPLY, "complete")
 
 
-def test_gui_thread_never_stalls_during_a_voice_turn(qtbot: Any, engine_window: Any) -> None:
-    factory = fixture_stream(speed=4.0)
-    w = engine_window(stream_factory=factory)
-    stalls: list[int] = []
+def runqueue_ms() -> float:
+    """How long this thread has waited on a run queue, ready but not running (/proc schedstat)."""
+    with open("/proc/thread-self/schedstat") as f:
+        return int(f.read().split()[1]) / 1e6
+
+
+def voice_turn_stalls(qtbot: Any, w: Any, factory: Any) -> list[int]:
+    """One spoken turn (press, 3.1 s of weather.wav, release, reply) while a 5 ms timer on the GUI
+    thread measures the gaps between its ticks: a gap well over 5 ms is the GUI thread not running."""
+    streams, messages = len(factory.made), len(w.chat.messages())
+    gaps: list[float] = []
     clock = QElapsedTimer()
     probe = QTimer()
     probe.setInterval(5)
+    waited = [runqueue_ms()]
 
     def tick() -> None:
-        stalls.append(clock.restart())
+        # the gap less the time the GUI thread was ready but waiting for a CPU (the machine's load,
+        # not the app's doing); what is left is the app: work on the GUI thread, the GIL held elsewhere
+        now = runqueue_ms()
+        gaps.append(clock.restart() - (now - waited[0]))
+        waited[0] = now
 
     probe.timeout.connect(tick)
     clock.start()
     probe.start()
     qtbot.mousePress(w.ptt, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(factory.made) > streams, timeout=10000)  # this turn's stream
     wait_fed(qtbot, factory, 3.1)
     qtbot.mouseRelease(w.ptt, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(w.chat.messages()) == messages + 2, timeout=60000)
     wait_turn_done(qtbot, w)
     probe.stop()
     assert w.chat.messages()[-1][2] == "complete"
-    assert len(stalls) > 20
-    assert max(stalls) < 500, f"the GUI thread stalled {max(stalls)} ms"
+    return gaps
+
+
+# The GUI thread's longest gap in a voice turn, less its run-queue wait, measured with this test on
+# 2 cores (2026-11-28): 11-23 ms in 10 turns with the machine's load average at 3.8-4.7 (other test
+# suites running), 11-38 ms beside one busy loop, so 100 ms. The raw wall-clock gap under that load
+# reached 90-456 ms while faulthandler showed the GUI thread idle in the event loop: the kernel had
+# not run it, which no bound on the app can fix. Two findings on the way: the VAD's onnxruntime
+# import held the GIL ~100-150 ms at the first transcription (speech.stt.load_whisper now loads it
+# with the model); a turn started during the engine's warm-up waits on its gTTS/requests import.
+STALL_BOUND_MS = 100
+
+
+def test_gui_thread_never_stalls_during_a_voice_turn(qtbot: Any, engine_window: Any) -> None:
+    factory = fixture_stream(speed=4.0)
+    w = engine_window(stream_factory=factory)
+    # as a user who speaks a moment after the window opens: the engine's warm-up (imports, the output
+    # stream) has finished
+    qtbot.waitUntil(lambda: not any(t.name == "assistant-warm-up" for t in threading.enumerate()),
+                    timeout=20000)
+    first = voice_turn_stalls(qtbot, w, factory)
+    again = voice_turn_stalls(qtbot, w, factory)
+    assert len(first) > 20 and len(again) > 20
+    assert max(first) < STALL_BOUND_MS, f"the GUI thread stalled {max(first):.0f} ms in the first turn"
+    assert max(again) < STALL_BOUND_MS, f"the GUI thread stalled {max(again):.0f} ms"
 
 
 @pytest.mark.audio

@@ -287,7 +287,14 @@ def test_bridge_delivers_worker_events_in_order_on_the_gui_thread(qtbot: Any) ->
     assert all(on_gui for _, on_gui in seen)
     bridge.close()
     bridge.post(ReplyDelta(1, "late", ""))
-    qtbot.wait(50)
+    # posted events are delivered in order: once a later one through an open bridge has arrived,
+    # "late" would have arrived before it
+    later = EngineBridge()
+    marks: list[object] = []
+    later.any_event.connect(marks.append)
+    later.post(ReplyDelta(1, "mark", ""))
+    qtbot.waitUntil(lambda: bool(marks), timeout=3000)
+    later.close()
     assert len(seen) == 200
 
 
@@ -419,8 +426,10 @@ def test_chat_follows_new_text_unless_the_user_scrolled_up(qtbot: Any) -> None:
     bar = view.verticalScrollBar()
     qtbot.waitUntil(lambda: bar.maximum() > 0 and bar.value() == bar.maximum(), timeout=2000)
     bar.setValue(0)  # the user reads an older message
-    view.append_reply("new words")
-    qtbot.wait(50)
+    grown_from = bar.maximum()
+    view.append_reply("new words\n" * 5)
+    # the view follows the end when its range grows (rangeChanged): once it has grown, it did not
+    qtbot.waitUntil(lambda: bar.maximum() > grown_from, timeout=2000)
     assert bar.value() == 0
     bar.setValue(bar.maximum())
     view.append_reply(" and more\n" * 5)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
-import threading
+import subprocess
+import sys
 from contextlib import closing
 from pathlib import Path
 
@@ -94,32 +96,73 @@ def test_a_database_from_a_newer_app_is_refused_untouched(tmp_path):
         assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION + 1
 
 
-def test_two_processes_opening_at_once_migrate_once(tmp_path):
-    """Several openers racing on a new file, 20 times: the switch to WAL used to fail with
-    "database is locked" about once in 150 races (SQLite skips its busy handler there)."""
-    for round_ in range(20):
-        db = tmp_path / f"history-{round_}.db"
-        errors: list[BaseException] = []
-        stores: list[HistoryStore] = []
+# A process that opens (creating or migrating) and closes the history file named on each stdin line,
+# answering "ok" or the error: the parent starts the same line on several at once, a real race
+# between processes (their own SQLite connections, file locks and interpreters).
+RACER = r"""
+import sys
+from desktop_assistant.history.store import HistoryStore
+print("ready", flush=True)
+for line in sys.stdin:
+    try:
+        HistoryStore.open(line.strip()).close()
+        print("ok", flush=True)
+    except BaseException as exc:
+        print("error", type(exc).__name__, str(exc).replace("\n", " "), flush=True)
+"""
+REPO = Path(__file__).resolve().parents[2]
 
-        def open_store(db: Path = db, errors: list[BaseException] = errors,
-                       stores: list[HistoryStore] = stores) -> None:
-            try:
-                stores.append(HistoryStore.open(db))
-            except BaseException as exc:  # noqa: BLE001 - reported below
-                errors.append(exc)
 
-        threads = [threading.Thread(target=open_store) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=30)
-        for s in stores:
-            s.close()
-        assert not errors and len(stores) == 4, (round_, errors)
-        with closing(sqlite3.connect(db)) as conn:
-            assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION
-            assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+def _schema(db: Path) -> list[tuple[str, str]]:
+    with closing(sqlite3.connect(db)) as conn:
+        rows = conn.execute("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL").fetchall()
+    return sorted((f"{kind} {name}", " ".join(sql.split())) for kind, name, sql in rows)
+
+
+def test_processes_opening_an_old_database_at_once_migrate_it_once(tmp_path):
+    """Four processes open the same file at the same moment, 20 times: a first-version database with
+    data (10 rounds) and a new file (10 rounds). None fails (the switch to WAL used to fail with
+    "database is locked" about once in 150 races: SQLite skips its busy handler there), the file ends
+    at the latest schema, the same as one opener makes, with the old rows once each."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    racers = [subprocess.Popen([sys.executable, "-c", RACER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               text=True, env=env, cwd=tmp_path) for _ in range(4)]
+    try:
+        assert [r.stdout.readline().strip() for r in racers] == ["ready"] * 4  # imports done: all wait
+        reference = tmp_path / "reference.db"
+        _make_v1(reference)
+        HistoryStore.open(reference).close()
+        fresh_reference = tmp_path / "fresh-reference.db"
+        HistoryStore.open(fresh_reference).close()
+        for round_ in range(20):
+            old = round_ % 2 == 0
+            db = tmp_path / f"history-{round_}.db"
+            if old:
+                _make_v1(db)
+            for r in racers:  # each is blocked reading stdin: this line starts all four at once
+                r.stdin.write(f"{db}\n")
+                r.stdin.flush()
+            answers = [r.stdout.readline().strip() for r in racers]
+            assert answers == ["ok"] * 4, (round_, answers)
+            assert _schema(db) == _schema(reference if old else fresh_reference), round_
+            with closing(sqlite3.connect(db)) as conn:
+                assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION
+                assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+                rows = conn.execute("SELECT id, text FROM messages ORDER BY id").fetchall()
+                found = conn.execute(
+                    "SELECT rowid FROM messages_fts WHERE messages_fts MATCH 'lighthouses' ORDER BY rowid").fetchall()
+                conn.execute("INSERT INTO messages_fts(messages_fts) VALUES ('integrity-check')")  # raises if not
+            if old:  # the data is intact, and the search index (built by the v2 step) finds it
+                assert rows == [(1, "Tell me about lighthouses"), (2, "Lighthouses guide ships")], round_
+                assert found == [(1,), (2,)], round_
+            else:
+                assert rows == [] and found == [], round_
+    finally:
+        for r in racers:
+            r.stdin.close()
+        for r in racers:
+            r.wait(timeout=30)
+            r.stdout.close()
 
 
 def test_first_step_still_matches_the_frozen_v1_schema(tmp_path):

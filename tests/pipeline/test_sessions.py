@@ -16,6 +16,7 @@ from tests.pipeline.test_turn_unit import Harness
 from tests.support.groq_server import DEFAULT_REPLY, GroqServer
 
 TUTOR = replace(FALLBACK_AGENT, id="tutor", name="Tutor", system_prompt="You are a tutor.")
+COOL = replace(FALLBACK_AGENT, id="cool", name="Cool", llm=replace(FALLBACK_AGENT.llm, temperature=0.2))
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def make(groq_server: GroqServer, store: HistoryStore) -> Iterator:
     def build(**settings_values) -> Harness:
         settings = Settings(groq_api_key="gsk_test12345", groq_base_url=groq_server.base_url, **settings_values)
         h = Harness(groq_server, speak=False, settings=settings, store=store,
-                    agents=AgentSet({"assistant": FALLBACK_AGENT, "tutor": TUTOR}, []))
+                    agents=AgentSet({"assistant": FALLBACK_AGENT, "tutor": TUTOR, "cool": COOL}, []))
         made.append(h)
         return h
 
@@ -99,3 +100,15 @@ def test_an_agent_changed_in_settings_is_announced_like_a_switch(make) -> None:
     changes = [e for e in seen if isinstance(e, ConversationChanged)]
     assert changes == [ConversationChanged(0, None, "tutor")]
     assert h.assistant.agent.id == "tutor"
+
+
+def test_the_settings_temperature_wins_unless_it_is_the_default(make, groq_server: GroqServer) -> None:
+    """Like the speech engine: an agent's own temperature applies while Settings has the default;
+    a temperature the user chose in Settings reaches the request whatever the agent says."""
+    h = make()
+    h.assistant.set_agent("cool")  # its own temperature: 0.2
+    ask(h, "one")
+    assert groq_server.received[-1].body["temperature"] == 0.2  # Settings at its default 0.7
+    h.assistant.apply_settings(replace(h.assistant.settings, llm_temperature=1.3))
+    ask(h, "two")
+    assert groq_server.received[-1].body["temperature"] == 1.3

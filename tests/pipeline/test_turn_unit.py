@@ -336,14 +336,17 @@ def test_stop_while_waiting_to_retry_ends_interrupted_not_failed(harness_factory
 
 
 def test_stop_during_transcription_is_a_quiet_cancel_that_stores_nothing(harness_factory) -> None:
+    transcribing = threading.Event()
+
     class SlowTranscriber(FakeTranscriber):
         def transcribe(self, clip, **kwargs):
+            transcribing.set()
             time.sleep(0.3)
             return super().transcribe(clip, **kwargs)
 
     h = harness_factory(speak=False, transcriber=SlowTranscriber(FakeTranscript("hello")))
     turn = h.assistant.send_clip(Clip(np.zeros(16000, dtype=np.float32)))
-    time.sleep(0.05)
+    assert transcribing.wait(5)
     h.assistant.stop()
     result = turn.wait(5)
     assert isinstance(result, TurnFailed) and result.error.kind == "cancelled"
