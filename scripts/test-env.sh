@@ -29,14 +29,9 @@ if command -v pulseaudio >/dev/null 2>&1; then
     if pactl info >/dev/null 2>&1; then
         pactl set-default-sink vsink
         pactl set-default-source vsink.monitor
-        # Keep the monitor running at a low latency. A null sink with no low-latency reader renders
-        # in blocks of up to 2 s: every new capture stream (the app's first recording, parec) then
-        # gets its first audio ~1.5 s late and the speech of that time is gone. Real microphones do
-        # not do this; the test's must not either. The first reader waits once for the sink to adopt
-        # the latency (~0.8 s), so do that here.
-        parec -d vsink.monitor --rate=16000 --channels=1 --format=s16le --latency-msec=20 >/dev/null 2>&1 &
+        # Keep the monitor running, or the first capture waits ~2 s for it to wake up.
+        parec -d vsink.monitor --rate=16000 --channels=1 --format=s16le >/dev/null 2>&1 &
         keepalive=$!
-        timeout 5 parec -d vsink.monitor --rate=16000 --channels=1 --format=s16le 2>/dev/null | head -c 3200 >/dev/null
         export DA_TEST_PULSE=1
     else
         echo "test-env: PulseAudio did not start (see $RUNTIME/pulse.log); audio tests will fail" >&2

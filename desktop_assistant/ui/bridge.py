@@ -26,6 +26,8 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal
 log = logging.getLogger(__name__)
 
 LEVEL_INTERVAL_MS = 33
+# the events after which a recording's levels stop flowing (when they belong to that recording's turn)
+LEVELS_END = frozenset({"recording_stopped", "recording_cancelled", "turn_failed", "turn_finished"})
 
 
 def signal_name(event: object) -> str:
@@ -74,6 +76,7 @@ class EngineBridge(QObject):
         self._closed = threading.Event()
         self._level_lock = threading.Lock()
         self._level: float | None = None
+        self._level_turn: object = None  # the turn whose recording the levels belong to
         self._level_timer = QTimer(self)
         self._level_timer.setInterval(LEVEL_INTERVAL_MS)
         self._level_timer.timeout.connect(self._flush_level)
@@ -144,10 +147,12 @@ class EngineBridge(QObject):
                 getattr(self, event.signal).emit(event.payload)
             return
         name = signal_name(event)
+        turn = getattr(event, "turn_id", None)
         if name == "recording_started":
+            self._level_turn = turn
             self._level_timer.start()  # levels flow only while recording
-        elif name in ("recording_stopped", "turn_failed", "turn_finished"):
-            self._flush_level()
+        elif name in LEVELS_END and turn == self._level_turn:  # a barged-in turn ending late
+            self._flush_level()  # does not freeze the meter of the recording that interrupted it
             self._level_timer.stop()
         signal = getattr(type(self), name, None)
         self.delivered += 1

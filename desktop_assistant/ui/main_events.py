@@ -14,6 +14,7 @@ still finish its bubble but never change the state, so the screen says
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from desktop_assistant.ui.problems import describe_problem
@@ -48,6 +49,7 @@ class EngineEvents:
     """
 
     _recording_id: int | None = None  # the turn whose recording is on (RecordingStarted → Stopped/Cancelled)
+    _waiting_for_audio: float | None = None  # when the shown recording started, until its first level arrives
     _latest_turn = 0
     _banner_turn = 0  # the newest turn when the banner's problem was shown
     _typed_pending = 0  # typed messages shown at once whose UserMessageStored has not come yet
@@ -105,6 +107,7 @@ class EngineEvents:
     def _on_recording_started(self, event: Any) -> None:
         self._latest_turn = max(self._latest_turn, event.turn_id)
         self._recording_id = event.turn_id
+        self._waiting_for_audio = time.monotonic()
         self._set_state("listening")
 
     def _recording_over(self, turn_id: int) -> bool:
@@ -267,6 +270,10 @@ class EngineEvents:
     def _on_level(self, dbfs: float) -> None:
         if self._recording_id is not None:
             self.level.set_level(dbfs)
+            if self._waiting_for_audio is not None:  # a microphone slow to deliver shows up in the log
+                log.info("microphone: first audio %.0f ms after the recording started",
+                         (time.monotonic() - self._waiting_for_audio) * 1000)
+                self._waiting_for_audio = None
 
     # ------------------------------------------------------------ problems
 

@@ -12,6 +12,7 @@ from PySide6.QtGui import QKeySequence
 
 from desktop_assistant.assistant.events import (
     RecordingStarted,
+    RecordingStopped,
     ReplyDelta,
     ReplyStarted,
     TranscriptReady,
@@ -307,6 +308,26 @@ def test_bridge_coalesces_levels(qtbot: Any) -> None:
         bridge.post_level(float(value))
     qtbot.waitUntil(lambda: levels != [], timeout=1000)
     assert levels == [-1.0]
+    bridge.close()
+
+
+def test_a_barged_in_turn_ending_late_does_not_freeze_the_new_recordings_meter(qtbot: Any) -> None:
+    """Turn 1 speaks, the user holds the key (turn 2 records), and only then does turn 1 report
+    its end: the meter must keep moving for turn 2; turn 2's own stop ends it."""
+    bridge = EngineBridge()
+    levels: list[float] = []
+    bridge.level.connect(levels.append)
+    ended: list[object] = []
+    bridge.any_event.connect(ended.append)
+    bridge.post(RecordingStarted(2))
+    bridge.post(TurnFinished(1, 1, 1, "Once upon", "interrupted", "", TurnTimings()))  # the barged-in turn, late
+    qtbot.waitUntil(lambda: len(ended) == 2, timeout=3000)
+    bridge.post_level(-20.0)
+    qtbot.waitUntil(lambda: levels == [-20.0], timeout=1000)
+    bridge.post(RecordingStopped(2, 1.0))
+    qtbot.waitUntil(lambda: len(ended) == 3, timeout=3000)
+    assert not bridge._level_timer.isActive()  # turn 2's own stop ends its levels
+    assert levels == [-20.0]
     bridge.close()
 
 
