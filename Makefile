@@ -4,6 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
+# The suite mostly waits (real-time audio, real processes, an X server): two pytest-xdist workers,
+# each with its own sound server and desktop (tests/conftest.py), halve its time on 2 cores.
+TEST_WORKERS ?= 2
 
 .PHONY: run test lint setup sysdeps sysdeps-test bench package smoke install-desktop clean
 
@@ -11,7 +14,7 @@ run: sysdeps $(STAMP)
 	$(BIN)/desktop-assistant
 
 test: sysdeps-test $(STAMP) lint
-	scripts/test-env.sh $(BIN)/python -m pytest $(PYTEST_ARGS)
+	scripts/test-env.sh $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory smoke
 
 setup: sysdeps $(STAMP)

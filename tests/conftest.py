@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +19,28 @@ _LEAKY = ("GROQ_API_KEY", "GROQ_BASE_URL", "STT_MODEL", "STT_COMPUTE_TYPE", "LLM
           "OUTPUT_DEVICE", "MAX_RECORDING_SECONDS", "PTT_KEY", "PTT_MODE", "AGENT", "AUDIO_CUES", "SPEECH_MUTED")
 
 FIXTURES = Path(__file__).parent / "fixtures"
+PULSE_SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "test-pulse.sh"
+_PULSE_RUNTIME = pytest.StashKey[str]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest-xdist each worker gets its own sound server (scripts/test-pulse.sh), started
+    before any test module imports sounddevice: what one worker plays into its null sink must
+    never be heard by a recording on another worker."""
+    if os.environ.get("PYTEST_XDIST_WORKER") and os.environ.get("DA_TEST_PULSE") == "1":
+        runtime = tempfile.mkdtemp(prefix=f"da-pulse-{os.environ['PYTEST_XDIST_WORKER']}.")
+        started = subprocess.run([str(PULSE_SCRIPT), "start", runtime], capture_output=True, text=True,
+                                 check=True, timeout=60)
+        os.environ.pop("DA_TEST_PULSE")  # set again only if this worker's server answers
+        os.environ.update(line.split("=", 1) for line in started.stdout.splitlines() if "=" in line)
+        config.stash[_PULSE_RUNTIME] = runtime
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    runtime = config.stash.get(_PULSE_RUNTIME, None)
+    if runtime:
+        subprocess.run([str(PULSE_SCRIPT), "stop", runtime], check=False, timeout=30)
+
 
 
 @pytest.fixture(autouse=True)
