@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QSize, QTimer, Signal
+from PySide6.QtCore import QEvent, QPoint, QSize, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMainWindow
 
@@ -131,11 +131,13 @@ class MainWindow(QMainWindow, EngineEvents):
         screen = screen_of(self)
         area = screen.availableGeometry()
         frame = self.frameGeometry()
+        inside = self.ptt.mapTo(self, QPoint(0, 0))  # where a pointer lands whatever the window manager does
         log.info(
-            "main window frame %dx%d+%d+%d%s in %dx%d+%d+%d available (scale %g); talk button %s, text box %s",
+            "main window frame %dx%d+%d+%d%s in %dx%d+%d+%d available (scale %g); talk button %s, text box %s; "
+            "talk button at +%d+%d in the window",
             frame.width(), frame.height(), frame.x(), frame.y(), " (moved on screen)" if moved else "",
             area.width(), area.height(), area.x(), area.y(), screen.devicePixelRatio(),
-            describe(self.ptt), describe(self.text_box),
+            describe(self.ptt), describe(self.text_box), inside.x(), inside.y(),
         )
 
     def _talk_started(self) -> None:

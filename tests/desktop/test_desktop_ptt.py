@@ -116,16 +116,22 @@ def test_clicking_the_talk_button_during_a_reply_is_one_gesture_even_when_the_po
     desktop: Any, launch_app: Any, groq_server: Any, cpu_hog: None
 ) -> None:
     app = speaking_a_story(launch_app, groq_server)
-    found = re.search(r"talk button (\d+)x(\d+)\+(-?\d+)\+(-?\d+)", app.log_text())
-    assert found, app.tail()
-    w, h, x, y = map(int, found.groups())
+    size = re.search(r"talk button (\d+)x(\d+)\+", app.log_text())
+    inside = re.search(r"talk button at \+(-?\d+)\+(-?\d+) in the window", app.log_text())
+    assert size and inside, app.tail()
+    (w, h), (x, y) = map(int, size.groups()), map(int, inside.groups())
+
+    def pointer_to(px: int, py: int) -> None:  # relative to the window, wherever the window manager put it
+        desktop.xdotool("mousemove", "--sync", "--window", app.window_id, str(px), str(py))
+
     heard_before = app.count_log(FIRST_AUDIO)
-    desktop.xdotool("mousemove", str(x + w // 2), str(y + h // 2), "mousedown", "1")
+    pointer_to(x + w // 2, y + h // 2)
+    desktop.xdotool("mousedown", "1")
     player = speak_once_listening(app, "weather.wav", heard_before)
     time.sleep(1.5)
-    desktop.xdotool("mousemove", str(x + w + 80), str(y + h // 2))  # off the button while held…
+    pointer_to(x + w + 80, y + h // 2)  # off the button while held…
     time.sleep(0.5)
-    desktop.xdotool("mousemove", str(x + w // 2), str(y + h // 2))  # …and back
+    pointer_to(x + w // 2, y + h // 2)  # …and back
     time.sleep(1.6)
     desktop.xdotool("mouseup", "1")
     player.wait(10)
