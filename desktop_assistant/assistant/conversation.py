@@ -54,7 +54,6 @@ class Assistant:
         self.agent = agents.get(settings.agent)
         self.store = store
         self.chat = chat
-        self._given_chat = chat  # closed by its owner; a client made by apply_settings is closed here
         self.transcriber = transcriber
         self.recorder = recorder
         self.player = player
@@ -252,15 +251,10 @@ class Assistant:
             speech.cancel()
 
     def apply_settings(self, new: Any) -> None:
-        """Use changed settings from the next turn on (key, model, voice, mute, agent)."""
+        """Use changed settings from the next turn on (model, voice, mute, agent). The parts built
+        from settings (microphone, output, speech model, Groq client) are the Engine's to replace."""
         with self._lock:
             old, self.settings = self.settings, new
-            if (old.groq_api_key, old.groq_base_url) != (new.groq_api_key, new.groq_base_url):
-                from desktop_assistant.llm.client import ChatClient
-
-                old_chat, self.chat = self.chat, ChatClient.from_settings(new)
-                if hasattr(old_chat, "close"):
-                    old_chat.close()
             if (old.tts_engine, old.tts_speed) != (new.tts_engine, new.tts_speed):
                 self._synthesizers.clear()
             if old.speech_muted != new.speech_muted:
@@ -272,6 +266,32 @@ class Assistant:
                     self.agent = switched = agent
         if switched is not None:  # as set_agent says it (whichever of the two reaches the engine first)
             self.emit(ConversationChanged(0, None, switched.id))
+
+    # -- parts replaced by the Engine (engine.py) when settings change; a running turn keeps its own --
+    def use_recorder(self, make: Callable[[], Any]) -> tuple[bool, Any]:
+        """Put `make()` in place of the microphone unless a recording is in progress: (done, old one)."""
+        with self._lock:
+            if self._recording_turn_id is not None:
+                return False, None
+            old, self.recorder = self.recorder, make()
+        return True, old
+
+    def use_transcriber(self, transcriber: Any) -> Any:
+        with self._lock:
+            old, self.transcriber = self.transcriber, transcriber
+        return old
+
+    def use_chat(self, chat: Any) -> Any:
+        with self._lock:
+            old, self.chat = self.chat, chat
+        return old
+
+    def use_player(self, player: Any) -> Any:
+        """The next spoken reply opens `player`; the running one finishes on the old one."""
+        with self._player_lock:
+            old, self.player = self.player, player
+            self._player_state = None
+        return old
 
     def close(self, timeout: float = 5.0) -> None:
         with self._lock:
@@ -287,8 +307,6 @@ class Assistant:
         # closes it; none is opened after this.
         if self._player_lock.acquire(timeout=timeout):
             self._player_lock.release()
-        if self.chat is not self._given_chat and hasattr(self.chat, "close"):
-            self.chat.close()
 
     # -- internals --------------------------------------------------------------------------------
     def _cancel_turn(self) -> None:

@@ -75,7 +75,7 @@ def wait_for(assistant: Any, turn: Any) -> TurnFinished | TurnFailed:
 
 def run(app: Any, args: argparse.Namespace) -> int:
     from desktop_assistant.assistant.turn import NOT_SAVED
-    from desktop_assistant.assistant.wiring import build_assistant
+    from desktop_assistant.engine import Engine
 
     text = " ".join(args.text).strip()
     if not text:
@@ -87,7 +87,7 @@ def run(app: Any, args: argparse.Namespace) -> int:
         from desktop_assistant.audio.alsa_log import route_alsa_messages_to_log
 
         route_alsa_messages_to_log()  # alsa-lib's underrun messages would break the reply's line
-    assistant = build_assistant(app, on_event=printer, speak=speak, listen=False)
+    assistant = Engine(app, on_event=printer, speak=speak, listen=False).build()
     print_store_notices(app)
     if args.new:
         assistant.new_conversation()

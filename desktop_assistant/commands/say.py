@@ -41,7 +41,7 @@ def write_wav(path: Path, pcm: np.ndarray, rate: int) -> None:
 
 def _prepare(app: Any, text: str, on_notice: Any) -> tuple[list[Any], Any, int]:
     from desktop_assistant.assistant.sentences import SentenceSplitter
-    from desktop_assistant.assistant.wiring import synthesizer_factory
+    from desktop_assistant.engine import Engine
     from desktop_assistant.speech.tts import PLAYER_RATE
 
     splitter = SentenceSplitter()
@@ -51,7 +51,7 @@ def _prepare(app: Any, text: str, on_notice: Any) -> tuple[list[Any], Any, int]:
     if app.settings.tts_engine == "none":
         raise UserFacingError("Speech is turned off (TTS_ENGINE=none)", "use --tts-engine gtts or espeak",
                               kind="input")
-    return fragments, synthesizer_factory(app, on_notice)(app.agent), PLAYER_RATE
+    return fragments, Engine(app).synthesizer(app.agent, on_notice), PLAYER_RATE
 
 
 def run(app: Any, args: argparse.Namespace) -> int:
@@ -85,9 +85,9 @@ def run(app: Any, args: argparse.Namespace) -> int:
         print(f"wrote {args.out} ({len(pcm) / rate:.1f} s)")
         return 0
     from desktop_assistant.assistant.speaking import SpeechRun
-    from desktop_assistant.assistant.wiring import player
+    from desktop_assistant.engine import Engine
 
-    out = player(app)
+    out = Engine(app, speak=True).output()  # closed with the app
     out.open()
     run_ = SpeechRun(1, synth, out)
     out.on_event = run_.on_player_event

@@ -49,7 +49,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 class _NoEngine:
-    """The screenshots show widgets only: no audio, model or network is started."""
+    """The screenshots show widgets only: no audio, model or network is started (it stands in for
+    the built engine and its assistant, which are never asked anything here)."""
+
+    def __init__(self) -> None:
+        self.assistant = self
+
+    def apply_settings(self, old: Any, new: Any) -> list[str]:
+        return []
 
 
 def _fill_history(store: Any) -> None:

@@ -75,14 +75,13 @@ def keys_not_echoed(stream: TextIO) -> Iterator[None]:
 
 
 def run(app: Any, args: argparse.Namespace) -> int:
-    from desktop_assistant.assistant.wiring import build_assistant
     from desktop_assistant.audio.alsa_log import route_alsa_messages_to_log
+    from desktop_assistant.engine import Engine
 
     check_agent(app, args.agent)
     route_alsa_messages_to_log()  # alsa-lib's underrun messages would break the reply's line
     printer = ConsolePrinter(show_transcript=True, show_failures=True)
-    assistant = build_assistant(app, on_event=printer, on_level=printer.set_level, speak=wants_speech(app, args),
-                                listen=True)
+    assistant = Engine(app, on_event=printer, on_level=printer.set_level, speak=wants_speech(app, args)).build()
     print_store_notices(app)
     if args.new:
         assistant.new_conversation()

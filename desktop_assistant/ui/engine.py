@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from desktop_assistant.errors import UserFacingError
 
@@ -21,28 +21,32 @@ if TYPE_CHECKING:  # imported with the first thread, after the window shows (~2.
 
 log = logging.getLogger(__name__)
 
-Builder = Callable[[Any, Any], Any]  # (app, bridge) -> assistant
 
-# Settings the Assistant does not apply itself: the controller swaps these parts.
-RECORDER_SETTINGS = ("input_device", "max_recording_s")
-STT_SETTINGS = ("stt_model", "stt_compute_type")
-PLAYER_SETTINGS = ("output_device",)
+class BuiltEngine(Protocol):
+    """What the window needs of an engine: `engine.Engine`, or a stand-in in widget tests."""
+
+    assistant: Any
+
+    def apply_settings(self, old: Any, new: Any) -> Any: ...
 
 
-def build_engine(app: Any, bridge: Any, **options: Any) -> Any:
-    """The real engine (assistant/wiring.py), its events and levels routed into the bridge.
+Builder = Callable[[Any, Any], BuiltEngine]  # (app, bridge) -> a built engine
+Command = Callable[[Any], object]  # runs with the Assistant, on the command thread
+# Commands that mean nothing before the engine is built (no need to say it is still starting).
+QUIET_WHEN_STARTING = frozenset({"stop", "release", "discard_recording", "cancel_download"})
 
-    `options` go to `build_assistant` (tests pass `gtts_endpoint` for the loopback TTS server).
+
+def build_engine(app: Any, bridge: Any, **options: Any) -> BuiltEngine:
+    """The real engine (engine.py), its events and levels routed into the bridge.
+
+    `options` go to `Engine` (tests pass `gtts_endpoint` for the loopback TTS server, `given` parts).
     """
-    from desktop_assistant.assistant.wiring import build_assistant
+    from desktop_assistant.engine import Engine
 
-    return build_assistant(
-        app,
-        on_event=bridge.post,
-        on_level=bridge.post_level,
-        on_model_status=bridge.post_model_status,
-        **options,
-    )
+    engine = Engine(app, on_event=bridge.post, on_level=bridge.post_level,
+                    on_model_status=bridge.post_model_status, **options)
+    engine.build()
+    return engine
 
 
 class EngineController:
@@ -55,19 +59,10 @@ class EngineController:
         self._ready = threading.Event()
         self._closed = False
         self._started = False
+        self.engine: BuiltEngine | None = None
         self.assistant: Any = None
         self.error: BaseException | None = None
-        if hasattr(app, "on_settings_changed"):
-            app.on_settings_changed(self._settings_changed)
-
-    @property
-    def built(self) -> bool:
-        """The build has finished (successfully or not)."""
-        return self._ready.is_set()
-
-    @property
-    def ready(self) -> bool:
-        return self._ready.is_set() and self.assistant is not None
+        app.on_settings_changed(self._settings_changed)
 
     def start(self) -> Future[Any] | None:
         if self._closed or self._started:
@@ -78,7 +73,8 @@ class EngineController:
     def _start(self) -> Any:
         try:
             self._load_app_data()
-            self.assistant = self._build(self.app, self.bridge)
+            self.engine = self._build(self.app, self.bridge)
+            self.assistant = self.engine.assistant
         except Exception as exc:  # becomes a banner, not a crash
             if not isinstance(exc, UserFacingError):
                 log.exception("the engine could not be built")
@@ -124,36 +120,36 @@ class EngineController:
     # ------------------------------------------------------------ commands (GUI thread → command thread)
 
     def press(self) -> None:
-        self._call("push_to_talk_pressed")
+        self._call("press", lambda a: a.push_to_talk_pressed())
 
     def release(self) -> None:
-        self._call("push_to_talk_released")
+        self._call("release", lambda a: a.push_to_talk_released())
 
     def discard_recording(self) -> None:
         """A tap: close the microphone quietly, send nothing."""
-        self._call("cancel_recording", "tap")
+        self._call("discard_recording", lambda a: a.cancel_recording("tap"))
 
     def send_text(self, text: str) -> None:
-        self._call("send_text", text)
+        self._call("send_text", lambda a: a.send_text(text))
 
     def new_conversation(self) -> None:
-        self._call("new_conversation")
+        self._call("new_conversation", lambda a: a.new_conversation())
 
     def set_agent(self, agent_id: str) -> None:
-        self._call("set_agent", agent_id)
+        self._call("set_agent", lambda a: a.set_agent(agent_id))
 
     def set_muted(self, muted: bool) -> None:
-        self._call("set_muted", muted)
+        self._call("set_muted", lambda a: a.set_muted(muted))
 
     def cancel_download(self) -> None:
-        self._call("cancel_download")
+        self._call("cancel_download", lambda a: a.cancel_download())
 
     def stop(self) -> None:
         """Barge-in: runs on its own thread so it never queues behind a slow command, and again on the
         command thread, after what was asked before it (a press or a message still queued there)."""
         if not self._closed:
-            self._pool("stop").submit(self._invoke, "stop", ())
-            self._call("stop")
+            self._pool("stop").submit(self._invoke, "stop", _stop)
+            self._call("stop", _stop)
 
     def _pool(self, name: str) -> ThreadPoolExecutor:
         """The command thread ("cmd") or the Stop thread ("stop"), made on first use."""
@@ -165,14 +161,14 @@ class EngineController:
                 pool = self._pools[name] = ThreadPoolExecutor(1, thread_name_prefix=f"gui-engine-{name}")
             return pool
 
-    def _call(self, name: str, *args: Any) -> None:
+    def _call(self, name: str, command: Command) -> None:
         if not self._closed:
-            self._pool("cmd").submit(self._invoke, name, args)
+            self._pool("cmd").submit(self._invoke, name, command)
 
-    def _invoke(self, name: str, args: tuple[Any, ...]) -> None:
+    def _invoke(self, name: str, command: Command) -> None:
         assistant = self.assistant
         if assistant is None:
-            if name not in ("stop", "push_to_talk_released", "cancel_recording", "cancel_download"):
+            if name not in QUIET_WHEN_STARTING:
                 self.bridge.post_command_failed(
                     self.error
                     if isinstance(self.error, UserFacingError)
@@ -181,14 +177,8 @@ class EngineController:
                     )
                 )
             return
-        method = getattr(assistant, name, None)
-        if method is None and name == "cancel_download":
-            method = getattr(getattr(assistant, "transcriber", None), "cancel_download", None)
-        if method is None:
-            log.debug("engine has no %s()", name)
-            return
         try:
-            method(*args)
+            command(assistant)
         except UserFacingError as exc:
             log.info("%s: %s", name, exc)
             self.bridge.post_command_failed(exc)
@@ -198,79 +188,27 @@ class EngineController:
                 UserFacingError(f"Something went wrong: {exc}", "see the log for details")
             )
 
-    # ------------------------------------------------------------ settings that need new parts
+    # ------------------------------------------------------------ settings
 
     def _settings_changed(self, old: Any, new: Any) -> None:
-        changed = {
-            name
-            for name in (*RECORDER_SETTINGS, *STT_SETTINGS, *PLAYER_SETTINGS)
-            if getattr(old, name) != getattr(new, name)
-        }
-        if changed and not self._closed:
-            self._pool("cmd").submit(self._swap_parts, changed)
+        """The engine takes new settings on the command thread (after what was asked before; parts
+        may be rebuilt and a model may start loading): the GUI thread never waits for it."""
+        if not self._closed:
+            self._pool("cmd").submit(self._apply_settings, old, new)
 
-    def _swap_parts(self, changed: set[str]) -> None:
-        """Replace the recorder / transcriber / player built from old settings (command thread)."""
-        assistant, app = self.assistant, self.app
-        if assistant is None:
-            return
-        settings = app.settings
+    def _apply_settings(self, old: Any, new: Any) -> None:
+        engine = self.engine
+        if engine is None:
+            return  # the engine is built from the App's settings, which are the new ones already
         try:
-            if changed & set(RECORDER_SETTINGS):
-                from desktop_assistant.audio.recorder import Recorder
-
-                recorder = Recorder(
-                    device=settings.input_device,
-                    max_seconds=settings.max_recording_s,
-                    on_level=self.bridge.post_level,
-                )
-                recorder.on_event = getattr(assistant, "on_recorder_event", None)
-                self._retire(app.replace_part("recorder", recorder, lambda r: r.close()), "cancel", "close")
-                assistant.recorder = recorder
-            if changed & set(STT_SETTINGS):
-                from desktop_assistant.speech.models import unobtainable
-                from desktop_assistant.speech.stt import Transcriber
-
-                missing, current = unobtainable(settings, app.paths), getattr(assistant, "transcriber", None)
-                if missing is not None and getattr(current, "resolved", None) is not None:
-                    current.keep_serving(missing)  # e.g. offline: keep the model in use, say why
-                else:
-                    stt = Transcriber(settings, app.paths, on_status=self.bridge.post_model_status).start()
-                    self._retire(app.replace_part("transcriber", stt, lambda t: t.close()), "close")
-                    assistant.transcriber = stt
-            if changed & set(PLAYER_SETTINGS):
-                from desktop_assistant.audio.player import Player
-                from desktop_assistant.speech.tts import PLAYER_RATE
-
-                player = Player(device=settings.output_device, sample_rate=PLAYER_RATE)
-                player.on_event = getattr(assistant, "on_player_event", None)
-                self._retire(app.replace_part("player", player, lambda p: p.close()), "close")
-                assistant.player = player
-                if hasattr(assistant, "_player_state"):
-                    assistant._player_state = None  # opened on the next spoken turn
-            log.info("applied new %s", ", ".join(sorted(changed)))
+            engine.apply_settings(old, new)
         except Exception as exc:  # shown as a banner; the old parts stay in use
-            log.exception("could not apply new audio/speech settings")
+            log.exception("could not apply the new settings")
             self.bridge.post_command_failed(
                 exc
                 if isinstance(exc, UserFacingError)
                 else UserFacingError(f"Could not apply the new settings: {exc}")
             )
-
-    @staticmethod
-    def _retire(part: Any, *steps: str) -> None:
-        """Close a replaced part on its own thread (closing may wait on a device or a worker)."""
-        if part is None:
-            return
-
-        def run() -> None:
-            for step in steps:
-                try:
-                    getattr(part, step)()
-                except Exception:  # an old part that fails to close is only logged
-                    log.warning("closing the replaced %s failed", type(part).__name__, exc_info=True)
-
-        threading.Thread(target=run, name="gui-retire-part", daemon=True).start()
 
     # ------------------------------------------------------------ shutdown
 
@@ -283,9 +221,9 @@ class EngineController:
             self._ready.wait(timeout)  # a build in progress must finish before closing its parts
         assistant = self.assistant
         if assistant is not None:
-            for name in ("stop", "close"):
+            for name in ("stop", "close"):  # the parts are closed with the App, after the window
                 method = getattr(assistant, name, None)
-                if method is None:
+                if method is None:  # (a stand-in in tests)
                     continue
                 done = threading.Event()
 
@@ -304,3 +242,7 @@ class EngineController:
             pools = list(self._pools.values())
         for pool in pools:
             pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _stop(assistant: Any) -> None:
+    assistant.stop()

@@ -29,9 +29,9 @@ class HistorySource:
 
     @classmethod
     def for_app(cls, app: Any) -> HistorySource:
-        from desktop_assistant.assistant.wiring import history_store
+        from desktop_assistant.history.store import app_store
 
-        return cls(history_store(app))
+        return cls(app_store(app))
 
     def conversations(self, *, offset: int, limit: int, agent: str | None = None) -> Sequence[Any]:
         return self.store.list_conversations(limit=limit, offset=offset, agent=agent)

@@ -12,11 +12,9 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 from desktop_assistant.errors import UserFacingError
-from desktop_assistant.paths import resource_path
 
 log = logging.getLogger(__name__)
 
@@ -34,18 +32,13 @@ MODEL_CHOICES = (
 )
 
 
-@dataclass(frozen=True)
-class ModelChoice:
-    name: str
-    source: str  # where it would come from now (speech.models.SOURCES)
-    reason: str | None  # why that is not the model asked for
-    problem: str | None  # why it cannot be had now (not here, no download possible) and what to do
-
-
 class SettingsServices:
     def __init__(self, app: Any, bridge: Any) -> None:
+        from desktop_assistant.engine import Engine  # light: the parts' modules load when probed
+
         self.app = app
         self.bridge = bridge
+        self.probe = Engine(app)  # not built: only its probes run here, on the pool's threads
         self._pool = ThreadPoolExecutor(2, thread_name_prefix="gui-settings")
         self._mic: Any = None
         self._mic_lock = threading.Lock()
@@ -72,9 +65,7 @@ class SettingsServices:
         """done(DeviceList | UserFacingError)."""
 
         def work() -> Any:
-            from desktop_assistant.audio import devices
-
-            return devices.list_devices(described=True)
+            return self.probe.list_devices()
 
         self._run(work, done)
 
@@ -83,12 +74,7 @@ class SettingsServices:
         it can be had at all (a model not here, offline: up to 2 s to probe the network)."""
 
         def work() -> Any:
-            from desktop_assistant.speech import models
-
-            settings = self.app.settings.with_values(stt_model=name)
-            plan = models.plan(settings, self.app.paths)
-            problem = models.unobtainable(settings, self.app.paths)
-            return ModelChoice(name, plan.source, plan.reason, str(problem) if problem else None)
+            return self.probe.model_choice(name)
 
         self._run(work, done)
 
@@ -96,37 +82,15 @@ class SettingsServices:
         """done({name: source} | UserFacingError) for every model name (offline, fast)."""
 
         def work() -> Any:
-            from desktop_assistant.speech import models
-
-            out = {}
-            for name in names:
-                try:
-                    plan = models.plan(self.app.settings.with_values(stt_model=name), self.app.paths)
-                    out[name] = plan.source if plan.name == name else "download"
-                except UserFacingError:
-                    out[name] = "unavailable"
-            return out
+            return self.probe.model_sources(names)
 
         self._run(work, done)
 
     def test_key(self, key: str | None, done: Callable[[Any], None]) -> None:
         """Ask Groq for a one-token reply with `key` (not saved); done(model name | UserFacingError)."""
-        settings = self.app.settings
 
         def work() -> Any:
-            from desktop_assistant.llm.client import ChatClient, ChatMessage, ChatOptions
-
-            client = ChatClient(key, settings.groq_base_url, read_timeout=10.0, retry_budget_s=3.0, max_attempts=2)
-            try:
-                stream = client.stream([ChatMessage("user", "Reply with OK.")],
-                                       ChatOptions(model=settings.llm_model, temperature=0.0, max_tokens=1))
-                try:
-                    next(iter(stream), None)
-                finally:
-                    stream.close()
-            finally:
-                client.close()
-            return settings.llm_model
+            return self.probe.test_key(key)
 
         self._run(work, done)
 
@@ -136,13 +100,9 @@ class SettingsServices:
         """Record from `device` (not kept) and feed its level to `on_level` (any thread)."""
 
         def work() -> Any:
-            from desktop_assistant.audio.recorder import Recorder
-
             with self._mic_lock:
                 self._stop_mic()
-                recorder = Recorder(device=device, max_seconds=30.0, on_level=on_level)
-                recorder.start()
-                self._mic = recorder
+                self._mic = self.probe.mic_test(device, on_level)
             return True
 
         self._run(work, done)
@@ -168,17 +128,7 @@ class SettingsServices:
         """Play the speaker test sound on `device`; done(True | UserFacingError)."""
 
         def work() -> Any:
-            from desktop_assistant.audio.decode import decode_file
-            from desktop_assistant.audio.player import Player
-
-            pcm = decode_file(resource_path("sounds", "speaker-test.wav"), sample_rate=24000)
-            player = Player(device=device, sample_rate=24000)
-            player.open()
-            try:
-                player.enqueue(pcm)
-                return player.wait_drained(timeout=10.0)
-            finally:
-                player.close()
+            return self.probe.test_speaker(device)
 
         self._run(work, done)
 

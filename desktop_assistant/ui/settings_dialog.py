@@ -13,10 +13,11 @@ from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTabWidget, QVBoxLayout, QWidget
 
+from desktop_assistant.engine import ModelChoice
 from desktop_assistant.errors import UserFacingError
 from desktop_assistant.ui.combo_box import chosen, select
 from desktop_assistant.ui.preferences import UNCHANGED, save_settings
-from desktop_assistant.ui.services import MODEL_CHOICES, ModelChoice, SettingsServices
+from desktop_assistant.ui.services import MODEL_CHOICES, SettingsServices
 from desktop_assistant.ui.settings_pages import audio_page, controls_page, groq_page, speech_page
 
 log = logging.getLogger(__name__)

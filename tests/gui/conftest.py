@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from desktop_assistant.app import App
+from tests.support.stand_in_engine import StandInEngine
 
 
 class RecordingAssistant:
@@ -73,9 +74,9 @@ def fake_window(qtbot: Any, gui_app: App) -> Iterator[Any]:
     qt_application()
     holder: dict[str, RecordingAssistant] = {}
 
-    def build(app: Any, bridge: Any) -> RecordingAssistant:
+    def build(app: Any, bridge: Any) -> StandInEngine:
         holder["assistant"] = RecordingAssistant(bridge)
-        return holder["assistant"]
+        return StandInEngine(holder["assistant"])
 
     window = build_main_window(gui_app, build)
     qtbot.addWidget(window)
@@ -120,17 +121,15 @@ def engine_window(
 
         def build(app: App, bridge: Any) -> Any:
             transcriber.on_status = bridge.post_model_status
-            app.part("transcriber", lambda: transcriber)  # shared: not closed per test
             bridge.post_model_status(transcriber.status)
+            given: dict[str, Any] = {"transcriber": transcriber}  # shared: not closed per test
             if stream_factory is not None:
                 from desktop_assistant.audio.recorder import Recorder
 
-                app.part(
-                    "recorder",
-                    lambda: Recorder(device=None, on_level=bridge.post_level, stream_factory=stream_factory),
-                    lambda r: r.close(),
-                )
-            return build_engine(app, bridge, gtts_endpoint=tts_server.url)
+                recorder = Recorder(device=None, on_level=bridge.post_level, stream_factory=stream_factory)
+                app.part("test-recorder", lambda: recorder, lambda r: r.close())
+                given["recorder"] = recorder
+            return build_engine(app, bridge, gtts_endpoint=tts_server.url, given=given)
 
         window = build_main_window(app, build)
         qtbot.addWidget(window)

@@ -7,7 +7,7 @@ from typing import Any
 
 def history_of(window: Any) -> list[tuple[str, str, str]]:
     """(role, text, status) of the current conversation, read from the real store."""
-    from desktop_assistant.assistant.wiring import history_store
+    from desktop_assistant.history.store import app_store as history_store
 
     store = history_store(window.app)
     conversation = window.engine.assistant.current_turn.conversation_id

@@ -83,7 +83,7 @@ def test_main_window_names_contain_what_the_user_sees(fake_window: Any) -> None:
 
 
 def test_history_names_contain_what_the_user_sees(qtbot: Any, fake_window: Any, gui_app: Any) -> None:
-    from desktop_assistant.assistant.wiring import history_store
+    from desktop_assistant.history.store import app_store as history_store
 
     store = history_store(gui_app)
     conversation = store.conversation_for_turn("assistant", 0.0, new=True)

@@ -201,7 +201,7 @@ def test_settings_text_reads_at_4_5_to_1_on_every_page(themed: Any) -> None:
 
 
 def _fill_history(app: Any) -> None:
-    from desktop_assistant.assistant.wiring import history_store
+    from desktop_assistant.history.store import app_store as history_store
 
     store = history_store(app)
     for n, question in enumerate(("Quick pasta recipe for two", "Why does my Python loop skip items?")):

@@ -36,7 +36,7 @@ TURNS = [
 
 @pytest.fixture
 def store(gui_app: Any) -> Any:
-    from desktop_assistant.assistant.wiring import history_store
+    from desktop_assistant.history.store import app_store as history_store
 
     s = history_store(gui_app)
     for agent, question, answer, first_audio in TURNS:

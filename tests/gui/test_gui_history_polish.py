@@ -42,7 +42,7 @@ def add_turn(store: Any, conversation: int, question: str, answer: str, **reply:
 
 @pytest.fixture
 def store(gui_app: Any) -> Any:
-    from desktop_assistant.assistant.wiring import history_store
+    from desktop_assistant.history.store import app_store as history_store
 
     return history_store(gui_app)
 

@@ -32,12 +32,13 @@ def _settings(home: Path, text: str) -> Path:
 def tolerant_window(qtbot: Any, app_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     from desktop_assistant.ui.application import build_main_window, qt_application
     from tests.gui.conftest import RecordingAssistant
+    from tests.support.stand_in_engine import StandInEngine
 
     monkeypatch.setenv("GROQ_API_KEY", "gsk_settingsbanner0123")  # (without one, "No Groq API key" shows)
     _settings(app_home, json.dumps({"llm_temperature": "hot", "tts_speed": 1.5}))
     qt_application()
     app = App.create(console_log=False, read_stored_key=False, tolerant_settings=True)
-    window = build_main_window(app, lambda app_, bridge: RecordingAssistant(bridge))
+    window = build_main_window(app, lambda app_, bridge: StandInEngine(RecordingAssistant(bridge)))
     qtbot.addWidget(window)
     window.show()
     yield window

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from desktop_assistant.app import App
+from tests.support.stand_in_engine import StandInEngine
 
 pytestmark = pytest.mark.gui
 
@@ -26,10 +27,11 @@ import json, sys
 import PySide6.QtCore as QtCore
 from desktop_assistant.app import App
 from desktop_assistant.ui.application import build_main_window, qt_application
+from tests.support.stand_in_engine import StandInEngine
 
 app = App.create(console_log=False)
 qapp = qt_application()
-window = build_main_window(app, lambda app, bridge: object())
+window = build_main_window(app, lambda app, bridge: StandInEngine())
 window.show()
 qapp.processEvents()
 at_first_frame = {
@@ -91,7 +93,7 @@ def test_the_agents_are_parsed_off_the_gui_thread_and_fill_the_picker(
             commands.append(agent_id)
 
     qt_application()
-    window = build_main_window(app, lambda app, bridge: Engine())
+    window = build_main_window(app, lambda app, bridge: StandInEngine(Engine()))
     qtbot.addWidget(window)
     try:
         assert not app.agents_loaded and loaded_on == []  # building the window parsed nothing
@@ -129,7 +131,7 @@ def test_the_stored_key_is_read_after_the_window_shows_off_the_gui_thread(
     monkeypatch.setattr(KeyStore, "get", get)
     app = App.create(console_log=False, read_stored_key=False)  # as the GUI entry point does
     qt_application()
-    window = build_main_window(app, lambda app, bridge: object())
+    window = build_main_window(app, lambda app, bridge: StandInEngine())
     qtbot.addWidget(window)
     try:
         assert app.settings.groq_api_key is None and read_on == []
@@ -159,7 +161,7 @@ def test_shortcuts_and_the_tray_come_just_after_the_first_frame(
     trays: list[Any] = []
     monkeypatch.setattr(tray, "install_tray", lambda window: trays.append(window) or "tray")
     qt_application()
-    window = build_main_window(gui_app, lambda app, bridge: object())
+    window = build_main_window(gui_app, lambda app, bridge: StandInEngine())
     qtbot.addWidget(window)
     try:
         assert window.actions() == [] and window.tray is None and trays == []
@@ -186,7 +188,7 @@ def test_a_window_closed_before_its_first_frame_starts_nothing(qtbot: Any, gui_a
 
     built: list[Any] = []
     qt_application()
-    window = build_main_window(gui_app, lambda app, bridge: built.append(1) or object())
+    window = build_main_window(gui_app, lambda app, bridge: built.append(1) or StandInEngine())
     qtbot.addWidget(window)
     window.show()
     window.close()  # before the after-first-frame timer

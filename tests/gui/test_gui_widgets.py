@@ -25,6 +25,7 @@ from desktop_assistant.ui.bridge import EngineBridge, signal_name
 from desktop_assistant.ui.chat_view import ChatView, breakdown, headline_ms
 from desktop_assistant.ui.level_meter import LevelMeter, fraction
 from desktop_assistant.ui.ptt_button import PushToTalkButton, parse_key
+from tests.support.stand_in_engine import StandInEngine
 
 pytestmark = pytest.mark.gui
 
@@ -357,13 +358,13 @@ def test_tray_menu_actions(qtbot: Any, fake_window: Any) -> None:
 def test_window_geometry_is_remembered(qtbot: Any, gui_app: Any) -> None:
     from desktop_assistant.ui.application import build_main_window
 
-    first = build_main_window(gui_app, lambda app, bridge: object())
+    first = build_main_window(gui_app, lambda app, bridge: StandInEngine())
     qtbot.addWidget(first)
     first.show()
     first.resize(612, 433)
     first.move(QPoint(37, 41))
     first.close()
-    second = build_main_window(gui_app, lambda app, bridge: object())
+    second = build_main_window(gui_app, lambda app, bridge: StandInEngine())
     qtbot.addWidget(second)
     assert (second.width(), second.height()) == (612, 433)
     second.close()

@@ -20,7 +20,7 @@ LONG_ERROR = ("The model's reply was cut off by the server after 30 seconds of s
 
 @pytest.fixture
 def store(gui_app: Any) -> Any:
-    from desktop_assistant.assistant.wiring import history_store
+    from desktop_assistant.history.store import app_store as history_store
 
     return history_store(gui_app)
 

@@ -35,6 +35,7 @@ from desktop_assistant.app import App
 from desktop_assistant.ui.application import build_main_window, qt_application
 from desktop_assistant.ui.placement import frame_margins
 from desktop_assistant.ui.preferences import save_geometry
+from tests.support.stand_in_engine import StandInEngine
 
 qapp = qt_application()
 app = App.create(console_log=False)
@@ -55,7 +56,7 @@ def minimum(w):
     m, s = frame_margins(w), w.minimumSize().expandedTo(w.minimumSizeHint())
     return [s.width() + m.left() + m.right(), s.height() + m.top() + m.bottom()]
 
-window = build_main_window(app, lambda app, bridge: object())
+window = build_main_window(app, lambda app, bridge: StandInEngine())
 window.show()
 qapp.processEvents()
 out = {"available": list(qapp.primaryScreen().availableGeometry().getRect()),

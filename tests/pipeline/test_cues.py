@@ -12,7 +12,7 @@ import pytest
 
 from desktop_assistant.app import App
 from desktop_assistant.assistant.events import RecordingStarted, RecordingStopped
-from desktop_assistant.assistant.wiring import build_assistant
+from desktop_assistant.engine import Engine
 from tests.support.audio import MonitorCapture
 
 pytestmark = pytest.mark.audio
@@ -38,7 +38,7 @@ def press_and_release(cues: str, monkeypatch: pytest.MonkeyPatch) -> tuple[list[
     app = App.create(console_log=False)
     events: list[Any] = []
     try:
-        assistant = build_assistant(app, on_event=events.append)
+        assistant = Engine(app, on_event=events.append).build()
         assert assistant._player_ready(0)
         # A new ALSA→PulseAudio output can take seconds before its callbacks flow (audio/player.py);
         # run alone, this test is the first to open one. Silence that has drained proves it flows.

@@ -18,6 +18,7 @@ from desktop_assistant.ui.engine import EngineController
 from tests.pipeline.test_turn_unit import LONG_REPLY, Clip, FakeTranscriber, FakeTranscript, Harness
 from tests.support.audio import fixture_samples
 from tests.support.groq_server import GroqBehaviour, GroqServer
+from tests.support.stand_in_engine import StandInEngine
 
 
 @pytest.fixture
@@ -136,12 +137,15 @@ class BareApp:
     def load_stored_key(self) -> None:
         pass
 
+    def on_settings_changed(self, listener: Any) -> None:
+        pass
+
     agents = None
 
 
 def test_stop_also_ends_what_was_asked_before_it() -> None:
     engine = CallLog()
-    controller = EngineController(BareApp(), QuietBridge(), build=lambda app, bridge: engine)
+    controller = EngineController(BareApp(), QuietBridge(), build=lambda app, bridge: StandInEngine(engine))
     controller.start()
     assert controller.wait_ready(5)
     controller.press()  # the command thread is busy with this for 0.3 s

@@ -1,12 +1,12 @@
-"""A push-to-talk storm against the real engine, built as the app builds it (`build_assistant`):
+"""A push-to-talk storm against the real engine, built as the app builds it (`engine.Engine`):
 the Recorder on the PulseAudio null sink's monitor (speech is playing into the sink), the real
 tiny.en, the loopback Groq and gTTS endpoints, the Player on the sink, the real history.db.
 
 ~200 seeded random events in 20 s (press, release, Stop, a typed message, an agent switch, a
 settings change) reach the engine on the threads the window uses (`ui/engine.py`): press,
 release, typing and the agent on one command thread, Stop on its own thread, settings applied
-from a third ("GUI") thread; Stop runs at once on its thread and again in order on the command
-thread. Checked throughout and after:
+from a third ("GUI") thread and taken by the engine on the command thread; Stop runs at once on its
+thread and again in order on the command thread. Checked throughout and after:
 - the engine is never recording while no press is held, and the microphone stream never open,
   beyond `GRACE_S` after a release (or after the press it lets go, when that ends later);
 - no call blocks for `BLOCKED_S` (the watchdog fails the test with every thread's stack);
@@ -32,7 +32,7 @@ import pytest
 from desktop_assistant.app import App
 from desktop_assistant.assistant.events import Event, RecordingStarted, TurnFailed, TurnFinished
 from desktop_assistant.assistant.turn import Turn
-from desktop_assistant.assistant.wiring import build_assistant
+from desktop_assistant.engine import Engine
 from tests.support.audio import FIXTURES, play_into_sink
 from tests.support.groq_server import GroqBehaviour, GroqServer
 from tests.support.storm import Call, Lane, plan_storm, thread_stacks
@@ -150,14 +150,17 @@ def test_push_to_talk_storm_never_sticks_or_records_without_a_press(
     monkeypatch.setenv("GROQ_API_KEY", "gsk_storm12345")
     monkeypatch.setenv("GROQ_BASE_URL", groq_server.base_url)
     app = App.create(console_log=False)
-    app.part("transcriber", lambda: transcriber)  # the session's tiny.en (loaded once; closed by its fixture)
     events: list[Event] = []
     errors = ErrorLog()
     logging.getLogger().addHandler(errors)
     lanes = {name: Lane(name) for name in ("cmd", "stop", "gui")}
     seed = f"(seed {SEED}: DA_STORM_SEED={SEED} repeats it)"
     try:
-        assistant = build_assistant(app, on_event=events.append, gtts_endpoint=tts_server.url)
+        engine = Engine(app, on_event=events.append, gtts_endpoint=tts_server.url,
+                        given={"transcriber": transcriber})  # the session's tiny.en (loaded once)
+        assistant = engine.build()
+        app.on_settings_changed(lambda old, new: lanes["cmd"].submit(
+            "apply settings", lambda: engine.apply_settings(old, new)))  # as ui/engine.py hands them over
         first = assistant.send_text("warm up").wait(60)  # opens the output, as the window's first turn would
         assert isinstance(first, TurnFinished), first
         agents = list(app.agents.agents)
