@@ -1,7 +1,8 @@
 """The write path of a turn: find or start the conversation, add and update its messages.
 
 This is what `assistant.persistence.TurnStore` asks of the history (plus
-`start_conversation`), and `recent_messages`, the context a turn sends to the LLM.
+`start_conversation`), `recent_messages` (the context a turn sends to the LLM), and the
+session rule (`conversation_to_continue`).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Mapping
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -45,23 +47,22 @@ class TurnWrites(DatabaseAccess):
 
         return self._write(work)
 
+    def conversation_to_continue(self, agent: str, session_timeout: float) -> int | None:
+        """The session rule, by the store's clock: the conversation a turn of `agent` continues now —
+        the newest one, if it is this agent's and active within `session_timeout` s — or None (the
+        next turn starts a new one). The turn (`conversation_for_turn`) and the window's first view
+        both ask this."""
+        return self._read(lambda s: _to_continue(s, agent, session_timeout, self._clock()))
+
     def conversation_for_turn(self, agent: str, session_timeout: float, *, new: bool = False) -> int:
-        """The newest conversation if it is this agent's and active within `session_timeout` s, else new."""
+        """The conversation to continue (`conversation_to_continue`) unless `new`, else a new one."""
 
         def work(s: Session) -> int:
             now = self._clock()
             if not new:
-                last = s.scalars(
-                    select(ConversationRow)
-                    .order_by(ConversationRow.updated_at.desc(), ConversationRow.id.desc())
-                    .limit(1)
-                ).first()
-                if (
-                    last is not None
-                    and last.agent == agent
-                    and (now - last.updated_at).total_seconds() <= session_timeout
-                ):
-                    return last.id
+                current = _to_continue(s, agent, session_timeout, now)
+                if current is not None:
+                    return current
             row = ConversationRow(agent=agent, title=None, started_at=now, updated_at=now)
             s.add(row)
             s.flush()
@@ -182,6 +183,15 @@ class TurnWrites(DatabaseAccess):
             )
         )
         return [message_record(r) for r in reversed(rows)]
+
+
+def _to_continue(s: Session, agent: str, session_timeout: float, now: datetime) -> int | None:
+    last = s.scalars(
+        select(ConversationRow).order_by(ConversationRow.updated_at.desc(), ConversationRow.id.desc()).limit(1)
+    ).first()
+    if last is not None and last.agent == agent and (now - last.updated_at).total_seconds() <= session_timeout:
+        return last.id
+    return None
 
 
 def _check(name: str, value: str, allowed: tuple[str, ...]) -> None:
