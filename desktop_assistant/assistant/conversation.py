@@ -67,7 +67,8 @@ class Assistant:
         self._lock = threading.RLock()
         self._turn: Turn | None = None
         self._speech: SpeechRun | None = None
-        self._new_conversation = False
+        self._new_conversation = False  # "New conversation" asked for and not yet used by a turn
+        self._new_lock = threading.Lock()
         self._player_state: str | None = None  # None (untried) | "open" | "failed"
         self._player_lock = threading.Lock()
         self._recording_turn_id: int | None = None
@@ -225,7 +226,7 @@ class Assistant:
             self.emit(RecordingCancelled(cancelled, "stopped"))
 
     def new_conversation(self) -> None:
-        with self._lock:
+        with self._new_lock:
             self._new_conversation = True
         self.emit(ConversationChanged(0, None, self.agent.id))
 
@@ -309,13 +310,11 @@ class Assistant:
         )
         synthesizer = self._synthesizer(agent)
         player = self.player if synthesizer is not None and self._player_ready(turn_id) else None
-        new = self._new_conversation
-        self._new_conversation = False
         setup = TurnSetup(
             turn_id=turn_id, agent=agent, options=options,
             max_history=agent.max_history if agent.max_history is not None
             else self.settings.max_conversation_history,
-            session_timeout=self.settings.session_timeout, new_conversation=new,
+            session_timeout=self.settings.session_timeout, take_new_conversation=self._take_new_conversation,
             store=self.store, chat=self.chat, emit=self.emit, transcriber=self.transcriber,
             synthesizer=synthesizer if player is not None else None, player=player,
             on_speech_run=self._set_speech,
@@ -323,6 +322,13 @@ class Assistant:
         turn = Turn(setup, text=text, clip=clip, started_at=started_at, previous=self._turn)
         self._turn = turn
         return turn.start()
+
+    def _take_new_conversation(self) -> bool:
+        """A turn asks this as it picks its conversation (turn thread): "New conversation" is used up
+        by the first turn that stores a message, not by one that ended before (heard no speech, Stop)."""
+        with self._new_lock:
+            new, self._new_conversation = self._new_conversation, False
+            return new
 
     def _set_speech(self, speech: SpeechRun | None) -> None:
         if speech is None:

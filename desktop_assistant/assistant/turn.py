@@ -64,7 +64,7 @@ class TurnSetup:
     options: ChatOptions
     max_history: int
     session_timeout: float
-    new_conversation: bool
+    take_new_conversation: Callable[[], bool]  # asked once, as the turn picks its conversation
     store: TurnStore
     chat: Any  # llm.client.ChatClient
     emit: Callable[[Event], None]
@@ -157,10 +157,11 @@ class Turn:
         text, source, stt_model = self._input(state)
         if self._clip is not None:  # (what was typed is stored even when stopped at once: the user sees it sent)
             self._check_cancel()
-        conversation = s.store.conversation_for_turn(s.agent.id, s.session_timeout, new=s.new_conversation)
+        new = s.take_new_conversation()  # (not before: a press that heard nothing leaves it for the next turn)
+        conversation = s.store.conversation_for_turn(s.agent.id, s.session_timeout, new=new)
         self.conversation_id = state.conversation_id = conversation
         user_id = s.store.add_message(conversation, "user", text, source=source, stt_model=stt_model)
-        s.emit(UserMessageStored(self.id, conversation, user_id, text, s.new_conversation))
+        s.emit(UserMessageStored(self.id, conversation, user_id, text, new))
         self._check_cancel()
         history = s.store.recent_messages(conversation, s.max_history + 1)
         messages = build_messages(s.agent.system_prompt, history, max_history=max(1, s.max_history + 1))

@@ -1,6 +1,6 @@
 """Which conversation a turn continues, said once (the store's session rule) and kept by everyone:
-the window's first view shows exactly the conversation the next turn sends as context (real
-SQLite, loopback Groq)."""
+the window's first view shows exactly the conversation the next turn sends as context, and a
+"New conversation" holds until a turn actually stores something (real SQLite, loopback Groq)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,12 @@ import pytest
 from desktop_assistant.agents import FALLBACK_AGENT, AgentSet
 from desktop_assistant.assistant.conversation import Assistant
 from desktop_assistant.assistant.events import Event, TurnFailed, TurnFinished
+from desktop_assistant.audio.clip import AudioClip
 from desktop_assistant.config import Settings
 from desktop_assistant.history.store import HistoryStore
 from desktop_assistant.llm.client import ChatClient
 from desktop_assistant.ui.engine import EngineController
+from tests.pipeline.test_turn_unit import Harness
 from tests.support.groq_server import DEFAULT_REPLY, GroqServer
 
 TUTOR = replace(FALLBACK_AGENT, id="tutor", name="Tutor", system_prompt="You are a tutor.")
@@ -137,3 +139,38 @@ def test_within_the_session_the_first_view_shows_the_context_the_next_turn_sends
 
     assert shown == sent == ["one", DEFAULT_REPLY]
     assert continued == old
+
+
+class SilentRecorder:
+    """A microphone that hears nothing: every recording is a second of silence."""
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> AudioClip:
+        return AudioClip.silent(1.0)
+
+    def cancel(self) -> None:
+        pass
+
+
+def test_new_conversation_holds_after_a_press_that_heard_no_speech(
+        groq_server: GroqServer, store: HistoryStore, transcriber: Any) -> None:
+    h = Harness(groq_server, speak=False, settings=settings_for(groq_server), store=store,
+                transcriber=transcriber, agents=AGENTS)
+    try:
+        h.assistant.recorder = SilentRecorder()
+        first = ask(h.assistant, "one").conversation_id
+        h.assistant.new_conversation()
+        h.assistant.push_to_talk_pressed()
+        heard = h.assistant.push_to_talk_released()
+        assert heard is not None
+        silence = heard.wait(30)
+        assert isinstance(silence, TurnFailed) and silence.error.kind == "no_speech", silence
+        second = ask(h.assistant, "two").conversation_id
+    finally:
+        h.close()
+    assert [m["role"] for m in groq_server.received[-1].body["messages"]] == ["system", "user"]
+    assert groq_server.received[-1].body["messages"][-1]["content"] == "two"
+    assert second != first
+    assert [m.text for m in store.recent_messages(second, 10)] == ["two", DEFAULT_REPLY]
