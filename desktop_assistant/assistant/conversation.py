@@ -29,7 +29,7 @@ from desktop_assistant.assistant.persistence import TurnStore
 from desktop_assistant.assistant.speaking import SpeechRun
 from desktop_assistant.assistant.turn import Turn, TurnSetup
 from desktop_assistant.config import Settings
-from desktop_assistant.errors import UserFacingError
+from desktop_assistant.errors import ErrorKind, NoticeKind, UserFacingError
 from desktop_assistant.llm.client import ChatOptions
 
 log = logging.getLogger(__name__)
@@ -112,7 +112,7 @@ class Assistant:
 
     def _playback_failed(self, error: UserFacingError) -> None:
         turn = self._turn
-        self.emit(Notice(turn.id if turn else 0, "playback_failed", str(error)))
+        self.emit(Notice(turn.id if turn else 0, NoticeKind.PLAYBACK_FAILED, str(error)))
 
     def on_recorder_event(self, event: Any) -> None:
         """Give this to the Recorder as `on_event` (audio thread: hands work to a thread)."""
@@ -163,7 +163,7 @@ class Assistant:
     def push_to_talk_pressed(self) -> None:
         """Start recording; barges in on a running turn."""
         if self.recorder is None:
-            raise UserFacingError("No microphone is available", kind="audio")
+            raise UserFacingError("No microphone is available", kind=ErrorKind.AUDIO)
         with self._lock:
             self._cancel_turn()
             if self._recording_turn_id is not None:
@@ -300,7 +300,7 @@ class Assistant:
     def _start(self, turn_id: int, *, text: str | None = None, clip: Any = None,
                started_at: float | None = None) -> Turn:
         if self._closed:
-            raise UserFacingError("The assistant is shutting down", kind="closed")
+            raise UserFacingError("The assistant is shutting down", kind=ErrorKind.CLOSED)
         agent = self.agent
         llm = agent.llm
         options = ChatOptions(
@@ -356,10 +356,10 @@ class Assistant:
             except UserFacingError as exc:
                 log.info("no sound output: %s", exc)
                 self._player_state = "failed"
-                self.emit(Notice(turn_id, "no_output", f"{NO_OUTPUT_NOTICE} ({exc.message})"))
+                self.emit(Notice(turn_id, NoticeKind.NO_OUTPUT, f"{NO_OUTPUT_NOTICE} ({exc.message})"))
         return self._player_state == "open"
 
-    def tts_notice(self, kind: str, message: str) -> None:
+    def tts_notice(self, kind: NoticeKind, message: str) -> None:
         """Give this to Synthesizers as `on_notice`."""
         turn = self._turn
         self.emit(Notice(turn.id if turn else 0, kind, message))

@@ -20,13 +20,12 @@ from desktop_assistant.history.db import HistoryError
 from desktop_assistant.history.records import (
     ROLES,
     SOURCES,
-    STATUSES,
-    TIMING_KEYS,
     MessageRecord,
     default_title,
 )
 from desktop_assistant.history.schema import ConversationRow, MessageRow
 from desktop_assistant.log import redact
+from desktop_assistant.messages import MessageStatus, TimingKey
 
 log = logging.getLogger(__name__)
 
@@ -76,14 +75,14 @@ class TurnWrites(DatabaseAccess):
         role: str,
         text: str,
         *,
-        status: str = "complete",
+        status: str = MessageStatus.COMPLETE,
         source: str = "typed",
         error: str | None = None,
         stt_model: str | None = None,
         llm_model: str | None = None,
     ) -> int:
         _check("role", role, ROLES)
-        _check("status", status, STATUSES)
+        _check("status", status, tuple(MessageStatus))
         _check("source", source, SOURCES)
 
         def work(s: Session) -> int:
@@ -122,10 +121,10 @@ class TurnWrites(DatabaseAccess):
     ) -> None:
         """Set the given fields (None leaves a field as it is; timings set exactly the keys given)."""
         if status is not None:
-            _check("status", status, STATUSES)
-        unknown = set(timings or ()) - set(TIMING_KEYS)
+            _check("status", status, tuple(MessageStatus))
+        unknown = set(timings or ()) - set(TimingKey)
         if unknown:
-            raise ValueError(f"unknown timing keys {sorted(unknown)}; expected some of {TIMING_KEYS}")
+            raise ValueError(f"unknown timing keys {sorted(unknown)}; expected some of {list(TimingKey)}")
 
         def work(s: Session) -> None:
             row = s.get(MessageRow, message_id)

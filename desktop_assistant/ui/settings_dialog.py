@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTabWidget, QVBoxLayout, QWidget
 
-from desktop_assistant.errors import UserFacingError
+from desktop_assistant.errors import ErrorKind, UserFacingError
 from desktop_assistant.ui.combo_box import chosen, select
 from desktop_assistant.ui.preferences import UNCHANGED, save_settings
 from desktop_assistant.ui.services import MODEL_CHOICES, ModelChoice, SettingsServices
@@ -30,7 +30,8 @@ _SOURCES = {
     "download": "will download",
 }
 # A key test's outcome (an error's kind, or "works") → the word logged for it.
-KEY_TEST_LOG = {"auth": "rejected", "offline": "unreachable", "timeout": "unreachable", "rate_limit": "works (busy)"}
+KEY_TEST_LOG = {ErrorKind.AUTH: "rejected", ErrorKind.OFFLINE: "unreachable", ErrorKind.TIMEOUT: "unreachable",
+                ErrorKind.RATE_LIMIT: "works (busy)"}
 
 
 class SettingsDialog(QDialog):
@@ -174,7 +175,7 @@ class SettingsDialog(QDialog):
         self.test_key_button.setEnabled(True)
         outcome = result.kind if isinstance(result, UserFacingError) else "works"
         log.info("settings: key test: %s", KEY_TEST_LOG.get(outcome, outcome))  # the outcome, never the key
-        if isinstance(result, UserFacingError) and result.kind == "rate_limit":
+        if isinstance(result, UserFacingError) and result.kind == ErrorKind.RATE_LIMIT:
             self.key_state.setText("✓ Groq accepted the key (it is busy right now: rate limit).")
         elif isinstance(result, UserFacingError):
             self.key_state.setText(f"✗ {result}")
