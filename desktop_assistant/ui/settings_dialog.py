@@ -14,9 +14,10 @@ from PySide6.QtGui import QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from desktop_assistant.errors import ErrorKind, UserFacingError
+from desktop_assistant.speech.catalog import WHISPER_MODELS
 from desktop_assistant.ui.combo_box import chosen, select
 from desktop_assistant.ui.preferences import UNCHANGED, save_settings
-from desktop_assistant.ui.services import MODEL_CHOICES, ModelChoice, SettingsServices
+from desktop_assistant.ui.services import ModelChoice, SettingsServices
 from desktop_assistant.ui.settings_pages import audio_page, controls_page, groq_page, speech_page
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ class SettingsDialog(QDialog):
         self.key_state.hide()
         self.data_path_row.hide()
         self.services.devices(self._devices_loaded)
-        self.services.model_plans(MODEL_CHOICES, self._models_listed)
+        self.services.model_plans(WHISPER_MODELS, self._models_listed)
         self._model_changed(self.stt_model.currentText())
 
     def values(self) -> dict[str, Any]:

@@ -59,3 +59,23 @@ def test_stored_statuses_and_timings_are_the_same_plain_strings_on_disk(app_home
     with caplog.at_level(logging.INFO):
         logging.getLogger("test").info("failed (%s) with %s", ErrorKind.RATE_LIMIT, NoticeKind.NO_OUTPUT)
     assert "failed (rate_limit) with no_output" in caplog.text
+
+
+def test_the_model_catalogs_live_with_speech_and_llm_and_import_nothing_heavy() -> None:
+    """The Settings dialog offers them: they hold the defaults, and importing them costs nothing."""
+    import subprocess
+    import sys
+
+    from desktop_assistant.config import Settings
+    from desktop_assistant.llm.catalog import LLM_MODELS
+    from desktop_assistant.speech.catalog import WHISPER_MODELS
+    from desktop_assistant.speech.models import EMBEDDED_NAME
+
+    assert Settings().llm_model == LLM_MODELS[0]
+    assert {Settings().stt_model, EMBEDDED_NAME} <= set(WHISPER_MODELS)
+    root = Path(__file__).resolve().parents[2]
+    code = ("import sys; import desktop_assistant.speech.catalog, desktop_assistant.llm.catalog; "
+            "print(sorted(m for m in ('numpy', 'groq', 'httpx', 'faster_whisper', 'ctranslate2') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True,
+                         cwd=root, env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"})
+    assert out.stdout.strip() == "[]"
