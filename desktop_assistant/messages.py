@@ -15,7 +15,6 @@ class MessageStatus(StrEnum):
     STREAMING = "streaming"  # an assistant reply still arriving; at start-up leftovers become INTERRUPTED
     INTERRUPTED = "interrupted"  # stopped after the reply began: it keeps the text that was spoken
     FAILED = "failed"
-    NO_SPEECH = "no_speech"
 
 
 class TimingKey(StrEnum):

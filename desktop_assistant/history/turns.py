@@ -1,8 +1,8 @@
 """The write path of a turn: find or start the conversation, add and update its messages.
 
-This is what `assistant.persistence.TurnStore` asks of the history (plus
-`start_conversation`), `recent_messages` (the context a turn sends to the LLM), and the
-session rule (`conversation_to_continue`).
+This is what `assistant.persistence.TurnStore` asks of the history: the session rule
+(`conversation_to_continue`, `conversation_for_turn`), the messages, and `recent_messages` (the
+context a turn sends to the LLM).
 """
 
 from __future__ import annotations
@@ -35,16 +35,6 @@ SAVE_BUSY_MS = 250
 
 class TurnWrites(DatabaseAccess):
     """The part of `HistoryStore` a turn uses."""
-
-    def start_conversation(self, agent: str) -> int:
-        def work(s: Session) -> int:
-            now = self._clock()
-            row = ConversationRow(agent=agent, title=None, started_at=now, updated_at=now)
-            s.add(row)
-            s.flush()
-            return row.id
-
-        return self._write(work)
 
     def conversation_to_continue(self, agent: str, session_timeout: float) -> int | None:
         """The session rule, by the store's clock: the conversation a turn of `agent` continues now —
