@@ -4,7 +4,8 @@ One turn runs at a time. Pressing push-to-talk (or Stop, or sending text) during
 turn barges in: the running turn is cancelled (audio silent within the player's
 50 ms), and the new one starts. Events go to the listeners on engine threads.
 Sessions: a turn continues the newest conversation unless it is older than
-`session_timeout`, belongs to another agent, or `new_conversation()` was asked for.
+`session_timeout`, belongs to another agent (the store's session rule), or a new one was
+asked for since the last stored turn: `new_conversation()` or a switch of agent.
 """
 
 from __future__ import annotations
@@ -226,16 +227,17 @@ class Assistant:
             self.emit(RecordingCancelled(cancelled, "stopped"))
 
     def new_conversation(self) -> None:
-        with self._new_lock:
-            self._new_conversation = True
+        self._begin_new_conversation()
         self.emit(ConversationChanged(0, None, self.agent.id))
 
     def set_agent(self, agent_id: str) -> None:
+        """Another agent: the next turn starts a new conversation (as the window says on the switch)."""
         with self._lock:
             agent = self._agents.get(agent_id)
             if agent.id == self.agent.id:
                 return
             self.agent = agent
+            self._begin_new_conversation()
         self.emit(ConversationChanged(0, None, agent.id))
 
     def cancel_download(self) -> None:
@@ -271,6 +273,7 @@ class Assistant:
                 agent = self._agents.get(new.agent)
                 if agent.id != self.agent.id:
                     self.agent = switched = agent
+                    self._begin_new_conversation()
         if switched is not None:  # as set_agent says it (whichever of the two reaches the engine first)
             self.emit(ConversationChanged(0, None, switched.id))
 
@@ -322,6 +325,10 @@ class Assistant:
         turn = Turn(setup, text=text, clip=clip, started_at=started_at, previous=self._turn)
         self._turn = turn
         return turn.start()
+
+    def _begin_new_conversation(self) -> None:
+        with self._new_lock:
+            self._new_conversation = True
 
     def _take_new_conversation(self) -> bool:
         """A turn asks this as it picks its conversation (turn thread): "New conversation" is used up

@@ -174,3 +174,18 @@ def test_new_conversation_holds_after_a_press_that_heard_no_speech(
     assert groq_server.received[-1].body["messages"][-1]["content"] == "two"
     assert second != first
     assert [m.text for m in store.recent_messages(second, 10)] == ["two", DEFAULT_REPLY]
+
+
+def test_switching_agents_a_b_a_without_a_turn_starts_the_new_conversation_the_window_announces(
+        groq_server: GroqServer, store: HistoryStore) -> None:
+    """The window clears the chat and says "New conversation with …" on every switch (ConversationChanged
+    with no conversation): the next turn must not carry A's old conversation as context."""
+    def switch_back_and_ask(assistant: Assistant) -> tuple[int, int]:
+        old = ask(assistant, "one").conversation_id
+        assistant.set_agent("tutor")
+        assistant.set_agent("assistant")
+        return old, ask(assistant, "two").conversation_id
+
+    old, continued = run_before(groq_server, store, switch_back_and_ask)
+    assert [m["content"] for m in groq_server.received[-1].body["messages"][1:]] == ["two"]
+    assert continued != old
