@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from desktop_assistant import __version__
-from desktop_assistant.errors import UserFacingError
+from desktop_assistant.errors import ErrorKind, UserFacingError
 from desktop_assistant.terminal import inert, shown_bytes, undecodable
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     problem = undecodable_argument(args)
     if problem is not None:
         _print_error(UserFacingError(problem, "check the terminal's character encoding (locale), or type the text "
-                                     "again", kind="input"))
+                                     "again", kind=ErrorKind.INPUT))
         return 2
     handler = getattr(args, "func", None)
     opens_window = handler is None and not args.smoke_test
@@ -86,13 +86,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                          read_stored_key=not opens_window, tolerant_settings=opens_window)
     except UserFacingError as exc:  # a setting, the data folder, a stored key
         _print_error(exc)
-        return 2 if exc.users_mistake or exc.kind == "input" else 1
+        return 2 if exc.users_mistake or exc.kind == ErrorKind.INPUT else 1
     try:
         return int(handler(app, args) or 0)
     except UserFacingError as exc:
         log.info("stopped: %s", exc)
         _print_error(exc, app.redactor)
-        return 2 if exc.users_mistake or exc.kind == "input" else 1
+        return 2 if exc.users_mistake or exc.kind == ErrorKind.INPUT else 1
     except KeyboardInterrupt:
         return 130
     finally:

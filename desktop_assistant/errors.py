@@ -9,6 +9,50 @@ that escapes is a bug and is logged with its traceback.
 from __future__ import annotations
 
 import errno
+from enum import StrEnum
+
+
+class ErrorKind(StrEnum):
+    """What went wrong, in one word: the banner's action, the network state, the CLI's exit code and
+    the stored error follow it. The values are the strings logged and shown to tests and tools."""
+
+    ERROR = "error"  # (no more specific kind)
+    BUG = "bug"  # something escaped that should not have: see the log
+    CANCELLED = "cancelled"  # Stop or barge-in: nothing went wrong
+    CLOSED = "closed"  # the assistant is shutting down
+    STARTING = "starting"  # the engine is not built yet
+    INPUT = "input"  # what the user gave cannot be used (a file, a name, an empty message): exit 2
+    CONFIG = "config"  # a setting's value
+    SETTINGS = "settings"  # the settings file could not be used
+    AGENT = "agent"  # an agent file
+    ENVIRONMENT = "environment"  # the user's home / data folder
+    DISK = "disk"  # a file could not be written
+    HISTORY = "history"  # the history database
+    NOT_ANSWERING = "not_answering"  # the running window does not answer a second start
+    AUDIO = "audio"  # a microphone or an output device
+    NO_SPEECH = "no_speech"  # a recording that held no speech (a hint, not an error)
+    MODEL = "model"  # the speech model
+    STT = "stt"  # speech recognition
+    TTS = "tts"  # speech synthesis
+    NO_KEY = "no_key"  # Groq: no API key
+    AUTH = "auth"  # Groq: the key was rejected
+    RATE_LIMIT = "rate_limit"  # Groq: too many requests
+    SERVER = "server"  # Groq: a server problem or a reply the app cannot read
+    LLM = "llm"  # Groq refused the request
+    TIMEOUT = "timeout"  # Groq did not answer in time
+    OFFLINE = "offline"  # Groq cannot be reached
+    CUT = "cut"  # the reply was cut off
+    EMPTY = "empty"  # the reply was empty
+
+
+class NoticeKind(StrEnum):
+    """Something the user should know while the turn goes on (the `Notice` event's kind)."""
+
+    OFFLINE_VOICE = "offline_voice"  # Google's voice cannot be reached: the offline voice speaks
+    NO_VOICE = "no_voice"  # no voice at all: replies are shown as text
+    NO_OUTPUT = "no_output"  # no sound output device: replies are shown as text
+    PLAYBACK_FAILED = "playback_failed"  # the output stopped working mid-reply
+    NOT_SAVED = "not_saved"  # the reply could not be stored in the history
 
 #: OSErrors of the machine (not the user's doing) and of the user's choice of place, in words
 DISK_TROUBLE = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
@@ -27,17 +71,17 @@ def os_reason(exc: OSError) -> str:
 class UserFacingError(Exception):
     """A problem the user caused or met, described in their terms."""
 
-    #: short machine-readable kind, used by the GUI to pick the banner action
-    kind: str = "error"
+    #: what went wrong in one word: the GUI picks the banner action by it
+    kind: ErrorKind = ErrorKind.ERROR
     #: the user asked for something that cannot be (a setting, a name): the CLI exits 2, not 1
     users_mistake: bool = False
 
-    def __init__(self, message: str, action: str | None = None, *, kind: str | None = None) -> None:
+    def __init__(self, message: str, action: str | None = None, *, kind: ErrorKind | str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.action = action
         if kind is not None:
-            self.kind = kind
+            self.kind = ErrorKind(kind)  # (a kind that is not in the table is a bug, found here)
 
     def __str__(self) -> str:
         return f"{self.message} — {self.action}" if self.action else self.message
@@ -46,14 +90,14 @@ class UserFacingError(Exception):
 class ConfigError(UserFacingError):
     """A setting has a value outside what the app accepts."""
 
-    kind = "config"
+    kind = ErrorKind.CONFIG
     users_mistake = True
 
 
 class AgentError(UserFacingError):
     """An agent file could not be loaded."""
 
-    kind = "agent"
+    kind = ErrorKind.AGENT
 
     def __init__(self, path: str, problem: str, *, line: int | None = None, field: str | None = None) -> None:
         where = f"{path}:{line}" if line else path
@@ -68,7 +112,7 @@ class AgentError(UserFacingError):
 class AudioError(UserFacingError):
     """No device, a device that failed, or PortAudio missing."""
 
-    kind = "audio"
+    kind = ErrorKind.AUDIO
 
 
 class NoSuchDevice(AudioError):

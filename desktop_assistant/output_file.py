@@ -17,7 +17,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 
-from desktop_assistant.errors import DISK_TROUBLE, PLACE_TROUBLE, UserFacingError
+from desktop_assistant.errors import DISK_TROUBLE, PLACE_TROUBLE, ErrorKind, UserFacingError
 from desktop_assistant.paths import open_private
 
 _ENVIRONMENT = DISK_TROUBLE
@@ -28,14 +28,14 @@ def cannot_write(path: Path, exc: OSError) -> UserFacingError:
     """One line for a failed write: the user's mistake (exit 2) or the machine's (exit 1)."""
     if exc.errno in _ENVIRONMENT:
         return UserFacingError(f"Cannot write {path}: {_ENVIRONMENT[exc.errno]}",
-                               "free some disk space or write to another disk", kind="disk")
+                               "free some disk space or write to another disk", kind=ErrorKind.DISK)
     reason = _MISTAKE.get(exc.errno or 0)
     if exc.errno == errno.ENOENT and path.parent.is_dir():
         reason = "files cannot be created in that folder"
     if reason is None:
-        return UserFacingError(f"Cannot write {path}: {exc.strerror or exc}", "try another folder", kind="disk")
+        return UserFacingError(f"Cannot write {path}: {exc.strerror or exc}", "try another folder", kind=ErrorKind.DISK)
     return UserFacingError(f"Cannot write {path}: {reason}", "choose a file in a folder you can write to",
-                           kind="input")
+                           kind=ErrorKind.INPUT)
 
 
 def _special(path: Path) -> bool:
@@ -50,7 +50,7 @@ def _special(path: Path) -> bool:
 def check_output(path: Path, *, create_parents: bool = False) -> Path:
     """Raise a `UserFacingError` now if `path` could not be written later."""
     if path.is_dir():
-        raise UserFacingError(f"{path} is a folder", "give a file name for the output", kind="input")
+        raise UserFacingError(f"{path} is a folder", "give a file name for the output", kind=ErrorKind.INPUT)
     if _special(path):
         return path
     parent = path.parent
@@ -65,7 +65,7 @@ def check_output(path: Path, *, create_parents: bool = False) -> Path:
         blocking = next((p for p in (parent, *parent.parents) if p.exists()), None)
         is_file = blocking is not None and not blocking.is_dir()
         what = f"{blocking} is a file, not a folder" if is_file else f"{parent} does not exist"
-        raise UserFacingError(f"Cannot write {path}: {what}", "choose an existing folder", kind="input")
+        raise UserFacingError(f"Cannot write {path}: {what}", "choose an existing folder", kind=ErrorKind.INPUT)
     probe = parent / f".{path.name}.{os.getpid()}.probe"
     try:
         os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from desktop_assistant import APP_NAME
-from desktop_assistant.errors import ConfigError, UserFacingError
+from desktop_assistant.errors import ConfigError, ErrorKind, UserFacingError
 
 HOME_ENV = "DESKTOP_ASSISTANT_HOME"
 PRIVATE_DIR = 0o700
@@ -119,7 +119,7 @@ class Paths:
             return ConfigError(f"{HOME_ENV}={self.home} cannot hold the app's files: {reason}",
                                f"set {HOME_ENV} to a folder you can write to, or unset it")
         return UserFacingError(f"Cannot create the app's folders: {reason}",
-                               "check that your home folder is writable and not full", kind="environment")
+                               "check that your home folder is writable and not full", kind=ErrorKind.ENVIRONMENT)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Paths:

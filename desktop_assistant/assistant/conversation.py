@@ -4,7 +4,8 @@ One turn runs at a time. Pressing push-to-talk (or Stop, or sending text) during
 turn barges in: the running turn is cancelled (audio silent within the player's
 50 ms), and the new one starts. Events go to the listeners on engine threads.
 Sessions: a turn continues the newest conversation unless it is older than
-`session_timeout`, belongs to another agent, or `new_conversation()` was asked for.
+`session_timeout`, belongs to another agent (the store's session rule), or a new one was
+asked for since the last stored turn: `new_conversation()` or a switch of agent.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from desktop_assistant.assistant.persistence import TurnStore
 from desktop_assistant.assistant.speaking import SpeechRun
 from desktop_assistant.assistant.turn import Turn, TurnSetup
 from desktop_assistant.config import Settings
-from desktop_assistant.errors import UserFacingError
+from desktop_assistant.errors import ErrorKind, NoticeKind, UserFacingError
 from desktop_assistant.llm.client import ChatOptions
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,8 @@ class Assistant:
         self._lock = threading.RLock()
         self._turn: Turn | None = None
         self._speech: SpeechRun | None = None
-        self._new_conversation = False
+        self._new_conversation = False  # "New conversation" asked for and not yet used by a turn
+        self._new_lock = threading.Lock()
         self._player_state: str | None = None  # None (untried) | "open" | "failed"
         self._player_lock = threading.Lock()
         self._recording_turn_id: int | None = None
@@ -110,7 +112,7 @@ class Assistant:
 
     def _playback_failed(self, error: UserFacingError) -> None:
         turn = self._turn
-        self.emit(Notice(turn.id if turn else 0, "playback_failed", str(error)))
+        self.emit(Notice(turn.id if turn else 0, NoticeKind.PLAYBACK_FAILED, str(error)))
 
     def on_recorder_event(self, event: Any) -> None:
         """Give this to the Recorder as `on_event` (audio thread: hands work to a thread)."""
@@ -161,7 +163,7 @@ class Assistant:
     def push_to_talk_pressed(self) -> None:
         """Start recording; barges in on a running turn."""
         if self.recorder is None:
-            raise UserFacingError("No microphone is available", kind="audio")
+            raise UserFacingError("No microphone is available", kind=ErrorKind.AUDIO)
         with self._lock:
             self._cancel_turn()
             if self._recording_turn_id is not None:
@@ -224,16 +226,17 @@ class Assistant:
             self.emit(RecordingCancelled(cancelled, "stopped"))
 
     def new_conversation(self) -> None:
-        with self._lock:
-            self._new_conversation = True
+        self._begin_new_conversation()
         self.emit(ConversationChanged(0, None, self.agent.id))
 
     def set_agent(self, agent_id: str) -> None:
+        """Another agent: the next turn starts a new conversation (as the window says on the switch)."""
         with self._lock:
             agent = self._agents.get(agent_id)
             if agent.id == self.agent.id:
                 return
             self.agent = agent
+            self._begin_new_conversation()
         self.emit(ConversationChanged(0, None, agent.id))
 
     def cancel_download(self) -> None:
@@ -264,6 +267,7 @@ class Assistant:
                 agent = self._agents.get(new.agent)
                 if agent.id != self.agent.id:
                     self.agent = switched = agent
+                    self._begin_new_conversation()
         if switched is not None:  # as set_agent says it (whichever of the two reaches the engine first)
             self.emit(ConversationChanged(0, None, switched.id))
 
@@ -317,7 +321,7 @@ class Assistant:
     def _start(self, turn_id: int, *, text: str | None = None, clip: Any = None,
                started_at: float | None = None) -> Turn:
         if self._closed:
-            raise UserFacingError("The assistant is shutting down", kind="closed")
+            raise UserFacingError("The assistant is shutting down", kind=ErrorKind.CLOSED)
         agent = self.agent
         llm = agent.llm
         options = ChatOptions(
@@ -327,13 +331,11 @@ class Assistant:
         )
         synthesizer = self._synthesizer(agent)
         player = self.player if synthesizer is not None and self._player_ready(turn_id) else None
-        new = self._new_conversation
-        self._new_conversation = False
         setup = TurnSetup(
             turn_id=turn_id, agent=agent, options=options,
             max_history=agent.max_history if agent.max_history is not None
             else self.settings.max_conversation_history,
-            session_timeout=self.settings.session_timeout, new_conversation=new,
+            session_timeout=self.settings.session_timeout, take_new_conversation=self._take_new_conversation,
             store=self.store, chat=self.chat, emit=self.emit, transcriber=self.transcriber,
             synthesizer=synthesizer if player is not None else None, player=player,
             on_speech_run=self._set_speech,
@@ -341,6 +343,17 @@ class Assistant:
         turn = Turn(setup, text=text, clip=clip, started_at=started_at, previous=self._turn)
         self._turn = turn
         return turn.start()
+
+    def _begin_new_conversation(self) -> None:
+        with self._new_lock:
+            self._new_conversation = True
+
+    def _take_new_conversation(self) -> bool:
+        """A turn asks this as it picks its conversation (turn thread): "New conversation" is used up
+        by the first turn that stores a message, not by one that ended before (heard no speech, Stop)."""
+        with self._new_lock:
+            new, self._new_conversation = self._new_conversation, False
+            return new
 
     def _set_speech(self, speech: SpeechRun | None) -> None:
         if speech is None:
@@ -368,10 +381,10 @@ class Assistant:
             except UserFacingError as exc:
                 log.info("no sound output: %s", exc)
                 self._player_state = "failed"
-                self.emit(Notice(turn_id, "no_output", f"{NO_OUTPUT_NOTICE} ({exc.message})"))
+                self.emit(Notice(turn_id, NoticeKind.NO_OUTPUT, f"{NO_OUTPUT_NOTICE} ({exc.message})"))
         return self._player_state == "open"
 
-    def tts_notice(self, kind: str, message: str) -> None:
+    def tts_notice(self, kind: NoticeKind, message: str) -> None:
         """Give this to Synthesizers as `on_notice`."""
         turn = self._turn
         self.emit(Notice(turn.id if turn else 0, kind, message))

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from desktop_assistant.errors import UserFacingError
+from desktop_assistant.errors import NoticeKind, UserFacingError
+from desktop_assistant.messages import MessageStatus, TimingKey
 
 
 @dataclass(frozen=True)
@@ -21,9 +22,9 @@ class TurnTimings:
     first_audio_ms: float | None = None  # release (or send) → first sample played
     total_ms: float | None = None
 
-    def as_dict(self) -> dict[str, float | None]:
-        return {"stt_ms": self.stt_ms, "llm_first_token_ms": self.llm_first_token_ms,
-                "first_audio_ms": self.first_audio_ms, "total_ms": self.total_ms}
+    def as_dict(self) -> dict[TimingKey, float | None]:
+        return {TimingKey.STT_MS: self.stt_ms, TimingKey.LLM_FIRST_TOKEN_MS: self.llm_first_token_ms,
+                TimingKey.FIRST_AUDIO_MS: self.first_audio_ms, TimingKey.TOTAL_MS: self.total_ms}
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ class FragmentSpoken(Event):
 
 @dataclass(frozen=True)
 class Notice(Event):
-    kind: str  # "offline_voice" | "no_voice" | "no_output" | …
+    kind: NoticeKind
     message: str
 
 
@@ -99,7 +100,7 @@ class TurnFinished(Event):
     conversation_id: int
     message_id: int
     reply: str  # the whole reply (what was shown)
-    status: str  # "complete" | "interrupted"
+    status: MessageStatus  # COMPLETE | INTERRUPTED
     spoken: str  # the part that was spoken (played at least in part)
     timings: TurnTimings
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
+from desktop_assistant.messages import MessageStatus
+
 
 class StoredMessage(Protocol):
     id: int
@@ -23,7 +25,7 @@ class StoredMessage(Protocol):
 class TurnStore(Protocol):
     def conversation_for_turn(self, agent: str, session_timeout: float, *, new: bool = False) -> int: ...
 
-    def add_message(self, conversation_id: int, role: str, text: str, *, status: str = "complete",
+    def add_message(self, conversation_id: int, role: str, text: str, *, status: str = MessageStatus.COMPLETE,
                     source: str = "typed", error: str | None = None, stt_model: str | None = None,
                     llm_model: str | None = None) -> int: ...
 

@@ -48,7 +48,6 @@ class SpeechRun:
         self.first_audio_at: float | None = None
         self._announced = False
         self._settled = False
-        self.engines: set[str] = set()
         self._feeder = threading.Thread(target=self._feed, name=f"speech-feed-{turn_id}", daemon=True)
         self._notifier = threading.Thread(target=self._notify, name=f"speech-events-{turn_id}", daemon=True)
         self._feeder.start()
@@ -149,7 +148,6 @@ class SpeechRun:
                     continue
                 self._texts[sentence.index] = sentence.text
                 self._queued_s += audio.duration_s
-                self.engines.add(audio.engine)
                 self._player.enqueue(audio.pcm, tag=(self.turn_id, sentence.index))
         self._all_queued.set()
 

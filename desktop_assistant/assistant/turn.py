@@ -41,18 +41,17 @@ from desktop_assistant.assistant.events import (
 from desktop_assistant.assistant.persistence import TurnStore
 from desktop_assistant.assistant.sentences import SentenceSplitter
 from desktop_assistant.assistant.speaking import SpeechRun
-from desktop_assistant.errors import UserFacingError
+from desktop_assistant.errors import ErrorKind, NoticeKind, UserFacingError
 from desktop_assistant.llm.client import ChatOptions
 from desktop_assistant.llm.context import build_messages
+from desktop_assistant.messages import MessageStatus
 
 log = logging.getLogger(__name__)
 
-CANCELLED = "cancelled"
 #: a reply is saved while it streams at each delta holding one of these, or after this long without one
 SENTENCE_ENDS = frozenset(".!?;\n…\u3002\uff01\uff1f")  # (and the CJK full stop, ! and ?)
 SAVE_EVERY_S = 2.0
 FINAL_WRITE_BUDGET_S = 60.0
-NOT_SAVED = "not_saved"  # the Notice kind when the reply could not be stored
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,7 @@ class TurnSetup:
     options: ChatOptions
     max_history: int
     session_timeout: float
-    new_conversation: bool
+    take_new_conversation: Callable[[], bool]  # asked once, as the turn picks its conversation
     store: TurnStore
     chat: Any  # llm.client.ChatClient
     emit: Callable[[Event], None]
@@ -139,7 +138,7 @@ class Turn:
         except Exception as exc:  # a bug: log it, tell the user in one line
             log.exception("turn %d failed", self.id)
             self._fail(state, UserFacingError(f"Something went wrong: {exc}", "see the log for details",
-                                              kind="bug"))
+                                              kind=ErrorKind.BUG))
         finally:
             self._previous = None
             speech = self._speech
@@ -157,14 +156,15 @@ class Turn:
         text, source, stt_model = self._input(state)
         if self._clip is not None:  # (what was typed is stored even when stopped at once: the user sees it sent)
             self._check_cancel()
-        conversation = s.store.conversation_for_turn(s.agent.id, s.session_timeout, new=s.new_conversation)
+        new = s.take_new_conversation()  # (not before: a press that heard nothing leaves it for the next turn)
+        conversation = s.store.conversation_for_turn(s.agent.id, s.session_timeout, new=new)
         self.conversation_id = state.conversation_id = conversation
         user_id = s.store.add_message(conversation, "user", text, source=source, stt_model=stt_model)
-        s.emit(UserMessageStored(self.id, conversation, user_id, text, s.new_conversation))
+        s.emit(UserMessageStored(self.id, conversation, user_id, text, new))
         self._check_cancel()
         history = s.store.recent_messages(conversation, s.max_history + 1)
         messages = build_messages(s.agent.system_prompt, history, max_history=max(1, s.max_history + 1))
-        state.message_id = s.store.add_message(conversation, "assistant", "", status="streaming",
+        state.message_id = s.store.add_message(conversation, "assistant", "", status=MessageStatus.STREAMING,
                                                source=source, llm_model=s.options.model)
         s.emit(ReplyStarted(self.id, conversation, state.message_id, s.agent.id))
         self._check_cancel()
@@ -189,26 +189,26 @@ class Turn:
             if self._cancel.is_set():
                 break
         if self._cancel.is_set():
-            self._finish(state, "interrupted")
+            self._finish(state, MessageStatus.INTERRUPTED)
             return
         if not state.reply.strip():
-            raise UserFacingError("The assistant sent an empty reply", "try asking again", kind="empty")
+            raise UserFacingError("The assistant sent an empty reply", "try asking again", kind=ErrorKind.EMPTY)
         if speech is not None:
             for sentence in splitter.flush():
                 speech.submit(sentence)
             speech.finish()
             speech.wait(s.speech_timeout, self._cancel)
-        self._finish(state, "interrupted" if self._cancel.is_set() else "complete")
+        self._finish(state, MessageStatus.INTERRUPTED if self._cancel.is_set() else MessageStatus.COMPLETE)
 
     def _input(self, state: _State) -> tuple[str, str, str | None]:
         s = self.setup
         if self._clip is None:
             text = (self._text or "").strip()
             if not text:
-                raise UserFacingError("Nothing to send", "type a message first", kind="input")
+                raise UserFacingError("Nothing to send", "type a message first", kind=ErrorKind.INPUT)
             return text, "typed", None
         if s.transcriber is None:
-            raise UserFacingError("Speech recognition is not available", kind="stt")
+            raise UserFacingError("Speech recognition is not available", kind=ErrorKind.STT)
         prefs = s.agent.stt
         transcript = s.transcriber.transcribe(self._clip, language=prefs.language,
                                               initial_prompt=prefs.initial_prompt, timeout=s.stt_timeout,
@@ -217,7 +217,7 @@ class Turn:
         self._check_cancel()
         text = transcript.text.strip()
         if transcript.no_speech or not text:
-            raise UserFacingError("I didn't hear anything", "hold the button while you speak", kind="no_speech")
+            raise UserFacingError("I didn't hear anything", "hold the button while you speak", kind=ErrorKind.NO_SPEECH)
         s.emit(TranscriptReady(self.id, text, state.stt_ms, transcript.language))
         model = getattr(transcript, "model", "") or None
         return text, "voice", model
@@ -266,11 +266,11 @@ class Turn:
                 time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
 
     def _not_saved(self, error: UserFacingError) -> None:
-        self.setup.emit(Notice(self.id, NOT_SAVED, f"The reply could not be saved to the history: {error}"))
+        self.setup.emit(Notice(self.id, NoticeKind.NOT_SAVED, f"The reply could not be saved to the history: {error}"))
 
     def _check_cancel(self) -> None:
         if self._cancel.is_set():
-            raise UserFacingError("Stopped", kind=CANCELLED)
+            raise UserFacingError("Stopped", kind=ErrorKind.CANCELLED)
 
     def _timings(self, state: _State) -> TurnTimings:
         speech = self._speech
@@ -282,13 +282,13 @@ class Turn:
             total_ms=(time.monotonic() - self.started_at) * 1000,
         )
 
-    def _finish(self, state: _State, status: str) -> None:
+    def _finish(self, state: _State, status: MessageStatus) -> None:
         s = self.setup
         speech = self._speech
         if speech is not None:
             speech.settle(0.5)
         spoken = speech.spoken_text if speech is not None else state.reply.strip()
-        stored = spoken if status == "interrupted" and speech is not None else state.reply
+        stored = spoken if status == MessageStatus.INTERRUPTED and speech is not None else state.reply
         timings = self._timings(state)
         problem = self._store_final(state.message_id, text=stored, status=status, timings=timings.as_dict())
         if problem is not None:
@@ -301,16 +301,16 @@ class Turn:
         speech = self._speech
         if speech is not None:
             speech.cancel()
-        if error.kind == CANCELLED and state.message_id is not None:
+        if error.kind == ErrorKind.CANCELLED and state.message_id is not None:
             try:
-                self._finish(state, "interrupted")  # stopped after the reply began: not an error
+                self._finish(state, MessageStatus.INTERRUPTED)  # stopped after the reply began: not an error
                 return
             except Exception:  # fall through and report it as failed
                 log.exception("could not store the interrupted turn %d", self.id)
         timings = self._timings(state)
         if state.message_id is not None:
             try:
-                problem = self._store_final(state.message_id, text=state.reply, status="failed",
+                problem = self._store_final(state.message_id, text=state.reply, status=MessageStatus.FAILED,
                                             error=str(error), timings=timings.as_dict())
                 if problem is not None:
                     self._not_saved(problem)

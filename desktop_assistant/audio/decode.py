@@ -14,7 +14,7 @@ from typing import Any, BinaryIO
 import av
 import numpy as np
 
-from desktop_assistant.errors import AudioError, UserFacingError
+from desktop_assistant.errors import AudioError, ErrorKind, UserFacingError
 
 log = logging.getLogger(__name__)
 
@@ -57,32 +57,32 @@ def decode_file(path: str | Path, sample_rate: int = 16000, *,
                 max_seconds: float | None = None) -> np.ndarray:
     """The audio of `path` as float32 mono at `sample_rate`.
 
-    A missing, empty, unreadable or non-audio file raises `UserFacingError(kind="input")`.
+    A missing, empty, unreadable or non-audio file raises `UserFacingError(kind=ErrorKind.INPUT)`.
     """
     path = Path(path)
     if not path.exists():
-        raise UserFacingError(f"No such file: {path}", kind="input")
+        raise UserFacingError(f"No such file: {path}", kind=ErrorKind.INPUT)
     if path.is_dir():
-        raise UserFacingError(f"{path} is a folder, not an audio file", kind="input")
+        raise UserFacingError(f"{path} is a folder, not an audio file", kind=ErrorKind.INPUT)
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise UserFacingError(f"Cannot read {path}: {exc.strerror}", kind="input") from None
+        raise UserFacingError(f"Cannot read {path}: {exc.strerror}", kind=ErrorKind.INPUT) from None
     if size == 0:
-        raise UserFacingError(f"{path} is empty", kind="input")
+        raise UserFacingError(f"{path} is empty", kind=ErrorKind.INPUT)
     try:
         samples = _decode(str(path), sample_rate, max_seconds)
     except PermissionError:
-        raise UserFacingError(f"Cannot read {path}: permission denied", kind="input") from None
+        raise UserFacingError(f"Cannot read {path}: permission denied", kind=ErrorKind.INPUT) from None
     except (av.FFmpegError, ValueError, OSError) as exc:
         log.debug("decode of %s failed: %s", path, exc)
         raise UserFacingError(
             f"{path} is not an audio file PyAV can read ({_short(exc)})",
             "use WAV, FLAC, MP3 or OGG",
-            kind="input",
+            kind=ErrorKind.INPUT,
         ) from None
     if samples.size == 0:
-        raise UserFacingError(f"{path} contains no audio", kind="input")
+        raise UserFacingError(f"{path} contains no audio", kind=ErrorKind.INPUT)
     return samples
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from desktop_assistant.assistant.events import TurnFailed, TurnFinished
 from desktop_assistant.commands.console import ConsolePrinter
-from desktop_assistant.errors import UserFacingError
+from desktop_assistant.errors import ErrorKind, NoticeKind, UserFacingError
 
 TURN_TIMEOUT_S = 600.0
 
@@ -39,7 +39,7 @@ def add_turn_options(p: argparse.ArgumentParser) -> None:
 def check_agent(app: Any, name: str | None) -> None:
     if name is not None and name not in app.agents.agents:
         raise UserFacingError(f"Unknown agent '{name}'", "choose one of: " + ", ".join(app.agents.agents),
-                              kind="input")
+                              kind=ErrorKind.INPUT)
 
 
 def wants_speech(app: Any, args: argparse.Namespace) -> bool:
@@ -64,7 +64,7 @@ def wait_for(assistant: Any, turn: Any) -> TurnFinished | TurnFailed:
         while not turn.done:
             if time.monotonic() > deadline:
                 assistant.stop()
-                raise UserFacingError("The turn took too long", kind="timeout")
+                raise UserFacingError("The turn took too long", kind=ErrorKind.TIMEOUT)
             turn.wait(0.1)
     except KeyboardInterrupt:
         assistant.stop()
@@ -74,12 +74,11 @@ def wait_for(assistant: Any, turn: Any) -> TurnFinished | TurnFailed:
 
 
 def run(app: Any, args: argparse.Namespace) -> int:
-    from desktop_assistant.assistant.turn import NOT_SAVED
     from desktop_assistant.engine import Engine
 
     text = " ".join(args.text).strip()
     if not text:
-        raise UserFacingError("Nothing to ask", "give the question as an argument", kind="input")
+        raise UserFacingError("Nothing to ask", "give the question as an argument", kind=ErrorKind.INPUT)
     check_agent(app, args.agent)
     printer = ConsolePrinter(stream_reply=not args.json)
     speak = wants_speech(app, args)
@@ -101,4 +100,4 @@ def run(app: Any, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"conversation_id": result.conversation_id, "reply": result.reply,
                           "status": result.status, "timings": result.timings.as_dict()}))
-    return 1 if NOT_SAVED in printer.noticed else 0  # shown, but the history could not keep it
+    return 1 if NoticeKind.NOT_SAVED in printer.noticed else 0  # shown, but the history could not keep it

@@ -31,6 +31,7 @@ from desktop_assistant.assistant.events import (
     TurnFinished,
     UserMessageStored,
 )
+from desktop_assistant.errors import ErrorKind
 from desktop_assistant.terminal import inert
 
 TICK_S = 0.1  # the status line is redrawn at most 10 times a second
@@ -153,7 +154,7 @@ class ConsolePrinter:
             self.end_reply()
         elif isinstance(event, TurnFailed):
             self.end_reply()
-            if self.show_failures and event.error.kind != "cancelled":
+            if self.show_failures and event.error.kind != ErrorKind.CANCELLED:
                 self._warn(f"desktop-assistant: {inert(terminal_wording(str(event.error)))}")
 
     def set_level(self, dbfs: float) -> None:

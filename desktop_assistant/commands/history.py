@@ -10,7 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from desktop_assistant.errors import UserFacingError
+from desktop_assistant.errors import ErrorKind, UserFacingError
 from desktop_assistant.history.export import FORMATS, detail_to_dict, export_conversation
 from desktop_assistant.output_file import check_output, output_file
 from desktop_assistant.terminal import inert
@@ -139,7 +139,7 @@ def _show(app: Any, args: argparse.Namespace) -> int:
     detail = _store(app).get_conversation(args.id)
     if detail is None:
         raise UserFacingError(
-            f"There is no conversation {args.id}", "See `desktop-assistant history list`", kind="input"
+            f"There is no conversation {args.id}", "See `desktop-assistant history list`", kind=ErrorKind.INPUT
         )
     if args.json:
         _dump(detail_to_dict(detail))
@@ -164,7 +164,7 @@ def _search(app: Any, args: argparse.Namespace) -> int:
 
 def _export(app: Any, args: argparse.Namespace) -> int:
     if (args.id is None) == (not args.all):
-        raise UserFacingError("Give a conversation ID or --all (not both)", kind="input")
+        raise UserFacingError("Give a conversation ID or --all (not both)", kind=ErrorKind.INPUT)
     store = _store(app)
     speakers = _speakers(app)
     if args.out is None:
@@ -181,10 +181,10 @@ def _delete(app: Any, args: argparse.Namespace) -> int:
     store = _store(app, read_only=False)
     detail = store.get_conversation(args.id)
     if detail is None:
-        raise UserFacingError(f"There is no conversation {args.id}", kind="input")
+        raise UserFacingError(f"There is no conversation {args.id}", kind=ErrorKind.INPUT)
     if not args.yes:
         if not sys.stdin.isatty():
-            raise UserFacingError("Not deleting without confirmation", "Add --yes", kind="input")
+            raise UserFacingError("Not deleting without confirmation", "Add --yes", kind=ErrorKind.INPUT)
         c = detail.conversation
         answer = input(f"Delete conversation {c.id} “{c.display_title}” ({c.message_count} messages)? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):

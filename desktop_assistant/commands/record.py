@@ -11,7 +11,7 @@ import wave
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from desktop_assistant.errors import UserFacingError
+from desktop_assistant.errors import ErrorKind, UserFacingError
 from desktop_assistant.output_file import check_output, output_file
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ def run(app: Any, args: argparse.Namespace) -> int:
 
     out = Path(args.out or time.strftime("recording-%Y%m%d-%H%M%S.wav")).expanduser()
     if out.suffix.lower() != ".wav":
-        raise UserFacingError(f"{out}: the output must be a .wav file", kind="input")
+        raise UserFacingError(f"{out}: the output must be a .wav file", kind=ErrorKind.INPUT)
     check_output(out)  # before recording: a recording is never made only to be thrown away
     ended = threading.Event()
 

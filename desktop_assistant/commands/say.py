@@ -13,7 +13,7 @@ import wave
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from desktop_assistant.errors import UserFacingError
+from desktop_assistant.errors import ErrorKind, UserFacingError
 from desktop_assistant.output_file import check_output, output_file
 
 if TYPE_CHECKING:
@@ -47,10 +47,10 @@ def _prepare(app: Any, text: str, on_notice: Any) -> tuple[list[Any], Any, int]:
     splitter = SentenceSplitter()
     fragments = [*splitter.feed(text), *splitter.flush()]
     if not fragments:
-        raise UserFacingError("Nothing to say", "give some words to speak", kind="input")
+        raise UserFacingError("Nothing to say", "give some words to speak", kind=ErrorKind.INPUT)
     if app.settings.tts_engine == "none":
         raise UserFacingError("Speech is turned off (TTS_ENGINE=none)", "use --tts-engine gtts or espeak",
-                              kind="input")
+                              kind=ErrorKind.INPUT)
     return fragments, Engine(app).synthesizer(app.agent, on_notice), PLAYER_RATE
 
 
@@ -60,10 +60,10 @@ def run(app: Any, args: argparse.Namespace) -> int:
     text = " ".join(args.text).strip()
     if args.agent is not None and args.agent not in app.agents.agents:
         raise UserFacingError(f"Unknown agent '{args.agent}'", "choose one of: " + ", ".join(app.agents.agents),
-                              kind="input")
+                              kind=ErrorKind.INPUT)
     if args.out is not None:
         if args.out.suffix.lower() != ".wav":
-            raise UserFacingError(f"{args.out}: the output file must end in .wav", kind="input")
+            raise UserFacingError(f"{args.out}: the output file must end in .wav", kind=ErrorKind.INPUT)
         check_output(args.out, create_parents=True)  # before the voice is fetched
     notices: list[str] = []
     fragments, synth, rate = _prepare(app, text, lambda kind, msg: notices.append(msg))
@@ -78,7 +78,7 @@ def run(app: Any, args: argparse.Namespace) -> int:
         warn()
         if not parts:
             raise UserFacingError("No voice could speak this text", "check TTS_ENGINE and your connection",
-                                  kind="tts")
+                                  kind=ErrorKind.TTS)
         gap = np.zeros(int(0.15 * rate), dtype=np.float32)
         pcm = np.concatenate([x for p in parts for x in (p, gap)][:-1])
         write_wav(args.out, pcm, rate)
@@ -103,5 +103,6 @@ def run(app: Any, args: argparse.Namespace) -> int:
         run_.close()
     warn()
     if run_.fragments_started == 0:
-        raise UserFacingError("No voice could speak this text", "check TTS_ENGINE and your connection", kind="tts")
+        raise UserFacingError("No voice could speak this text", "check TTS_ENGINE and your connection",
+                              kind=ErrorKind.TTS)
     return 0 if finished else 1

@@ -14,7 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from desktop_assistant.errors import UserFacingError
+from desktop_assistant.errors import ErrorKind, UserFacingError
+from desktop_assistant.messages import MessageStatus
 
 SIZE = (860, 660)
 SAMPLE = [
@@ -63,12 +64,12 @@ def _fill_history(store: Any) -> None:
     for n, (agent, question) in enumerate(HISTORY):
         conversation = store.conversation_for_turn(agent, 0.0, new=True)
         store.add_message(conversation, "user", question, source="voice")
-        reply = store.add_message(conversation, "assistant", "", status="streaming")
+        reply = store.add_message(conversation, "assistant", "", status=MessageStatus.STREAMING)
         text = SAMPLE[0][1] if n == len(HISTORY) - 1 else f"Here is a short answer about: {question.lower()}"
         store.update_message(
             reply,
             text=text,
-            status="complete",
+            status=MessageStatus.COMPLETE,
             timings={
                 "stt_ms": 300.0 + 20 * n,
                 "llm_first_token_ms": 380.0 + 35 * n,
@@ -85,7 +86,7 @@ def run(app: Any, args: argparse.Namespace) -> int:
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UserFacingError(f"Cannot create {out}: {exc.strerror}", kind="input") from None
+        raise UserFacingError(f"Cannot create {out}: {exc.strerror}", kind=ErrorKind.INPUT) from None
 
     from desktop_assistant.assistant.events import TurnTimings
     from desktop_assistant.history.store import HistoryStore
@@ -110,7 +111,7 @@ def run(app: Any, args: argparse.Namespace) -> int:
     window.status.show_network("online")
     written = [_save(qapp, window, out / "main-window.png")]
     window.banner.show_problem(
-        "No Groq API key — replies need one.", "Open Settings", "settings", kind="no_key", severity="warning"
+        "No Groq API key — replies need one.", "Open Settings", "settings", kind=ErrorKind.NO_KEY, severity="warning"
     )
     written.append(_save(qapp, window, out / "main-window-banner.png"))
     window.banner.clear()

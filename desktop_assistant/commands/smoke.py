@@ -90,6 +90,7 @@ def _agents(app: Any) -> str:
 
 def _database() -> str:
     from desktop_assistant.history.store import HistoryStore
+    from desktop_assistant.messages import MessageStatus, TimingKey
 
     with tempfile.TemporaryDirectory(prefix="da-smoke-") as tmp:
         db = Path(tmp) / "history.db"
@@ -97,9 +98,9 @@ def _database() -> str:
         try:
             conversation = store.conversation_for_turn("assistant", 3600)
             store.add_message(conversation, "user", "smoke test question", source="typed")
-            reply = store.add_message(conversation, "assistant", "", status="streaming")
-            store.update_message(reply, text="smoke test answer", status="complete",
-                                 timings={"total_ms": 1.0})
+            reply = store.add_message(conversation, "assistant", "", status=MessageStatus.STREAMING)
+            store.update_message(reply, text="smoke test answer", status=MessageStatus.COMPLETE,
+                                 timings={TimingKey.TOTAL_MS: 1.0})
         finally:
             store.close()
         store = HistoryStore.open(db)

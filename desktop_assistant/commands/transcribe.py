@@ -13,7 +13,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from desktop_assistant.errors import UserFacingError
+from desktop_assistant.errors import ErrorKind, UserFacingError
 from desktop_assistant.terminal import inert
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ def _language(app: Any, args: argparse.Namespace) -> str | None:
 
         if code not in _LANGUAGE_CODES:
             raise UserFacingError(f"--language {inert(args.language)!r} is not a language code Whisper knows",
-                                  "use a code such as en, de, fr, es or ja", kind="input")
+                                  "use a code such as en, de, fr, es or ja", kind=ErrorKind.INPUT)
         return code
     try:
         return app.agent.stt.language
@@ -73,7 +73,7 @@ def _model_for(settings: Any, paths: Any, language: str | None, asked: bool) -> 
     raise UserFacingError(
         f"The speech model {resolved.name} understands English only, so --language {language} cannot be used",
         "use a multilingual model (--model base, which the app downloads when online), or --language en",
-        kind="input")
+        kind=ErrorKind.INPUT)
 
 
 def run(app: Any, args: argparse.Namespace) -> int:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Select, func, literal_column, select
 from sqlalchemy.orm import Session
 
-from desktop_assistant.errors import UserFacingError
+from desktop_assistant.errors import ErrorKind, UserFacingError
 from desktop_assistant.history.access import DatabaseAccess, conversation_record, message_record
 from desktop_assistant.history.records import ConversationDetail, ConversationRecord
 from desktop_assistant.history.schema import ConversationRow, MessageRow
@@ -122,12 +122,12 @@ class Browsing(DatabaseAccess):
     def rename(self, conversation_id: int, title: str) -> None:
         clean = " ".join(title.split())
         if not clean:
-            raise UserFacingError("A conversation title cannot be empty", kind="input")
+            raise UserFacingError("A conversation title cannot be empty", kind=ErrorKind.INPUT)
 
         def work(s: Session) -> None:
             conv = s.get(ConversationRow, conversation_id)
             if conv is None:
-                raise UserFacingError(f"There is no conversation {conversation_id}", kind="input")
+                raise UserFacingError(f"There is no conversation {conversation_id}", kind=ErrorKind.INPUT)
             conv.title = clean
 
         self._write(work)

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError
 
-from desktop_assistant.errors import UserFacingError
+from desktop_assistant.errors import ErrorKind, UserFacingError
 from desktop_assistant.history.migrations import LATEST_VERSION, migrate, schema_version
 from desktop_assistant.paths import make_private, open_private
 
@@ -42,7 +42,7 @@ T = TypeVar("T")
 class HistoryError(UserFacingError):
     """The history database could not do what was asked (locked, damaged, disk full, …)."""
 
-    kind = "history"
+    kind = ErrorKind.HISTORY
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from desktop_assistant.history.records import ConversationDetail, ConversationRecord, MessageRecord
+from desktop_assistant.messages import MessageStatus
 
 FORMATS = ("md", "json", "txt")
 JSON_FORMAT = "desktop-assistant-history"
@@ -35,7 +36,7 @@ def _local(t: datetime) -> str:
 
 
 def _status_note(m: MessageRecord) -> str:
-    if m.status == "complete":
+    if m.status == MessageStatus.COMPLETE:
         return ""
     note = m.status.replace("_", " ")
     return f" ({note}: {m.error})" if m.error else f" ({note})"

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from desktop_assistant.errors import UserFacingError
+from desktop_assistant.errors import ErrorKind, UserFacingError
 
 _V1 = (
     """CREATE TABLE conversations (
@@ -95,7 +95,7 @@ LATEST_VERSION = len(STEPS)
 
 
 class NewerSchemaError(UserFacingError):
-    kind = "history"
+    kind = ErrorKind.HISTORY
 
 
 def schema_version(conn: sqlite3.Connection) -> int:

@@ -1,7 +1,8 @@
 """What the history store hands out: frozen records, never ORM objects.
 
-Times are timezone-aware UTC `datetime`s. The allowed values of `role`,
-`status` and `source` are listed here and checked by the store.
+Times are timezone-aware UTC `datetime`s. The allowed values of `role` and
+`source` are listed here, those of `status` and the timing keys in
+`desktop_assistant.messages`; the store checks them.
 """
 
 from __future__ import annotations
@@ -10,10 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 ROLES = ("user", "assistant", "system")
-#: `streaming`: an assistant reply still arriving; at start-up leftovers become `interrupted`.
-STATUSES = ("complete", "streaming", "interrupted", "failed", "no_speech")
 SOURCES = ("voice", "typed")
-TIMING_KEYS = ("stt_ms", "llm_first_token_ms", "first_audio_ms", "total_ms")
 TITLE_MAX = 60
 
 

@@ -14,6 +14,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from desktop_assistant.messages import MessageStatus
+
 
 class EpochTime(TypeDecorator[datetime]):
     """An aware UTC datetime stored as Unix seconds (REAL): compact, sortable, easy to bucket by day."""
@@ -64,7 +66,7 @@ class MessageRow(Base):
     role: Mapped[str] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(EpochTime)
-    status: Mapped[str] = mapped_column(Text, default="complete")
+    status: Mapped[str] = mapped_column(Text, default=MessageStatus.COMPLETE.value)
     error: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(Text, default="typed")
     stt_ms: Mapped[float | None] = mapped_column(Float)

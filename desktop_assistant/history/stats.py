@@ -8,8 +8,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
-from desktop_assistant.history.records import TIMING_KEYS
 from desktop_assistant.history.schema import from_epoch
+from desktop_assistant.messages import MessageStatus, TimingKey
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def compute_stats(
     by_status = dict(conn.execute("SELECT status, count(*) FROM messages GROUP BY status").fetchall())
     first, last = conn.execute("SELECT min(created_at), max(created_at) FROM messages").fetchone()
     since = (now - timedelta(days=max(days, 0))).timestamp()
-    cols = ", ".join(TIMING_KEYS)
+    cols = ", ".join(TimingKey)
     rows = conn.execute(
         f"SELECT created_at, role, status, {cols} FROM messages WHERE created_at >= ? ORDER BY created_at",
         (since,),
@@ -66,9 +66,9 @@ def compute_stats(
     for created, role, status, *timings in rows:
         day = datetime.fromtimestamp(created, tz).date() if tz else datetime.fromtimestamp(created).date()
         turns[day] += role == "user"
-        failed[day] += status == "failed"
-        interrupted[day] += status == "interrupted"
-        for key, value in zip(TIMING_KEYS, timings, strict=True):
+        failed[day] += status == MessageStatus.FAILED
+        interrupted[day] += status == MessageStatus.INTERRUPTED
+        for key, value in zip(TimingKey, timings, strict=True):
             if value is not None:
                 values[day][key].append(float(value))
     day_stats = []

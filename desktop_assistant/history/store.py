@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 from sqlalchemy import select
 
-from desktop_assistant.errors import UserFacingError
+from desktop_assistant.errors import ErrorKind, UserFacingError
 from desktop_assistant.history import db
 from desktop_assistant.history import search as fts
 from desktop_assistant.history.access import Clock, message_record, utcnow
@@ -104,12 +104,12 @@ class HistoryStore(TurnWrites, Browsing):
         """Write one conversation (or all, when None) to `out`; returns how many were written."""
         if fmt not in FORMATS:
             raise UserFacingError(
-                f"Unknown export format '{fmt}'", f"Use one of {', '.join(FORMATS)}", kind="input"
+                f"Unknown export format '{fmt}'", f"Use one of {', '.join(FORMATS)}", kind=ErrorKind.INPUT
             )
         if conversation_id is not None:
             detail = self.get_conversation(conversation_id)
             if detail is None:
-                raise UserFacingError(f"There is no conversation {conversation_id}", kind="input")
+                raise UserFacingError(f"There is no conversation {conversation_id}", kind=ErrorKind.INPUT)
             return write_export([detail], fmt, out, speakers=speakers)
         return write_export(self.iter_conversations(), fmt, out, speakers=speakers)
 

@@ -1,7 +1,8 @@
 """The write path of a turn: find or start the conversation, add and update its messages.
 
-This is what `assistant.persistence.TurnStore` asks of the history (plus
-`start_conversation`), and `recent_messages`, the context a turn sends to the LLM.
+This is what `assistant.persistence.TurnStore` asks of the history: the session rule
+(`conversation_to_continue`, `conversation_for_turn`), the messages, and `recent_messages` (the
+context a turn sends to the LLM).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Mapping
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,13 +20,12 @@ from desktop_assistant.history.db import HistoryError
 from desktop_assistant.history.records import (
     ROLES,
     SOURCES,
-    STATUSES,
-    TIMING_KEYS,
     MessageRecord,
     default_title,
 )
 from desktop_assistant.history.schema import ConversationRow, MessageRow
 from desktop_assistant.log import redact
+from desktop_assistant.messages import MessageStatus, TimingKey
 
 log = logging.getLogger(__name__)
 
@@ -35,33 +36,22 @@ SAVE_BUSY_MS = 250
 class TurnWrites(DatabaseAccess):
     """The part of `HistoryStore` a turn uses."""
 
-    def start_conversation(self, agent: str) -> int:
-        def work(s: Session) -> int:
-            now = self._clock()
-            row = ConversationRow(agent=agent, title=None, started_at=now, updated_at=now)
-            s.add(row)
-            s.flush()
-            return row.id
-
-        return self._write(work)
+    def conversation_to_continue(self, agent: str, session_timeout: float) -> int | None:
+        """The session rule, by the store's clock: the conversation a turn of `agent` continues now —
+        the newest one, if it is this agent's and active within `session_timeout` s — or None (the
+        next turn starts a new one). The turn (`conversation_for_turn`) and the window's first view
+        both ask this."""
+        return self._read(lambda s: _to_continue(s, agent, session_timeout, self._clock()))
 
     def conversation_for_turn(self, agent: str, session_timeout: float, *, new: bool = False) -> int:
-        """The newest conversation if it is this agent's and active within `session_timeout` s, else new."""
+        """The conversation to continue (`conversation_to_continue`) unless `new`, else a new one."""
 
         def work(s: Session) -> int:
             now = self._clock()
             if not new:
-                last = s.scalars(
-                    select(ConversationRow)
-                    .order_by(ConversationRow.updated_at.desc(), ConversationRow.id.desc())
-                    .limit(1)
-                ).first()
-                if (
-                    last is not None
-                    and last.agent == agent
-                    and (now - last.updated_at).total_seconds() <= session_timeout
-                ):
-                    return last.id
+                current = _to_continue(s, agent, session_timeout, now)
+                if current is not None:
+                    return current
             row = ConversationRow(agent=agent, title=None, started_at=now, updated_at=now)
             s.add(row)
             s.flush()
@@ -75,14 +65,14 @@ class TurnWrites(DatabaseAccess):
         role: str,
         text: str,
         *,
-        status: str = "complete",
+        status: str = MessageStatus.COMPLETE,
         source: str = "typed",
         error: str | None = None,
         stt_model: str | None = None,
         llm_model: str | None = None,
     ) -> int:
         _check("role", role, ROLES)
-        _check("status", status, STATUSES)
+        _check("status", status, tuple(MessageStatus))
         _check("source", source, SOURCES)
 
         def work(s: Session) -> int:
@@ -121,10 +111,10 @@ class TurnWrites(DatabaseAccess):
     ) -> None:
         """Set the given fields (None leaves a field as it is; timings set exactly the keys given)."""
         if status is not None:
-            _check("status", status, STATUSES)
-        unknown = set(timings or ()) - set(TIMING_KEYS)
+            _check("status", status, tuple(MessageStatus))
+        unknown = set(timings or ()) - set(TimingKey)
         if unknown:
-            raise ValueError(f"unknown timing keys {sorted(unknown)}; expected some of {TIMING_KEYS}")
+            raise ValueError(f"unknown timing keys {sorted(unknown)}; expected some of {list(TimingKey)}")
 
         def work(s: Session) -> None:
             row = s.get(MessageRow, message_id)
@@ -182,6 +172,15 @@ class TurnWrites(DatabaseAccess):
             )
         )
         return [message_record(r) for r in reversed(rows)]
+
+
+def _to_continue(s: Session, agent: str, session_timeout: float, now: datetime) -> int | None:
+    last = s.scalars(
+        select(ConversationRow).order_by(ConversationRow.updated_at.desc(), ConversationRow.id.desc()).limit(1)
+    ).first()
+    if last is not None and last.agent == agent and (now - last.updated_at).total_seconds() <= session_timeout:
+        return last.id
+    return None
 
 
 def _check(name: str, value: str, allowed: tuple[str, ...]) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 import groq
 import httpx
 
-from desktop_assistant.errors import UserFacingError
+from desktop_assistant.errors import ErrorKind, UserFacingError
 from desktop_assistant.log import redact
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ _UNREADABLE = (ValueError, TypeError, AttributeError, KeyError, IndexError)
 
 
 def unreadable_reply(problem: str) -> UserFacingError:
-    return UserFacingError(f"Groq sent a reply the app cannot read ({problem})", "try again", kind="server")
+    return UserFacingError(f"Groq sent a reply the app cannot read ({problem})", "try again", kind=ErrorKind.SERVER)
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,7 @@ class ReplyStream:
                 self._reading = False
             self._close_response()
         if self.finish_reason is None:
-            raise UserFacingError("The reply from Groq was cut off", "try again", kind="cut")
+            raise UserFacingError("The reply from Groq was cut off", "try again", kind=ErrorKind.CUT)
 
 
     def _texts(self, chunk: Any) -> list[str]:
@@ -155,7 +155,8 @@ def _check_is_stream(sdk_stream: Any) -> None:
         response.close()
     kind = content_type.split(";")[0].strip() or "an untyped body"
     raise UserFacingError(f"Groq sent a reply the app cannot read ({kind} instead of a stream)",
-                          "check the network (a sign-in page?) and GROQ_BASE_URL, then try again", kind="server")
+                          "check the network (a sign-in page?) and GROQ_BASE_URL, then try again",
+                          kind=ErrorKind.SERVER)
 
 
 def _what(exc: Exception) -> str:
@@ -168,10 +169,10 @@ def _what(exc: Exception) -> str:
 
 def _stream_error(exc: Exception) -> UserFacingError:
     if isinstance(exc, httpx.TimeoutException):
-        return UserFacingError("Groq stopped answering mid-reply", "try again", kind="timeout")
+        return UserFacingError("Groq stopped answering mid-reply", "try again", kind=ErrorKind.TIMEOUT)
     if isinstance(exc, groq.APIError) and not isinstance(exc, groq.APIConnectionError):
-        return UserFacingError(f"Groq reported an error mid-reply: {exc.message}", "try again", kind="server")
-    return UserFacingError("The reply from Groq was cut off", "try again", kind="cut")
+        return UserFacingError(f"Groq reported an error mid-reply: {exc.message}", "try again", kind=ErrorKind.SERVER)
+    return UserFacingError("The reply from Groq was cut off", "try again", kind=ErrorKind.CUT)
 
 
 def _retry_after(headers: Mapping[str, str] | None) -> float | None:
@@ -209,24 +210,25 @@ def map_error(exc: Exception) -> UserFacingError:
     if isinstance(exc, UserFacingError):
         return exc
     if isinstance(exc, groq.APITimeoutError):
-        return UserFacingError("Groq did not answer in time", "check your connection and try again", kind="timeout")
+        return UserFacingError("Groq did not answer in time", "check your connection and try again",
+                               kind=ErrorKind.TIMEOUT)
     if isinstance(exc, groq.APIConnectionError):
-        return UserFacingError("Cannot reach Groq", "check your internet connection", kind="offline")
+        return UserFacingError("Cannot reach Groq", "check your internet connection", kind=ErrorKind.OFFLINE)
     if isinstance(exc, groq.AuthenticationError):
         return UserFacingError("The Groq API key was rejected (401)",
-                               "check your Groq API key in Settings or GROQ_API_KEY", kind="auth")
+                               "check your Groq API key in Settings or GROQ_API_KEY", kind=ErrorKind.AUTH)
     if isinstance(exc, groq.RateLimitError):
         wait = _retry_after(exc.response.headers)
         action = f"retry in {max(1, math.ceil(wait))} s" if wait is not None else "wait a moment and retry"
-        return UserFacingError("Groq rate limit reached", action, kind="rate_limit")
+        return UserFacingError("Groq rate limit reached", action, kind=ErrorKind.RATE_LIMIT)
     if isinstance(exc, groq.APIStatusError):
         if exc.status_code >= 500:
             return UserFacingError(f"Groq had a server problem ({exc.status_code})",
-                                   "try again in a moment", kind="server")
+                                   "try again in a moment", kind=ErrorKind.SERVER)
         return UserFacingError(f"Groq refused the request ({exc.status_code}): {_said(exc)}",
-                               "check the model name in Settings", kind="llm")
+                               "check the model name in Settings", kind=ErrorKind.LLM)
     if isinstance(exc, groq.APIError):
-        return UserFacingError(f"Groq error: {exc.message}", "try again", kind="server")
+        return UserFacingError(f"Groq error: {exc.message}", "try again", kind=ErrorKind.SERVER)
     raise exc
 
 
@@ -259,7 +261,7 @@ class ChatClient:
 
     def _sdk(self) -> Any:
         if not self._api_key:
-            raise UserFacingError("No Groq API key", NO_KEY_ACTION, kind="no_key")
+            raise UserFacingError("No Groq API key", NO_KEY_ACTION, kind=ErrorKind.NO_KEY)
         with self._lock:
             if self._client is None:
                 self._client = self._factory(self._api_key, self._base_url)
@@ -298,7 +300,7 @@ class ChatClient:
                 return ReplyStream(sdk_stream, self.scrub)
             except (groq.APIError, httpx.HTTPError) as exc:
                 error = self.scrub(map_error(exc) if isinstance(exc, groq.APIError) else UserFacingError(
-                    "Cannot reach Groq", "check your internet connection", kind="offline"))
+                    "Cannot reach Groq", "check your internet connection", kind=ErrorKind.OFFLINE))
                 wait = self._retry_wait(exc, error, attempt)
                 remaining = deadline - time.monotonic()
                 if wait is None or attempt >= self._max_attempts or wait > remaining:
@@ -306,7 +308,7 @@ class ChatClient:
                     raise error from None
                 log.info("LLM request failed (%s); retrying in %.2f s", error.kind, wait)
                 if cancel.wait(wait):
-                    raise UserFacingError("Cancelled", kind="cancelled") from None
+                    raise UserFacingError("Cancelled", kind=ErrorKind.CANCELLED) from None
 
     def scrub(self, error: UserFacingError) -> UserFacingError:
         """`error` on one line of bounded length, with the key (and anything shaped like a key) taken out."""
@@ -319,12 +321,12 @@ class ChatClient:
     @staticmethod
     def _retry_wait(exc: Exception, error: UserFacingError, attempt: int) -> float | None:
         """Seconds to wait before the next attempt, or None when retrying is pointless."""
-        if error.kind == "rate_limit":
+        if error.kind == ErrorKind.RATE_LIMIT:
             wait = _retry_after(getattr(getattr(exc, "response", None), "headers", None))
             return 1.0 if wait is None else wait
-        if error.kind == "server":
+        if error.kind == ErrorKind.SERVER:
             wait = _retry_after(getattr(getattr(exc, "response", None), "headers", None))
             return wait if wait is not None else 0.5 * 2 ** (attempt - 1)
-        if error.kind == "offline":
+        if error.kind == ErrorKind.OFFLINE:
             return 0.3 if attempt == 1 else None
         return None

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from desktop_assistant.llm.client import ChatMessage
+from desktop_assistant.messages import MessageStatus
 
 DEFAULT_TOKEN_BUDGET = 6000
 _ROLES = ("user", "assistant")
@@ -31,8 +32,8 @@ def estimate_tokens(text: str) -> int:
 def build_messages(system_prompt: str, history: Sequence[MessageLike], *, max_history: int,
                    token_budget: int = DEFAULT_TOKEN_BUDGET) -> list[ChatMessage]:
     """System prompt + the usable tail of `history` (oldest first) within the budgets."""
-    usable = [m for m in history
-              if m.role in _ROLES and m.status != "failed" and m.status != "streaming" and m.text.strip()]
+    unusable = (MessageStatus.FAILED, MessageStatus.STREAMING)
+    usable = [m for m in history if m.role in _ROLES and m.status not in unusable and m.text.strip()]
     window = usable[-max_history:] if max_history > 0 else usable[-1:]
     budget = token_budget - estimate_tokens(system_prompt)
     kept: list[ChatMessage] = []

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_assistant.config import Settings
-from desktop_assistant.errors import ConfigError, UserFacingError
+from desktop_assistant.errors import ConfigError, ErrorKind, UserFacingError
 from desktop_assistant.paths import Paths, bundle_root, is_frozen, project_models_dir
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ ONLINE_HOST = ("huggingface.co", 443)
 class ModelError(UserFacingError):
     """A model that cannot be found, loaded or downloaded."""
 
-    kind = "model"
+    kind = ErrorKind.MODEL
 
 
 class DownloadCancelled(Exception):

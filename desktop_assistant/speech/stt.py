@@ -26,7 +26,7 @@ from typing import Any
 from desktop_assistant.audio.clip import SAMPLE_RATE, AudioClip
 from desktop_assistant.audio.decode import resample
 from desktop_assistant.config import Settings
-from desktop_assistant.errors import UserFacingError
+from desktop_assistant.errors import ErrorKind, UserFacingError
 from desktop_assistant.paths import Paths
 from desktop_assistant.speech import models
 from desktop_assistant.speech.decoding import MIN_CLIP_S, decode, decode_options, doubtful, is_hallucination, not_speech
@@ -148,11 +148,11 @@ class Transcriber:
             except cf.TimeoutError:
                 if cancel is not None and cancel.is_set():
                     future.cancel()
-                    raise UserFacingError("Stopped", kind="cancelled") from None
+                    raise UserFacingError("Stopped", kind=ErrorKind.CANCELLED) from None
                 if time.monotonic() >= deadline:
                     future.cancel()
                     raise UserFacingError(f"Speech recognition took longer than {timeout:g} s",
-                                          "try a shorter recording", kind="stt") from None
+                                          "try a shorter recording", kind=ErrorKind.STT) from None
 
     def wait_ready(self, timeout: float) -> bool:
         """Block until a model is loaded (or loading failed); False on timeout."""
@@ -328,7 +328,7 @@ class Transcriber:
             future.set_exception(exc)
         except Exception as exc:  # turn into a typed error for the caller's thread
             log.exception("transcription failed")
-            error = UserFacingError(f"Speech recognition failed: {_first_line(exc)}", kind="stt")
+            error = UserFacingError(f"Speech recognition failed: {_first_line(exc)}", kind=ErrorKind.STT)
             future.set_exception(error)
 
     def _run_model(self, clip: AudioClip, language: str | None, prompt: str | None) -> Transcript:
@@ -398,7 +398,7 @@ class Transcriber:
     @staticmethod
     def _check_clip(clip: AudioClip) -> None:
         if clip.duration_s < MIN_CLIP_S:
-            raise UserFacingError("That was too short — hold the button while you speak", kind="input")
+            raise UserFacingError("That was too short — hold the button while you speak", kind=ErrorKind.INPUT)
 
 
 def load_whisper(resolved: ResolvedModel, compute_type: str) -> Any:

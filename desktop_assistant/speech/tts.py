@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from desktop_assistant.errors import NoticeKind
+
 with warnings.catch_warnings():  # pydub warns about ffmpeg/audioop at import; we decode with PyAV
     warnings.simplefilter("ignore")
     from pydub import AudioSegment
@@ -80,7 +82,7 @@ def engine_for(settings: Any, agent: Any = None) -> str:
 class Synthesizer:
     def __init__(self, engine: str = "gtts", voice: Voice | None = None, *, sample_rate: int = PLAYER_RATE,
                  timeout: float = 4.0, gtts_endpoint: str | None = None,
-                 on_notice: Callable[[str, str], None] | None = None,
+                 on_notice: Callable[[NoticeKind, str], None] | None = None,
                  decode: Callable[[bytes, int], np.ndarray] | None = None,
                  espeak_binary: str = "espeak-ng", retry_gtts_after_s: float = 60.0) -> None:
         if engine not in ("gtts", "espeak", "none"):
@@ -112,14 +114,14 @@ class Synthesizer:
                 log.info("gTTS failed (%s); using the offline voice", exc)
                 with self._lock:
                     self._gtts_down_until = time.monotonic() + self._retry_after
-                self._notice("offline_voice", OFFLINE_NOTICE)
+                self._notice(NoticeKind.OFFLINE_VOICE, OFFLINE_NOTICE)
         elif self.engine == "gtts":
-            self._notice("offline_voice", OFFLINE_NOTICE)
+            self._notice(NoticeKind.OFFLINE_VOICE, OFFLINE_NOTICE)
         try:
             return self._finish(self._espeak_pcm(text), text, "espeak", index)
         except SpeechError as exc:
             log.warning("offline voice failed: %s", exc)
-            self._notice("no_voice", NO_VOICE_NOTICE)
+            self._notice(NoticeKind.NO_VOICE, NO_VOICE_NOTICE)
             return None
 
     def prepare(self) -> None:
@@ -198,7 +200,7 @@ class Synthesizer:
             return None
         return SpeechAudio(out, self.sample_rate, text, engine, index)
 
-    def _notice(self, kind: str, message: str) -> None:
+    def _notice(self, kind: NoticeKind, message: str) -> None:
         with self._lock:
             if kind in self._noticed:
                 return

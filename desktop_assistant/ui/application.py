@@ -23,6 +23,7 @@ from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication
 
 from desktop_assistant import APP_NAME, APP_TITLE, __version__
+from desktop_assistant.errors import ErrorKind
 from desktop_assistant.paths import resource_path
 from desktop_assistant.ui import theme
 from desktop_assistant.ui.qt_log import route_qt_messages
@@ -91,7 +92,7 @@ def show_settings_problems(app: Any, window: Any) -> None:
     """What the app ignored to start (a settings file it could not use: `App.settings_problems`)."""
     problems = getattr(app, "settings_problems", None)
     if problems:
-        window.show_problem_text(" ".join(problems), "Open Settings", "settings", kind="settings",
+        window.show_problem_text(" ".join(problems), "Open Settings", "settings", kind=ErrorKind.SETTINGS,
                                  severity="warning")
 
 
@@ -112,7 +113,7 @@ def _show_running_window(app: Any, lock: Any) -> int:
     raise UserFacingError(
         f"Desktop Assistant is already running{f' (pid {pid})' if pid else ''} but its window does not answer",
         f"close it{f' or end it with `kill {pid}`' if pid else ''}, then start it again",
-        kind="not_answering",
+        kind=ErrorKind.NOT_ANSWERING,
     )
 
 

@@ -80,7 +80,6 @@ class EngineBridge(QObject):
         self._level_timer = QTimer(self)
         self._level_timer.setInterval(LEVEL_INTERVAL_MS)
         self._level_timer.timeout.connect(self._flush_level)
-        self.delivered = 0
 
     # ------------------------------------------------------------ any thread
 
@@ -155,7 +154,6 @@ class EngineBridge(QObject):
             self._flush_level()  # does not freeze the meter of the recording that interrupted it
             self._level_timer.stop()
         signal = getattr(type(self), name, None)
-        self.delivered += 1
         if isinstance(signal, Signal):
             getattr(self, name).emit(event)
         else:

@@ -21,6 +21,8 @@ from PySide6.QtCore import QEvent, QObject, Signal
 from PySide6.QtGui import QFocusEvent, QKeyEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
+from desktop_assistant.messages import MessageStatus, TimingKey
+
 # Set on the ChatView. The scroll policy and the placeholder's alignment are set here (Qt applies
 # `qproperty-` values by name) so that building the view uses no Qt.* enum before the first frame
 # (it would cost ~13 ms, see ui/application.py).
@@ -32,18 +34,19 @@ SPEAKERS = {"user": "You", "assistant": "Assistant"}
 READABLE_CHARS = 90
 #: (timing key, its label under a reply, what it measures: the tooltip)
 STAGES = (
-    ("stt_ms", "speech", "turning what you said into text"),
-    ("llm_first_token_ms", "first word", "the model's first word, after it was asked"),
-    ("first_audio_ms", "voice", "from the end of your question to the first sound of the reply"),
-    ("total_ms", "total", "the whole turn, until the reply was complete"),
+    (TimingKey.STT_MS, "speech", "turning what you said into text"),
+    (TimingKey.LLM_FIRST_TOKEN_MS, "first word", "the model's first word, after it was asked"),
+    (TimingKey.FIRST_AUDIO_MS, "voice", "from the end of your question to the first sound of the reply"),
+    (TimingKey.TOTAL_MS, "total", "the whole turn, until the reply was complete"),
 )
-SHOWN = ("stt_ms", "llm_first_token_ms", "first_audio_ms")  # under a reply; "total" only without them
+# under a reply; "total" only without them
+SHOWN = (TimingKey.STT_MS, TimingKey.LLM_FIRST_TOKEN_MS, TimingKey.FIRST_AUDIO_MS)
 NO_REPLY = "(no reply)"
 
 
 def headline_ms(timings: Mapping[str, float | None]) -> float | None:
     """The one number a user cares about: time until the answer starts to be heard (or read)."""
-    for key in ("first_audio_ms", "llm_first_token_ms", "total_ms"):
+    for key in (TimingKey.FIRST_AUDIO_MS, TimingKey.LLM_FIRST_TOKEN_MS, TimingKey.TOTAL_MS):
         value = timings.get(key)
         if value is not None:
             return float(value)
@@ -66,8 +69,8 @@ def timing_line(timings: Mapping[str, float | None]) -> str:
         for key, label, _ in STAGES
         if key in SHOWN and timings.get(key) is not None
     ]
-    if not parts and timings.get("total_ms") is not None:
-        parts.append(f"total {stage_seconds(float(timings['total_ms']))}")
+    if not parts and timings.get(TimingKey.TOTAL_MS) is not None:
+        parts.append(f"total {stage_seconds(float(timings[TimingKey.TOTAL_MS]))}")
     return " · ".join(parts)
 
 
@@ -86,7 +89,7 @@ class MessageBubble(QFrame):
 
         super().__init__(parent)
         self.role = role
-        self.status = "complete"
+        self.status: str = MessageStatus.COMPLETE
         self.setObjectName("userBubble" if role == "user" else "assistantBubble")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         # Height for width: as tall as the wrapped text (a Maximum policy capped it at the unwrapped height)
@@ -131,16 +134,16 @@ class MessageBubble(QFrame):
         self, status: str, timings: Mapping[str, float | None] | None = None, error: str | None = None
     ) -> None:
         self.status = status
-        if status == "failed" and not self._text:
+        if status == MessageStatus.FAILED and not self._text:
             self.set_text(NO_REPLY)  # the same whether the reply failed live or is read back from History
         parts: list[str] = []
         ms = headline_ms(timings or {})
         line = timing_line(timings or {})
         if line:
             parts.append(line)
-        if status == "interrupted":
+        if status == MessageStatus.INTERRUPTED:
             parts.append("■ interrupted")
-        elif status == "failed":
+        elif status == MessageStatus.FAILED:
             parts.append("⚠ failed" + (f": {error}" if error else ""))
         # Read after the message by a screen reader: its status first, then the time it took.
         spoken = [p.lstrip("■⚠ ") for p in parts if p[0] in "■⚠"]
@@ -218,7 +221,7 @@ class ChatView(QScrollArea):
         role: str,
         text: str,
         *,
-        status: str = "complete",
+        status: str = MessageStatus.COMPLETE,
         timings: Mapping[str, float | None] | None = None,
         error: str | None = None,
     ) -> MessageBubble:
@@ -237,7 +240,7 @@ class ChatView(QScrollArea):
         bubble.body.installEventFilter(self)
         self._placeholder.hide()
         self.bubble_added.emit(bubble)
-        if role != "user" and (status != "complete" or timings):
+        if role != "user" and (status != MessageStatus.COMPLETE or timings):
             bubble.finish(status, timings, error)
         self._scroll_to_end()
         return bubble
@@ -271,8 +274,8 @@ class ChatView(QScrollArea):
     def begin_reply(self) -> MessageBubble:
         """The assistant's bubble for the reply under way, shown at once ("…" until its first words)."""
         if self._reply is None:
-            self._reply = self.add_message("assistant", "", status="streaming")
-            self._reply.status = "streaming"
+            self._reply = self.add_message("assistant", "", status=MessageStatus.STREAMING)
+            self._reply.status = MessageStatus.STREAMING
             self._reply.body.setText("…")
         return self._reply
 
@@ -284,8 +287,8 @@ class ChatView(QScrollArea):
         self, status: str, timings: Mapping[str, float | None] | None = None, error: str | None = None
     ) -> MessageBubble | None:
         bubble = self._reply
-        if bubble is None and status != "complete":
-            bubble = self.add_message("assistant", "", status="streaming")
+        if bubble is None and status != MessageStatus.COMPLETE:
+            bubble = self.add_message("assistant", "", status=MessageStatus.STREAMING)
         self._reply = None
         if bubble is not None:
             bubble.finish(status, timings, error)

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from desktop_assistant.errors import UserFacingError
+from desktop_assistant.errors import ErrorKind, UserFacingError
 
 if TYPE_CHECKING:  # imported with the first thread, after the window shows (~2.5 ms)
     from concurrent.futures import Future, ThreadPoolExecutor
@@ -94,21 +94,17 @@ class EngineController:
         self.bridge.post_agents_loaded(self.app.agents)
 
     def _post_current_conversation(self) -> None:
-        """The conversation the next turn continues (within the session timeout), for the view."""
-        store = getattr(self.assistant, "store", None)
-        if store is None or not hasattr(store, "list_conversations"):
+        """The conversation the next turn continues, for the view: the store's session rule, asked
+        with the agent and timeout the turn uses."""
+        assistant = self.assistant
+        store = getattr(assistant, "store", None)
+        if store is None or not hasattr(store, "conversation_to_continue"):
             return
         try:
-            from datetime import UTC, datetime
-
-            settings = self.app.settings
-            newest = store.list_conversations(limit=1, agent=settings.agent)
-            if not newest:
+            current = store.conversation_to_continue(assistant.agent.id, assistant.settings.session_timeout)
+            if current is None:
                 return
-            age = (datetime.now(UTC) - newest[0].updated_at).total_seconds()
-            if age > settings.session_timeout:
-                return
-            messages = store.recent_messages(newest[0].id, 50)
+            messages = store.recent_messages(current, 50)
         except Exception:  # the view simply starts empty
             log.warning("could not load the current conversation", exc_info=True)
             return
@@ -173,7 +169,7 @@ class EngineController:
                     self.error
                     if isinstance(self.error, UserFacingError)
                     else UserFacingError(
-                        "The assistant is still starting", "try again in a moment", kind="starting"
+                        "The assistant is still starting", "try again in a moment", kind=ErrorKind.STARTING
                     )
                 )
             return

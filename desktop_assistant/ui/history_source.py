@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from desktop_assistant.errors import UserFacingError
+from desktop_assistant.errors import ErrorKind, UserFacingError
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class HistorySource:
     def _detail(self, conversation_id: int) -> Any:
         detail = self.store.get_conversation(conversation_id)
         if detail is None:
-            raise UserFacingError(f"Conversation {conversation_id} no longer exists", kind="input")
+            raise UserFacingError(f"Conversation {conversation_id} no longer exists", kind=ErrorKind.INPUT)
         return detail
 
     def conversation_row(self, conversation_id: int) -> Any:

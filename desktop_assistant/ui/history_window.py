@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_assistant.errors import UserFacingError
+from desktop_assistant.messages import TimingKey
 from desktop_assistant.ui.chat_view import ChatView
 from desktop_assistant.ui.history_model import ConversationListModel, DayGroupDelegate, IdRole
 from desktop_assistant.ui.latency_plot import LatencyPlot
@@ -391,10 +392,8 @@ class HistoryWindow(QWidget):
         self.close()
 
 
-def _timings(message: Any) -> dict[str, float | None]:
-    return {
-        k: getattr(message, k, None) for k in ("stt_ms", "llm_first_token_ms", "first_audio_ms", "total_ms")
-    }
+def _timings(message: Any) -> dict[TimingKey, float | None]:
+    return {key: getattr(message, key, None) for key in TimingKey}
 
 
 def _when(value: Any) -> str:

@@ -17,6 +17,8 @@ import logging
 import time
 from typing import Any
 
+from desktop_assistant.errors import ErrorKind, NoticeKind
+from desktop_assistant.messages import MessageStatus, TimingKey
 from desktop_assistant.ui.problems import describe_problem
 
 log = logging.getLogger(__name__)
@@ -34,10 +36,11 @@ STATES = {
 # States in which Stop has something to stop (the microphone, a turn in progress).
 STOPPABLE = frozenset({"listening", "transcribing", "thinking", "speaking"})
 # Problems that a later successful turn does not fix: they stay until their own cause is fixed.
-LASTING_PROBLEMS = frozenset({"model", "no_output", "config", "settings"})
+LASTING_PROBLEMS = frozenset({ErrorKind.MODEL, NoticeKind.NO_OUTPUT, ErrorKind.CONFIG, ErrorKind.SETTINGS})
 # Groq failure kinds → what the status bar says about the connection.
-NETWORK_FOR_KIND = {"offline": "offline", "no_key": "no key", "auth": "auth", "rate_limit": "rate_limit",
-                    "server": "server", "timeout": "timeout", "cut": "server"}
+NETWORK_FOR_KIND = {ErrorKind.OFFLINE: "offline", ErrorKind.NO_KEY: "no key", ErrorKind.AUTH: "auth",
+                    ErrorKind.RATE_LIMIT: "rate_limit", ErrorKind.SERVER: "server", ErrorKind.TIMEOUT: "timeout",
+                    ErrorKind.CUT: "server"}
 
 
 class EngineEvents:
@@ -139,7 +142,7 @@ class EngineEvents:
                 "No Groq API key — replies need one.",
                 "Open Settings",
                 "settings",
-                kind="no_key",
+                kind=ErrorKind.NO_KEY,
                 severity="warning",
             )
         self.status.show_network("no key" if not self.app.settings.groq_api_key else "unknown")
@@ -148,9 +151,7 @@ class EngineEvents:
         if self.chat.bubbles:  # a turn started meanwhile: keep what is shown
             return
         for m in messages:
-            timings = {
-                k: getattr(m, k, None) for k in ("stt_ms", "llm_first_token_ms", "first_audio_ms", "total_ms")
-            }
+            timings = {key: getattr(m, key, None) for key in TimingKey}
             self.chat.add_message(m.role, m.text, status=m.status, timings=timings, error=m.error)
 
     def _on_engine_failed(self, error: Any) -> None:
@@ -166,7 +167,7 @@ class EngineEvents:
             # A typed message the engine could not take (e.g. still starting): its bubbles say so,
             # and the words go back into an empty message box, so nothing typed is lost.
             self._typed_pending -= 1
-            self.chat.finish_reply("failed", None, getattr(error, "message", str(error)))
+            self.chat.finish_reply(MessageStatus.FAILED, None, getattr(error, "message", str(error)))
             if not self.text_box.text() and self._last_typed:
                 self.text_box.setText(self._last_typed)
         self.show_problem(error)
@@ -195,7 +196,7 @@ class EngineEvents:
         self.chat.finish_reply(event.status, timings)
         if not self._is_current(event.turn_id):
             return
-        if event.status == "complete":
+        if event.status == MessageStatus.COMPLETE:
             self._clear_old_problems(event.turn_id)
             self.status.show_network("online")
         self._set_state("ready")
@@ -217,17 +218,17 @@ class EngineEvents:
         current = self._is_current(event.turn_id)
         if unseen and self._recording_id is None:
             self.ptt.recording_ended()  # a toggle must not stay on for a microphone that never opened
-        if kind == "cancelled":  # Stop / barge-in before the reply began: nothing went wrong
+        if kind == ErrorKind.CANCELLED:  # Stop / barge-in before the reply began: nothing went wrong
             if self.chat.reply is not None:
-                self.chat.finish_reply("interrupted", timings)
+                self.chat.finish_reply(MessageStatus.INTERRUPTED, timings)
             if current:
                 self._set_state("ready")
             return
         if self.chat.reply is not None or event.message_id is not None:
-            self.chat.finish_reply("failed", timings, getattr(error, "message", str(error)))
+            self.chat.finish_reply(MessageStatus.FAILED, timings, getattr(error, "message", str(error)))
         if kind in NETWORK_FOR_KIND:
             self.status.show_network(NETWORK_FOR_KIND[kind])
-        if kind == "no_speech":  # a hint, not an error: the app is ready for the next try
+        if kind == ErrorKind.NO_SPEECH:  # a hint, not an error: the app is ready for the next try
             if current:
                 self._set_state("ready")
             message, _, _, _, _ = describe_problem(error)
@@ -238,7 +239,7 @@ class EngineEvents:
         self.show_problem(error)
 
     def _on_notice(self, event: Any) -> None:
-        severity = "info" if event.kind in ("offline_voice",) else "warning"
+        severity = "info" if event.kind == NoticeKind.OFFLINE_VOICE else "warning"
         self.show_problem_text(event.message, None, "", kind=event.kind, severity=severity)
 
     def _on_conversation_changed(self, event: Any) -> None:
@@ -254,9 +255,10 @@ class EngineEvents:
             if self.state == "loading":
                 self._set_state("ready")
             if getattr(status, "problem", ""):  # another model serves (offline, …): say why and what to do
-                self.show_problem_text(status.problem, "Open Settings", "settings", kind="model", severity="warning")
+                self.show_problem_text(status.problem, "Open Settings", "settings", kind=ErrorKind.MODEL,
+                                       severity="warning")
             else:
-                self.banner.clear("model")
+                self.banner.clear(ErrorKind.MODEL)
         elif status.state == "error":
             if self.state == "loading":
                 self._set_state("ready")  # typing still works; the banner says what to do about speech
@@ -264,7 +266,7 @@ class EngineEvents:
                 status.message or "The speech model could not be loaded.",
                 "Open Settings",
                 "settings",
-                kind="model",
+                kind=ErrorKind.MODEL,
             )
 
     def _on_level(self, dbfs: float) -> None:

@@ -16,6 +16,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMainWindow
 
 from desktop_assistant import APP_TITLE
+from desktop_assistant.errors import ErrorKind
 from desktop_assistant.ui import theme
 from desktop_assistant.ui.bridge import EngineBridge
 from desktop_assistant.ui.main_events import EngineEvents
@@ -46,7 +47,8 @@ AFTER_FIRST_FRAME_MS = 30  # what the first frame does not need starts this long
 # apps do, instead of "That was too short" (a physical hold this long still sends what it heard).
 TAP_S = 0.3
 # banner problem → Settings page
-SETTINGS_PAGE_FOR = {"no_key": "key", "auth": "key", "audio": "audio", "model": "speech"}
+SETTINGS_PAGE_FOR = {ErrorKind.NO_KEY: "key", ErrorKind.AUTH: "key", ErrorKind.AUDIO: "audio",
+                     ErrorKind.MODEL: "speech"}
 COMPACT_BELOW_PX = 480  # a window shorter than this gets the slim talk button
 DEFAULT_SIZE = QSize(760, 640)  # shrunk to fit the screen (a 1600x1000 screen at scale 2 is 800x500)
 
@@ -141,7 +143,7 @@ class MainWindow(QMainWindow, EngineEvents):
         )
 
     def _talk_started(self) -> None:
-        for kind in ("audio", "no_speech", "input"):
+        for kind in (ErrorKind.AUDIO, ErrorKind.NO_SPEECH, ErrorKind.INPUT):
             self.banner.clear(kind)
         self.engine.press()
 
@@ -283,14 +285,14 @@ class MainWindow(QMainWindow, EngineEvents):
     def _settings_applied(self, old: Any, new: Any) -> None:
         self._show_settings(new)
         if new.groq_api_key and not old.groq_api_key:
-            self.banner.clear("no_key")
+            self.banner.clear(ErrorKind.NO_KEY)
         if new.groq_api_key != old.groq_api_key:
-            self.banner.clear("auth")
+            self.banner.clear(ErrorKind.AUTH)
             self.status.show_network("unknown" if new.groq_api_key else "no key")
             if self.state == "error" and new.groq_api_key:
                 self._set_state("ready")  # the cause is fixed: the next turn will tell
         if new.input_device != old.input_device:
-            self.banner.clear("audio")
+            self.banner.clear(ErrorKind.AUDIO)
 
     def _show_settings(self, settings: Any) -> None:
         self.ptt.set_mode(settings.ptt_mode)

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from desktop_assistant.errors import UserFacingError
+from desktop_assistant.errors import ErrorKind, UserFacingError
 
 # error kind → (banner text when the error has none, button text, action key, severity)
-_ACTIONS: dict[str, tuple[str, str | None, str, str]] = {
-    "no_key": ("No Groq API key", "Open Settings", "settings", "warning"),
-    "auth": ("Groq rejected the API key", "Open Settings", "settings", "error"),
-    "audio": ("Microphone unavailable — choose another in Settings", "Open Settings", "settings", "error"),
-    "config": ("A setting is not valid", "Open Settings", "settings", "error"),
-    "model": ("The speech model could not be loaded", "Open Settings", "settings", "error"),
-    "offline": ("Offline — Groq cannot be reached", None, "", "warning"),
-    "rate_limit": ("Groq is busy (rate limit)", None, "", "warning"),
+_ACTIONS: dict[ErrorKind, tuple[str, str | None, str, str]] = {
+    ErrorKind.NO_KEY: ("No Groq API key", "Open Settings", "settings", "warning"),
+    ErrorKind.AUTH: ("Groq rejected the API key", "Open Settings", "settings", "error"),
+    ErrorKind.AUDIO: ("Microphone unavailable — choose another in Settings", "Open Settings", "settings", "error"),
+    ErrorKind.CONFIG: ("A setting is not valid", "Open Settings", "settings", "error"),
+    ErrorKind.MODEL: ("The speech model could not be loaded", "Open Settings", "settings", "error"),
+    ErrorKind.OFFLINE: ("Offline — Groq cannot be reached", None, "", "warning"),
+    ErrorKind.RATE_LIMIT: ("Groq is busy (rate limit)", None, "", "warning"),
 }
 
 
@@ -27,4 +27,4 @@ def describe_problem(error: Any) -> tuple[str, str | None, str, str, str]:
         if error.action:
             message = f"{message} — {error.action}"
         return message, button, key, kind, severity
-    return f"Something went wrong: {error}", None, "", "bug", "error"
+    return f"Something went wrong: {error}", None, "", ErrorKind.BUG, "error"

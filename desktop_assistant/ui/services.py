@@ -18,20 +18,6 @@ from desktop_assistant.errors import UserFacingError
 
 log = logging.getLogger(__name__)
 
-MODEL_CHOICES = (
-    "tiny.en",
-    "tiny",
-    "base.en",
-    "base",
-    "small.en",
-    "small",
-    "medium.en",
-    "medium",
-    "large-v3",
-    "distil-large-v3",
-)
-
-
 class SettingsServices:
     def __init__(self, app: Any, bridge: Any) -> None:
         from desktop_assistant.engine import Engine  # light: the parts' modules load when probed

@@ -14,10 +14,11 @@ from PySide6.QtGui import QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from desktop_assistant.engine import ModelChoice
-from desktop_assistant.errors import UserFacingError
+from desktop_assistant.errors import ErrorKind, UserFacingError
+from desktop_assistant.speech.catalog import WHISPER_MODELS
 from desktop_assistant.ui.combo_box import chosen, select
 from desktop_assistant.ui.preferences import UNCHANGED, save_settings
-from desktop_assistant.ui.services import MODEL_CHOICES, SettingsServices
+from desktop_assistant.ui.services import SettingsServices
 from desktop_assistant.ui.settings_pages import audio_page, controls_page, groq_page, speech_page
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,8 @@ _SOURCES = {
     "download": "will download",
 }
 # A key test's outcome (an error's kind, or "works") → the word logged for it.
-KEY_TEST_LOG = {"auth": "rejected", "offline": "unreachable", "timeout": "unreachable", "rate_limit": "works (busy)"}
+KEY_TEST_LOG = {ErrorKind.AUTH: "rejected", ErrorKind.OFFLINE: "unreachable", ErrorKind.TIMEOUT: "unreachable",
+                ErrorKind.RATE_LIMIT: "works (busy)"}
 
 
 class SettingsDialog(QDialog):
@@ -102,7 +104,7 @@ class SettingsDialog(QDialog):
         self.key_state.hide()
         self.data_path_row.hide()
         self.services.devices(self._devices_loaded)
-        self.services.model_plans(MODEL_CHOICES, self._models_listed)
+        self.services.model_plans(WHISPER_MODELS, self._models_listed)
         self._model_changed(self.stt_model.currentText())
 
     def values(self) -> dict[str, Any]:
@@ -175,7 +177,7 @@ class SettingsDialog(QDialog):
         self.test_key_button.setEnabled(True)
         outcome = result.kind if isinstance(result, UserFacingError) else "works"
         log.info("settings: key test: %s", KEY_TEST_LOG.get(outcome, outcome))  # the outcome, never the key
-        if isinstance(result, UserFacingError) and result.kind == "rate_limit":
+        if isinstance(result, UserFacingError) and result.kind == ErrorKind.RATE_LIMIT:
             self.key_state.setText("✓ Groq accepted the key (it is busy right now: rate limit).")
         elif isinstance(result, UserFacingError):
             self.key_state.setText(f"✗ {result}")

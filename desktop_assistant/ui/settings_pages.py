@@ -23,12 +23,12 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_assistant.config import COMPUTE_TYPES, PTT_MODES, TTS_ENGINES
+from desktop_assistant.llm.catalog import LLM_MODELS
+from desktop_assistant.speech.catalog import WHISPER_MODELS
 from desktop_assistant.ui.combo_box import combo
 from desktop_assistant.ui.level_meter import LevelMeter
-from desktop_assistant.ui.services import MODEL_CHOICES
 
 GROQ_KEYS_URL = "https://console.groq.com/keys"
-LLM_MODELS = ("llama-3.1-8b-instant", "llama-3.3-70b-versatile", "openai/gpt-oss-20b", "openai/gpt-oss-120b")
 
 
 def groq_page(dialog: Any) -> QWidget:
@@ -106,7 +106,7 @@ def groq_page(dialog: Any) -> QWidget:
 def speech_page(dialog: Any) -> QWidget:
     page = QWidget(dialog)
     form = QFormLayout(page)
-    dialog.stt_model = combo(page, "Speech model", MODEL_CHOICES, editable=True)
+    dialog.stt_model = combo(page, "Speech model", WHISPER_MODELS, editable=True)
     dialog.stt_model.currentTextChanged.connect(dialog._model_changed)
     form.addRow("Speech &model:", dialog.stt_model)
     dialog.model_state = QLabel(page)  # (accessible name: its text; labelled by "Status:")

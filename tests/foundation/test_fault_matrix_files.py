@@ -205,7 +205,7 @@ def _some_history(home: Path) -> None:
     store = HistoryStore.open(home / "data" / "history.db")
     try:
         for i in range(30):
-            conv = store.start_conversation("assistant")
+            conv = store.conversation_for_turn("assistant", 3600, new=True)
             store.add_message(conv, "user", f"question {i} " + "words " * 200)
     finally:
         store.close()

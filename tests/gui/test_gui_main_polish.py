@@ -11,9 +11,9 @@ from desktop_assistant.assistant.events import RecordingCancelled, RecordingStar
 
 
 def post(qtbot: Any, w: Any, event: Any) -> None:
-    before = w.bridge.delivered
-    w.bridge.post(event)
-    qtbot.waitUntil(lambda: w.bridge.delivered > before, timeout=2000)
+    """Post as the engine does, and return once the window has handled it (posted events arrive in order)."""
+    with qtbot.waitSignal(w.bridge.any_event, timeout=2000, check_params_cb=lambda seen: seen is event):
+        w.bridge.post(event)
 
 
 def test_stop_is_enabled_only_when_something_can_be_stopped(qtbot: Any, fake_window: Any) -> None:

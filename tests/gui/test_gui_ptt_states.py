@@ -28,9 +28,9 @@ def wait_calls(qtbot: Any, fake: Any, names: list[str]) -> None:
 
 
 def post(qtbot: Any, w: Any, event: Any) -> None:
-    before = w.bridge.delivered
-    w.bridge.post(event)
-    qtbot.waitUntil(lambda: w.bridge.delivered > before, timeout=2000)
+    """Post as the engine does, and return once the window has handled it (posted events arrive in order)."""
+    with qtbot.waitSignal(w.bridge.any_event, timeout=2000, check_params_cb=lambda seen: seen is event):
+        w.bridge.post(event)
 
 
 def key(kind: QEvent.Type, timestamp: int, repeat: bool = False) -> QKeyEvent:

@@ -82,6 +82,25 @@ def test_conversation_for_turn_starts_a_new_one_for_another_agent(store):
     assert store.get_conversation(other).conversation.agent == "pirate"
 
 
+def test_conversation_to_continue_is_the_rule_the_turn_follows(store, clock):
+    """The newest conversation, if it is this agent's and active within the timeout (store clock),
+    else None; asking writes nothing, and the turn continues exactly what it answers."""
+    assert store.conversation_to_continue("assistant", 600) is None
+    first = store.conversation_for_turn("assistant", 600)
+    store.add_message(first, "user", "hi")
+    clock.advance(600)
+    assert store.conversation_to_continue("assistant", 600) == first
+    assert store.conversation_to_continue("pirate", 600) is None
+    pirates = store.conversation_for_turn("pirate", 600)
+    store.add_message(pirates, "user", "arr")
+    assert store.conversation_to_continue("assistant", 600) is None  # A's is not the newest any more
+    assert store.conversation_to_continue("pirate", 600) == pirates
+    clock.advance(601)
+    assert store.conversation_to_continue("pirate", 600) is None
+    assert len(store.list_conversations(include_empty=True)) == 2
+    assert store.conversation_for_turn("pirate", 600) not in (first, pirates)
+
+
 def test_add_and_update_a_streaming_reply(store, clock):
     conv = store.conversation_for_turn("assistant", 3600)
     user = store.add_message(conv, "user", "What time is it?", source="voice", stt_model="tiny.en")

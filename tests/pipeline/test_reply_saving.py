@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from desktop_assistant.errors import NoticeKind
 from tests.pipeline.test_commands import db_rows, groq_env
 from tests.support.groq_server import GroqBehaviour, GroqServer
 from tests.support.sqlite_lock import write_lock_held_by_another_process
@@ -118,7 +119,7 @@ def test_a_final_write_that_keeps_failing_is_reported_once_and_the_streamed_text
             result = turn.wait(60)
             assert isinstance(result, TurnFinished) and result.reply == REPLY and result.status == "complete"
             notices = [e for e in events if isinstance(e, Notice)]
-            assert [n.kind for n in notices] == [turn_module.NOT_SAVED]
+            assert [n.kind for n in notices] == [NoticeKind.NOT_SAVED]
             assert notices[0].message.startswith("The reply could not be saved to the history: ")
             assert "locked" in notices[0].message
     finally:
@@ -168,7 +169,7 @@ def test_a_disk_that_fills_during_the_reply_keeps_the_first_sentence_and_says_so
         result = assistant.send_text("Tell me everything").wait(60)
         assert isinstance(result, TurnFinished) and result.reply == reply
         (notice,) = [e for e in events if isinstance(e, Notice)]
-        assert notice.kind == turn_module.NOT_SAVED
+        assert notice.kind == NoticeKind.NOT_SAVED
         assert notice.message == ("The reply could not be saved to the history: The disk is full, so the history "
                                   "could not be saved — Free some disk space")
     finally:
