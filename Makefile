@@ -19,8 +19,8 @@ test: sysdeps-test $(STAMP) lint
 
 setup: sysdeps $(STAMP)
 
-# Style and likely bugs, then types (rules and the strict packages in pyproject.toml); seconds
-# with mypy's cache (.mypy_cache), about a quarter of a minute without it.
+# Style and likely bugs, then types (rules and the strict packages in pyproject.toml): about a
+# second with mypy's cache (.mypy_cache), ~10 s of CPU without it.
 lint: $(STAMP)
 	$(BIN)/ruff check --quiet .
 	$(BIN)/mypy

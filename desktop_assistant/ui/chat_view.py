@@ -62,21 +62,21 @@ def stage_seconds(ms: float) -> str:
 def timing_line(timings: Mapping[str, float | None]) -> str:
     """The labelled timings under a reply: "speech 0.14 s · first word 0.41 s · voice 0.78 s"."""
     parts = [
-        f"{label} {stage_seconds(float(timings[key]))}"
+        f"{label} {stage_seconds(float(ms))}"
         for key, label, _ in STAGES
-        if key in SHOWN and timings.get(key) is not None
+        if key in SHOWN and (ms := timings.get(key)) is not None
     ]
-    if not parts and timings.get("total_ms") is not None:
-        parts.append(f"total {stage_seconds(float(timings['total_ms']))}")
+    if not parts and (total := timings.get("total_ms")) is not None:
+        parts.append(f"total {stage_seconds(float(total))}")
     return " · ".join(parts)
 
 
 def breakdown(timings: Mapping[str, float | None]) -> str:
     """The tooltip: each timing with what it measures."""
     return "\n".join(
-        f"{label} {stage_seconds(float(timings[key]))}: {meaning}"
+        f"{label} {stage_seconds(float(ms))}: {meaning}"
         for key, label, meaning in STAGES
-        if timings.get(key) is not None
+        if (ms := timings.get(key)) is not None
     )
 
 
@@ -302,6 +302,8 @@ class ChatView(QScrollArea):
         self._notices.clear()
         while self._column.count() > 1:
             item = self._column.takeAt(0)
+            if item is None:  # (never: count() > 1)
+                break
             if item.widget() is self._placeholder:
                 continue
             _delete_layout_item(item)
@@ -333,11 +335,12 @@ class ChatView(QScrollArea):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # Qt naming
         kind = event.type()
-        if kind == QEvent.Type.FocusIn and isinstance(watched.parent(), MessageBubble):
-            self._current = watched.parent()  # also when clicked
-        elif kind == QEvent.Type.KeyPress and isinstance(watched.parent(), MessageBubble):
+        bubble = watched.parent()
+        if kind == QEvent.Type.FocusIn and isinstance(bubble, MessageBubble):
+            self._current = bubble  # also when clicked
+        elif kind == QEvent.Type.KeyPress and isinstance(bubble, MessageBubble):
             assert isinstance(event, QKeyEvent)
-            return self._message_key(watched.parent(), event)
+            return self._message_key(bubble, event)
         return False
 
     def _message_key(self, bubble: MessageBubble, event: QKeyEvent) -> bool:
@@ -350,12 +353,13 @@ class ChatView(QScrollArea):
         if mods != Qt.KeyboardModifier.NoModifier or bubble not in self._bubbles:
             return False
         i = self._bubbles.index(bubble)
-        target = {
+        targets: dict[int, int] = {
             Qt.Key.Key_Up: max(0, i - 1),
             Qt.Key.Key_Down: min(len(self._bubbles) - 1, i + 1),
             Qt.Key.Key_Home: 0,
             Qt.Key.Key_End: len(self._bubbles) - 1,
-        }.get(key)
+        }
+        target = targets.get(key)
         if target is None:
             return False
         self.focus_message(self._bubbles[target])

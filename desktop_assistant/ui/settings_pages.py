@@ -7,7 +7,7 @@ connects them to its slots; the dialog's behaviour stays in settings_dialog.py.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -27,11 +27,14 @@ from desktop_assistant.ui.combo_box import combo
 from desktop_assistant.ui.level_meter import LevelMeter
 from desktop_assistant.ui.services import MODEL_CHOICES
 
+if TYPE_CHECKING:
+    from desktop_assistant.ui.settings_dialog import SettingsDialog
+
 GROQ_KEYS_URL = "https://console.groq.com/keys"
 LLM_MODELS = ("llama-3.1-8b-instant", "llama-3.3-70b-versatile", "openai/gpt-oss-20b", "openai/gpt-oss-120b")
 
 
-def groq_page(dialog: Any) -> QWidget:
+def groq_page(dialog: SettingsDialog) -> QWidget:
     page = QWidget(dialog)
     form = QFormLayout(page)
     dialog.api_key = QLineEdit(page)
@@ -103,7 +106,7 @@ def groq_page(dialog: Any) -> QWidget:
     return page
 
 
-def speech_page(dialog: Any) -> QWidget:
+def speech_page(dialog: SettingsDialog) -> QWidget:
     page = QWidget(dialog)
     form = QFormLayout(page)
     dialog.stt_model = combo(page, "Speech model", MODEL_CHOICES, editable=True)
@@ -141,7 +144,7 @@ def speech_page(dialog: Any) -> QWidget:
     return page
 
 
-def audio_page(dialog: Any) -> QWidget:
+def audio_page(dialog: SettingsDialog) -> QWidget:
     page = QWidget(dialog)
     form = QFormLayout(page)
     dialog.input_device = combo(page, "Microphone", [("System default", None)])
@@ -171,7 +174,7 @@ def audio_page(dialog: Any) -> QWidget:
     return page
 
 
-def controls_page(dialog: Any) -> QWidget:
+def controls_page(dialog: SettingsDialog) -> QWidget:
     page = QWidget(dialog)
     form = QFormLayout(page)
     dialog.ptt_key = QKeySequenceEdit(page)
