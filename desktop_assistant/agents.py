@@ -16,6 +16,7 @@ import logging
 import os
 import stat
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,14 +69,15 @@ class Agent:
 
 
 # field -> (accepted types, check, allowed text); nested sections are separate tables.
+_Rule = tuple[tuple[type, ...], Callable[[Any], bool] | None, str]
 _NUM = (int, float)
-_TOP = {
+_TOP: dict[str, _Rule] = {
     "name": ((str,), lambda v: bool(v.strip()), "non-empty text"),
     "description": ((str,), None, "text"),
     "system_prompt": ((str,), lambda v: bool(v.strip()), "non-empty text"),
     "max_history": ((int,), lambda v: 0 <= v <= 1000, "a whole number from 0 to 1000"),
 }
-_SECTIONS: dict[str, tuple[type, dict[str, tuple[tuple[type, ...], Any, str]]]] = {
+_SECTIONS: dict[str, tuple[type, dict[str, _Rule]]] = {
     "llm": (LLMPrefs, {
         "model": ((str,), lambda v: bool(v.strip()), "a model name"),
         "temperature": (_NUM, lambda v: 0 <= v <= 2, "a number from 0 to 2"),
@@ -101,11 +103,12 @@ def _key_lines(node: yaml.Node | None) -> dict[str, tuple[int, yaml.Node]]:
     return {k.value: (k.start_mark.line + 1, v) for k, v in node.value if isinstance(k, yaml.ScalarNode)}
 
 
-def _check(path: str, name: str, value: Any, rule: tuple, line: int | None) -> Any:
+def _check(path: str, name: str, value: Any, rule: _Rule, line: int | None) -> Any:
     types, ok, allowed = rule
     if value is None and name.rpartition(".")[2] in ("language", "initial_prompt", "model", "temperature", "engine"):
         return None
-    if isinstance(value, bool) or not isinstance(value, types) or (ok is not None and not ok(value)):
+    accepted = isinstance(value, types)  # (a flag: `value` stays Any for `ok` and float below)
+    if isinstance(value, bool) or not accepted or (ok is not None and not ok(value)):
         shown = repr(value)
         raise AgentError(path, f"expected {allowed}, got {shown if len(shown) <= 80 else shown[:77] + '…'}",
                          line=line, field=name)
@@ -127,7 +130,7 @@ class _BoundedLoader(yaml.SafeLoader):
         self._sizes: dict[int, int] = {}
         self._deadline = time.monotonic() + MAX_PARSE_S
 
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         if time.monotonic() > self._deadline:
             raise _TooBig(f"it takes more than {MAX_PARSE_S:g} s to read")
         if self.check_event(yaml.AliasEvent):
@@ -144,10 +147,11 @@ class _BoundedLoader(yaml.SafeLoader):
         self._sizes[id(node)] = self._expanded - before
         return node
 
-    def _count(self, n: int, node: yaml.Node) -> None:
+    def _count(self, n: int, node: yaml.Node | None) -> None:
         self._expanded += n
         if self._expanded > MAX_NODES:
-            raise _TooBig(f"its aliases expand to more than {MAX_NODES} values (line {node.start_mark.line + 1})")
+            where = f" (line {node.start_mark.line + 1})" if node is not None else ""
+            raise _TooBig(f"its aliases expand to more than {MAX_NODES} values{where}")
 
 
 def _load(text: str) -> tuple[Any, yaml.Node | None]:

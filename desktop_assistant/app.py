@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from desktop_assistant import __version__
 from desktop_assistant.config import SPEC, Settings, load_settings
@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # agents.py imports PyYAML: loaded with the agents, on first 
     from desktop_assistant.agents import Agent, AgentSet
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -144,14 +145,14 @@ class App:
             except Exception:  # one bad listener must not stop the others
                 log.exception("a settings listener failed")
 
-    def part(self, name: str, build: Callable[[], Any], close: Callable[[Any], None] | None = None) -> Any:
+    def part(self, name: str, build: Callable[[], T], close: Callable[[T], None] | None = None) -> T:
         """Build a component once (lazily) and register how to close it."""
         if name not in self._parts:
             obj = build()
             self._parts[name] = obj
             if close is not None:
                 self._closers.append((name, lambda: close(obj)))
-        return self._parts[name]
+        return cast(T, self._parts[name])
 
     def replace_part(self, name: str, obj: Any, close: Callable[[Any], None] | None = None) -> Any:
         """Put `obj` in place of part `name` (e.g. a recorder for a new device); returns the old

@@ -13,6 +13,7 @@ import importlib
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from desktop_assistant import __version__
 from desktop_assistant.errors import ErrorKind, UserFacingError
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 COMMANDS = ("check", "transcribe", "record", "ask", "say", "talk", "history", "screenshot")
 
 # CLI flag -> setting name (the top layer of the configuration)
-GLOBAL_FLAGS = {
+GLOBAL_FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
     "debug": ("--debug", {"action": "store_const", "const": True, "help": "debug logging (like DEBUG=1)"}),
     "stt_model": ("--stt-model", {"metavar": "NAME", "help": "Whisper model size or directory (STT_MODEL)"}),
     "stt_compute_type": ("--compute-type", {"metavar": "TYPE", "help": "CTranslate2 compute type (STT_COMPUTE_TYPE)"}),

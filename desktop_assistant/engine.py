@@ -15,11 +15,12 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from desktop_assistant.assistant.conversation import Assistant, Listener
 from desktop_assistant.assistant.events import Event, RecordingCancelled, RecordingStopped, TurnFailed
 from desktop_assistant.config import Settings
+from desktop_assistant.errors import NoticeKind
 
 if TYPE_CHECKING:  # each loads numpy, PortAudio or the network stack: only when the part is built
     from desktop_assistant.agents import Agent
@@ -31,6 +32,7 @@ if TYPE_CHECKING:  # each loads numpy, PortAudio or the network stack: only when
     from desktop_assistant.speech.tts import Synthesizer
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 Part = Literal["recorder", "transcriber", "player", "chat", "voices"]
 
@@ -121,14 +123,14 @@ class Engine:
 
         return app_store(self.app)
 
-    def _own(self, name: str, part: Any) -> Any:
+    def _own(self, name: str, part: T) -> T:
         if not self._owned and not self._registered:  # closed with the app, before the database
             self._registered = True
             self.app.part(f"engine-{id(self)}", lambda: self, Engine.close)
         self._owned.append((name, part))
         return part
 
-    def synthesizer(self, agent: Agent, on_notice: Callable[[str, str], None] | None = None) -> Synthesizer:
+    def synthesizer(self, agent: Agent, on_notice: Callable[[NoticeKind, str], None] | None = None) -> Synthesizer:
         """A voice for `agent` as the current settings make it (the `say` command speaks with it)."""
         from desktop_assistant.speech.tts import Synthesizer, Voice, engine_for
 
@@ -142,14 +144,14 @@ class Engine:
 
     def _make_chat(self) -> ChatClient:
         if "chat" in self._given:
-            return self._given["chat"]  # type: ignore[no-any-return]
+            return cast("ChatClient", self._given["chat"])
         from desktop_assistant.llm.client import ChatClient
 
         return self._own("chat", ChatClient.from_settings(self.settings))
 
     def _make_transcriber(self) -> Transcriber:
         if "transcriber" in self._given:
-            return self._given["transcriber"]  # type: ignore[no-any-return]
+            return cast("Transcriber", self._given["transcriber"])
         from desktop_assistant.speech.stt import Transcriber
 
         return self._own("transcriber", Transcriber(self.settings, self.app.paths,
@@ -157,7 +159,7 @@ class Engine:
 
     def _make_player(self) -> Player:
         if "player" in self._given:
-            return self._given["player"]  # type: ignore[no-any-return]
+            return cast("Player", self._given["player"])
         from desktop_assistant.audio.player import Player
         from desktop_assistant.speech.tts import PLAYER_RATE
 
@@ -185,7 +187,7 @@ class Engine:
         if self.assistant is not None:
             self.assistant.play_cue(kind)
 
-    def _tts_notice(self, kind: str, message: str) -> None:
+    def _tts_notice(self, kind: NoticeKind, message: str) -> None:
         if self.assistant is not None:
             self.assistant.tts_notice(kind, message)
 

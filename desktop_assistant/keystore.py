@@ -13,7 +13,7 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 from desktop_assistant.config import check_api_key
 from desktop_assistant.errors import ConfigError, os_reason
@@ -55,16 +55,17 @@ def system_keyring() -> KeyringLike | None:
 class KeyStore:
     """Get / set / clear the Groq API key."""
 
-    def __init__(self, config_dir: Path, backend: KeyringLike | str | None = "auto") -> None:
+    def __init__(self, config_dir: Path, backend: KeyringLike | Literal["auto"] | None = "auto") -> None:
         self.file = Path(config_dir) / KEY_FILE
         self._spec = backend
 
     @property
     def _backend(self) -> KeyringLike | None:
         """The keyring, found on first use (probing the OS keyring takes a moment)."""
-        if self._spec == "auto":
-            self._spec = system_keyring()
-        return self._spec  # type: ignore[return-value]
+        spec = self._spec
+        if spec == "auto":
+            spec = self._spec = system_keyring()
+        return spec
 
     @classmethod
     def for_paths(cls, paths: Paths, env: Mapping[str, str] | None = None) -> KeyStore:
@@ -92,24 +93,24 @@ class KeyStore:
     def _bounded(self, fn: Callable[[], T], what: str) -> T:
         """Run a keyring call on a helper thread and wait at most `keyring_timeout_s`
         (TimeoutError after that; the call's own exceptions come back as they are)."""
-        outcome: list[tuple[bool, Any]] = []
+        returned: list[T] = []
+        raised: list[Exception] = []
 
         def call() -> None:
             try:
-                outcome.append((True, fn()))
+                returned.append(fn())
             except Exception as exc:  # noqa: BLE001 - handed back to the waiting caller below
-                outcome.append((False, exc))
+                raised.append(exc)
 
         worker = threading.Thread(target=call, name="keyring-call", daemon=True)
         worker.start()
         worker.join(self.keyring_timeout_s)
-        if not outcome:
-            log.warning("the system keyring did not answer within %.0f s (%s)", self.keyring_timeout_s, what)
-            raise TimeoutError(what)
-        ok, value = outcome[0]
-        if not ok:
-            raise value
-        return value
+        if raised:
+            raise raised[0]
+        if returned:
+            return returned[0]
+        log.warning("the system keyring did not answer within %.0f s (%s)", self.keyring_timeout_s, what)
+        raise TimeoutError(what)
 
     def get(self) -> str | None:
         """The key: from the private file when there is one (no keyring probing), else the

@@ -10,6 +10,7 @@ are replaced by pattern.
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
 import re
@@ -17,7 +18,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import TextIO
 
 REDACTED = "[REDACTED]"
 _PATTERNS = (
@@ -78,7 +79,7 @@ class RotatingLogFile(logging.FileHandler):
         self.max_bytes = max_bytes
         self.backups = backups
 
-    def _open(self):  # type: ignore[no-untyped-def] - FileHandler's hook; the file is private to the user
+    def _open(self) -> io.TextIOWrapper:  # FileHandler's hook; the file is private to the user
         from desktop_assistant.paths import open_private
 
         fd = open_private(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
@@ -110,8 +111,9 @@ class RotatingLogFile(logging.FileHandler):
         super().emit(record)
 
     def _rotate(self) -> None:
-        self.stream.close()
-        self.stream = None  # type: ignore[assignment] - reopened by FileHandler.emit
+        if self.stream is not None:  # (emit checked)
+            self.stream.close()
+        self.stream = None  # reopened by FileHandler.emit
         base = self.baseFilename
         for i in range(self.backups - 1, 0, -1):
             if os.path.exists(f"{base}.{i}"):
@@ -122,11 +124,11 @@ class RotatingLogFile(logging.FileHandler):
             os.remove(base)
 
 
-class ConsoleHandler(logging.StreamHandler):
+class ConsoleHandler(logging.StreamHandler[TextIO]):
     """The console's log lines (stderr). A command that draws on the terminal (a streamed reply,
     a live status line) takes them with `route_to(write)` and prints each where it breaks nothing."""
 
-    def __init__(self, stream: Any) -> None:
+    def __init__(self, stream: TextIO) -> None:
         super().__init__(stream)
         self._route: Callable[[str], None] | None = None
 

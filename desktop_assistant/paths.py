@@ -149,7 +149,7 @@ def bundle_root() -> Path:
     editable install) it is the repository root.
     """
     if is_frozen():
-        return Path(sys._MEIPASS)  # type: ignore[attr-defined]
+        return Path(sys._MEIPASS)  # type: ignore[attr-defined]  # set by PyInstaller's bootloader
     return Path(__file__).resolve().parent.parent
 
 

@@ -15,10 +15,16 @@ from desktop_assistant.messages import MessageStatus
 
 
 class StoredMessage(Protocol):
-    id: int
-    role: str
-    text: str
-    status: str
+    """A stored message as the turn reads it back (read-only: the store's records are frozen)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def status(self) -> str: ...
 
 
 @runtime_checkable

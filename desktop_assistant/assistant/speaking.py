@@ -17,9 +17,12 @@ import time
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop_assistant.assistant.sentences import Sentence
+
+if TYPE_CHECKING:
+    from desktop_assistant.speech.tts import SpeechAudio
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +40,7 @@ class SpeechRun:
         self._on_first_audio = on_first_audio
         self._on_fragment = on_fragment
         self._pool = ThreadPoolExecutor(MAX_PARALLEL_TTS, thread_name_prefix=f"tts-{turn_id}")
-        self._work: queue.SimpleQueue[tuple[Sentence, Future] | None] = queue.SimpleQueue()
+        self._work: queue.SimpleQueue[tuple[Sentence, Future[SpeechAudio | None]] | None] = queue.SimpleQueue()
         self._played: queue.SimpleQueue[tuple[int, float] | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._cancelled = False

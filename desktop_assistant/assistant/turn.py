@@ -247,7 +247,8 @@ class Turn:
         if SENTENCE_ENDS.isdisjoint(delta) and now - state.saved_at < SAVE_EVERY_S:
             return
         state.saved_at = now
-        self.setup.store.save_reply_text(state.message_id, state.reply)
+        _, message_id = state.stored_ids()
+        self.setup.store.save_reply_text(message_id, state.reply)
 
     def _store_final(self, message_id: int, **fields: Any) -> UserFacingError | None:
         """Write the reply's last state, retrying a database that is busy or full (bounded);
@@ -290,11 +291,11 @@ class Turn:
         spoken = speech.spoken_text if speech is not None else state.reply.strip()
         stored = spoken if status == MessageStatus.INTERRUPTED and speech is not None else state.reply
         timings = self._timings(state)
-        problem = self._store_final(state.message_id, text=stored, status=status, timings=timings.as_dict())
+        conversation_id, message_id = state.stored_ids()
+        problem = self._store_final(message_id, text=stored, status=status, timings=timings.as_dict())
         if problem is not None:
             self._not_saved(problem)
-        self.result = TurnFinished(self.id, state.conversation_id, state.message_id, state.reply, status,
-                                   spoken, timings)
+        self.result = TurnFinished(self.id, conversation_id, message_id, state.reply, status, spoken, timings)
         s.emit(self.result)
 
     def _fail(self, state: _State, error: UserFacingError) -> None:
@@ -329,3 +330,9 @@ class _State:
     llm_first_token_ms: float | None = None
     first_token_at: float | None = None
     saved_at: float = 0.0  # when the streaming text was last saved (monotonic)
+
+    def stored_ids(self) -> tuple[int, int]:
+        """The conversation and the reply's message (both stored before the reply streams)."""
+        if self.conversation_id is None or self.message_id is None:
+            raise RuntimeError("the reply has no stored message yet")
+        return self.conversation_id, self.message_id

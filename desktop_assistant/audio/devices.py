@@ -17,6 +17,7 @@ import sys
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from types import ModuleType
+from typing import cast
 
 from desktop_assistant.audio import pulse
 from desktop_assistant.errors import AudioError, NoSuchDevice
@@ -69,7 +70,7 @@ def load_sounddevice() -> ModuleType:
             f"Audio is unavailable: PortAudio could not be loaded ({exc})",
             "install it: sudo apt-get install libportaudio2",
         ) from None
-    return sounddevice
+    return cast(ModuleType, sounddevice)  # (sounddevice ships no types)
 
 
 def list_devices(described: bool = False, run_pactl: pulse.Runner = pulse.run_pactl) -> DeviceList:

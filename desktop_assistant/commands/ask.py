@@ -12,16 +12,20 @@ import argparse
 import json
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop_assistant.assistant.events import TurnFailed, TurnFinished
 from desktop_assistant.commands.console import ConsolePrinter
 from desktop_assistant.errors import ErrorKind, NoticeKind, UserFacingError
 
+if TYPE_CHECKING:
+    from desktop_assistant.assistant.conversation import Assistant
+    from desktop_assistant.assistant.turn import Turn
+
 TURN_TIMEOUT_S = 600.0
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("ask", help="ask the assistant (typed) and stream the reply")
     p.add_argument("text", nargs="+", help="what to ask")
     add_turn_options(p)
@@ -57,7 +61,7 @@ def print_store_notices(app: Any) -> None:
         print(f"desktop-assistant: {notices.pop(0)}", file=sys.stderr, flush=True)
 
 
-def wait_for(assistant: Any, turn: Any) -> TurnFinished | TurnFailed:
+def wait_for(assistant: Assistant, turn: Turn) -> TurnFinished | TurnFailed:
     """Wait for the turn; Ctrl-C stops it (and is re-raised)."""
     deadline = time.monotonic() + TURN_TIMEOUT_S
     try:
@@ -70,6 +74,8 @@ def wait_for(assistant: Any, turn: Any) -> TurnFinished | TurnFailed:
         assistant.stop()
         turn.wait(5)
         raise
+    if turn.result is None:  # (a turn that is done always has its result)
+        raise RuntimeError(f"turn {turn.id} ended without a result")
     return turn.result
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from desktop_assistant import __version__
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("check", help="print diagnostics: devices, model, key, agents, database")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)

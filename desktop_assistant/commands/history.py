@@ -107,7 +107,7 @@ def _iso(value: Any) -> str:
     return value.isoformat() if isinstance(value, (datetime, date)) else str(value)
 
 
-def _local(t: Any) -> str:
+def _local(t: datetime) -> str:
     return t.astimezone().strftime("%Y-%m-%d %H:%M")
 
 

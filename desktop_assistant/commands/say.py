@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("say", help="speak text aloud, or save it as a WAV file")
     p.add_argument("text", nargs="+", help="what to say")
     p.add_argument("--out", metavar="FILE.wav", type=Path, help="write a WAV file instead of playing")

@@ -41,7 +41,7 @@ HISTORY = [
 ]
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("screenshot", help="render the main window, history browser and settings to PNGs")
     p.add_argument(
         "dir", type=Path, help="folder for main-window.png, main-window-banner.png, history.png, settings.png"

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from desktop_assistant.paths import is_frozen, resource_path
+from desktop_assistant.paths import bundle_root, is_frozen, resource_path
 
 LIMIT_S = 30.0
 EXPECTED_WORDS = ("smoke", "test")
@@ -64,7 +64,7 @@ def _transcribe(app: Any) -> str:
     from desktop_assistant.speech.stt import Transcriber
 
     model_dir = embedded_model_dir()
-    if is_frozen() and not str(model_dir).startswith(sys._MEIPASS):  # type: ignore[attr-defined]
+    if is_frozen() and not str(model_dir).startswith(str(bundle_root())):
         raise RuntimeError(f"the embedded model was not found inside the bundle (got {model_dir})")
     settings = app.settings.with_values(stt_model=str(model_dir))
     transcriber = Transcriber(settings, app.paths)

@@ -31,7 +31,7 @@ NOT_TEXT = ("desktop-assistant: this line is not valid UTF-8 text and was not se
             "check the terminal's character encoding (locale), or type it again")
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("talk", help="push-to-talk in the terminal (Enter to start talking, Enter when done)")
     add_turn_options(p)
     p.set_defaults(func=run)

@@ -43,7 +43,8 @@ def _language(app: Any, args: argparse.Namespace) -> str | None:
                                   "use a code such as en, de, fr, es or ja", kind=ErrorKind.INPUT)
         return code
     try:
-        return app.agent.stt.language
+        language: str | None = app.agent.stt.language
+        return language
     except UserFacingError:
         return None
 

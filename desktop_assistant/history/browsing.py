@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, literal_column, select
+from sqlalchemy import Select, delete, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from desktop_assistant.errors import ErrorKind, UserFacingError
@@ -101,8 +101,9 @@ class Browsing(DatabaseAccess):
             return
         after = 0
         while True:
-            page = self._read(
-                lambda s, a=after: list(
+
+            def ids_after(s: Session, a: int = after) -> list[int]:
+                return list(
                     s.scalars(
                         select(ConversationRow.id)
                         .where(ConversationRow.id > a)
@@ -110,7 +111,8 @@ class Browsing(DatabaseAccess):
                         .limit(batch)
                     )
                 )
-            )
+
+            page = self._read(ids_after)
             if not page:
                 return
             for cid in page:
@@ -143,7 +145,8 @@ class Browsing(DatabaseAccess):
             if conv is None:
                 return False
             # explicit, so the FTS delete trigger runs per message whatever the cascade settings
-            s.execute(MessageRow.__table__.delete().where(MessageRow.conversation_id == conversation_id))
+            messages = MessageRow.metadata.tables[MessageRow.__tablename__]  # (the Table: Core, not ORM, delete)
+            s.execute(delete(messages).where(MessageRow.conversation_id == conversation_id))
             s.delete(conv)
             return True
 

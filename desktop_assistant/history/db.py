@@ -83,7 +83,7 @@ def _check_marker(path: Path) -> Path:
     return path.with_name(path.name + ".needs-check")
 
 
-def is_corruption(exc: BaseException) -> bool:
+def is_corruption(exc: BaseException | None) -> bool:
     name = getattr(exc, "sqlite_errorname", "") or ""
     if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
         return True

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, fields
 from datetime import datetime
-from typing import Any, TextIO
+from typing import IO, Any
 
 from desktop_assistant.history.records import ConversationDetail, ConversationRecord, MessageRecord
 from desktop_assistant.messages import MessageStatus
@@ -100,7 +100,7 @@ def _parse(key: str, value: Any) -> Any:
 
 
 def write_export(
-    details: Iterable[ConversationDetail], fmt: str, out: TextIO, *, speakers: Mapping[str, str] | None = None
+    details: Iterable[ConversationDetail], fmt: str, out: IO[str], *, speakers: Mapping[str, str] | None = None
 ) -> int:
     """Write the conversations to `out` one by one (so exporting everything needs little memory)."""
     if fmt not in FORMATS:

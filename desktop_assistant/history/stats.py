@@ -27,7 +27,7 @@ class DayStats:
     failed: int
     interrupted: int
     #: per timing key (stt_ms, llm_first_token_ms, first_audio_ms, total_ms); absent when no values
-    latency: dict[str, Latency]
+    latency: dict[TimingKey, Latency]
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def compute_stats(
     turns: dict[date, int] = defaultdict(int)
     failed: dict[date, int] = defaultdict(int)
     interrupted: dict[date, int] = defaultdict(int)
-    values: dict[date, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    values: dict[date, dict[TimingKey, list[float]]] = defaultdict(lambda: defaultdict(list))
     for created, role, status, *timings in rows:
         day = datetime.fromtimestamp(created, tz).date() if tz else datetime.fromtimestamp(created).date()
         turns[day] += role == "user"
@@ -73,7 +73,7 @@ def compute_stats(
                 values[day][key].append(float(value))
     day_stats = []
     for day in sorted(set(turns) | set(values)):
-        latency = {}
+        latency: dict[TimingKey, Latency] = {}
         for key, vals in values[day].items():
             vals.sort()
             latency[key] = Latency(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any
 
 from sqlalchemy import select
 
@@ -95,7 +95,7 @@ class HistoryStore(TurnWrites, Browsing):
 
     def export(
         self,
-        out: TextIO,
+        out: IO[str],
         fmt: str,
         conversation_id: int | None = None,
         *,
@@ -116,5 +116,6 @@ class HistoryStore(TurnWrites, Browsing):
 
 def app_store(app: Any, *, read_only: bool = False) -> HistoryStore:
     """The app's one store (built on first use, closed with the app); `read_only` for commands that only read."""
-    return app.part("history", lambda: HistoryStore.open(app.paths.database_file, read_only=read_only),
-                    HistoryStore.close)
+    store: HistoryStore = app.part(
+        "history", lambda: HistoryStore.open(app.paths.database_file, read_only=read_only), HistoryStore.close)
+    return store

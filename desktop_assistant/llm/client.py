@@ -151,8 +151,9 @@ def _check_is_stream(sdk_stream: Any) -> None:
     content_type = str(getattr(response, "headers", {}).get("content-type", "text/event-stream"))
     if content_type.split(";")[0].strip().lower() == "text/event-stream":
         return
-    with contextlib.suppress(Exception):
-        response.close()
+    if response is not None:
+        with contextlib.suppress(Exception):
+            response.close()
     kind = content_type.split(";")[0].strip() or "an untyped body"
     raise UserFacingError(f"Groq sent a reply the app cannot read ({kind} instead of a stream)",
                           "check the network (a sign-in page?) and GROQ_BASE_URL, then try again",
@@ -195,8 +196,9 @@ def _said(exc: groq.APIStatusError) -> str:
     """What the server said: the `error.message` of a JSON body, else the SDK's text of the body."""
     body = exc.body
     error = body.get("error") if isinstance(body, dict) else None
-    if isinstance(error, dict) and isinstance(error.get("message"), str):
-        return error["message"]
+    message = error.get("message") if isinstance(error, dict) else None
+    if isinstance(message, str):
+        return message
     return exc.message
 
 

@@ -19,9 +19,14 @@ _ROLES = ("user", "assistant")
 
 
 class MessageLike(Protocol):
-    role: str
-    text: str
-    status: str
+    """A message of the conversation so far (read-only)."""
+
+    @property
+    def role(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def status(self) -> str: ...
 
 
 def estimate_tokens(text: str) -> int:

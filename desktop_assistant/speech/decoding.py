@@ -40,7 +40,7 @@ def _normal(text: str) -> str:
 
 def not_speech(segment: Any) -> bool:
     nsp = segment.no_speech_prob
-    return nsp >= NO_SPEECH_SURE or (nsp > NO_SPEECH_LIKELY and segment.avg_logprob < LOW_LOGPROB)
+    return bool(nsp >= NO_SPEECH_SURE or (nsp > NO_SPEECH_LIKELY and segment.avg_logprob < LOW_LOGPROB))
 
 
 def is_hallucination(text: str) -> bool:

@@ -138,7 +138,7 @@ def hf_cache_lookup(name: str, paths: Paths) -> Path | None:
     """The model from the Hugging Face cache, without any network access."""
     try:
         from huggingface_hub import snapshot_download
-        from huggingface_hub.utils import disable_progress_bars
+        from huggingface_hub.utils.tqdm import disable_progress_bars
 
         disable_progress_bars()
         found = Path(snapshot_download(repo_for(name), local_files_only=True, allow_patterns=MODEL_FILES,
@@ -264,7 +264,7 @@ def hub_downloader(repo_id: str, dest: Path, report: Callable[[int, int | None],
     from huggingface_hub import snapshot_download
     from tqdm.auto import tqdm
 
-    class Progress(tqdm):  # type: ignore[misc]
+    class Progress(tqdm):  # type: ignore[misc]  # tqdm ships no types: its class is Any to mypy
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             self._bytes = kwargs.get("unit") == "B"
             self._done = int(kwargs.get("initial") or 0)

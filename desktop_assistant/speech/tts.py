@@ -21,7 +21,7 @@ import warnings
 import wave
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,6 +32,9 @@ with warnings.catch_warnings():  # pydub warns about ffmpeg/audioop at import; w
     from pydub import AudioSegment
     from pydub.effects import speedup
     from pydub.silence import detect_leading_silence
+
+if TYPE_CHECKING:
+    from requests import PreparedRequest
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +75,8 @@ class SpeechError(Exception):
 
 def engine_for(settings: Any, agent: Any = None) -> str:
     """The engine to use: TTS_ENGINE unless it is the default and the agent chose another."""
-    engine = getattr(settings, "tts_engine", "gtts")
-    agent_engine = getattr(getattr(agent, "tts", None), "engine", None)
+    engine: str = getattr(settings, "tts_engine", "gtts")
+    agent_engine: str | None = getattr(getattr(agent, "tts", None), "engine", None)
     if engine == "gtts" and agent_engine in ("espeak", "none"):
         return agent_engine
     return engine
@@ -234,9 +237,9 @@ def _routed_gtts(endpoint: str) -> type:
     """A gTTS subclass whose requests go to `endpoint` instead of translate.google.<tld>."""
     from gtts import gTTS
 
-    class RoutedGTTS(gTTS):
-        def _prepare_requests(self) -> list:
-            prepared = super()._prepare_requests()
+    class RoutedGTTS(gTTS):  # type: ignore[misc]  # gTTS ships no types: its class is Any to mypy
+        def _prepare_requests(self) -> list[PreparedRequest]:
+            prepared: list[PreparedRequest] = super()._prepare_requests()
             for request in prepared:
                 request.prepare_url(endpoint, None)
             return prepared

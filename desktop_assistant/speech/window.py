@@ -40,7 +40,7 @@ def encoder_frames(content: int) -> int:
     return min(FULL_FRAMES, max(MIN_FRAMES, 2 * content))
 
 
-class WindowedWhisperModel(WhisperModel):
+class WindowedWhisperModel(WhisperModel):  # type: ignore[misc]  # faster_whisper ships no types
     """A WhisperModel whose encoder sees `encoder_frames(...)` instead of a full 30 s window.
 
     `short_windows` may be switched off for one call by the thread that owns the model.

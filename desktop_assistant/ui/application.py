@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QGuiApplication, QIcon
@@ -27,6 +27,9 @@ from desktop_assistant.errors import ErrorKind
 from desktop_assistant.paths import resource_path
 from desktop_assistant.ui import theme
 from desktop_assistant.ui.qt_log import route_qt_messages
+
+if TYPE_CHECKING:
+    from desktop_assistant.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +54,8 @@ def qt_application() -> QApplication:
     # Engine threads (LLM stream, TTS, audio callbacks) share the GIL with the GUI thread: a short
     # switch interval bounds how long the GUI waits for it (measured by bench/responsiveness.py).
     sys.setswitchinterval(GIL_SWITCH_S)
-    qapp = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    qapp = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     qapp.setApplicationName(APP_NAME)
     qapp.setApplicationDisplayName(APP_TITLE)
     qapp.setApplicationVersion(__version__)
@@ -66,7 +70,7 @@ def qt_application() -> QApplication:
     return qapp
 
 
-def build_main_window(app: Any, build: Any = None) -> Any:
+def build_main_window(app: Any, build: Any = None) -> MainWindow:
     """The main window wired to the app and the engine (used by `run`, the smoke test, tests)."""
     from desktop_assistant.ui.bridge import EngineBridge
     from desktop_assistant.ui.engine import EngineController
@@ -88,7 +92,7 @@ def build_main_window(app: Any, build: Any = None) -> Any:
     return window
 
 
-def show_settings_problems(app: Any, window: Any) -> None:
+def show_settings_problems(app: Any, window: MainWindow) -> None:
     """What the app ignored to start (a settings file it could not use: `App.settings_problems`)."""
     problems = getattr(app, "settings_problems", None)
     if problems:
@@ -117,7 +121,7 @@ def _show_running_window(app: Any, lock: Any) -> int:
     )
 
 
-def _open_channel(app: Any, window: Any) -> None:
+def _open_channel(app: Any, window: MainWindow) -> None:
     """Listen for commands from other processes of this user (a second start sends `show`)."""
     from desktop_assistant.ui.instance_channel import InstanceChannel, channel_name
     from desktop_assistant.ui.placement import bring_forward

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal
@@ -105,9 +106,9 @@ class EngineBridge(QObject):
     def post_engine_failed(self, error: BaseException) -> None:
         self.post(_Wrapped("engine_failed", error))
 
-    def post_call(self, fn: Any, *args: Any) -> None:
+    def post_call(self, fn: Callable[..., object], *args: Any) -> None:
         """Run `fn(*args)` on the GUI thread (for results of GUI-side worker jobs)."""
-        self.post(_Wrapped("call", (fn, args)))
+        self.post(_Call(fn, args))
 
     def post_agents_loaded(self, agents: object) -> None:
         self.post(_Wrapped("agents_loaded", agents))
@@ -135,15 +136,14 @@ class EngineBridge(QObject):
     def _dispatch(self, event: Any) -> None:
         if self._closed.is_set():
             return
+        if isinstance(event, _Call):
+            try:
+                event.fn(*event.args)
+            except Exception:  # a slot bug must not stop event delivery
+                log.exception("GUI callback failed")
+            return
         if isinstance(event, _Wrapped):
-            if event.signal == "call":
-                fn, args = event.payload
-                try:
-                    fn(*args)
-                except Exception:  # a slot bug must not stop event delivery
-                    log.exception("GUI callback failed")
-            else:
-                getattr(self, event.signal).emit(event.payload)
+            getattr(self, event.signal).emit(event.payload)
             return
         name = signal_name(event)
         turn = getattr(event, "turn_id", None)
@@ -165,6 +165,16 @@ class EngineBridge(QObject):
             value, self._level = self._level, None
         if value is not None and not self._closed.is_set():
             self.level.emit(value)
+
+
+class _Call:
+    """`post_call`'s function and arguments, run on the GUI thread."""
+
+    __slots__ = ("args", "fn")
+
+    def __init__(self, fn: Callable[..., object], args: tuple[Any, ...]) -> None:
+        self.fn = fn
+        self.args = args
 
 
 class _Wrapped:

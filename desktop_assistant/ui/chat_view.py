@@ -44,7 +44,7 @@ SHOWN = (TimingKey.STT_MS, TimingKey.LLM_FIRST_TOKEN_MS, TimingKey.FIRST_AUDIO_M
 NO_REPLY = "(no reply)"
 
 
-def headline_ms(timings: Mapping[str, float | None]) -> float | None:
+def headline_ms(timings: Mapping[TimingKey, float | None]) -> float | None:
     """The one number a user cares about: time until the answer starts to be heard (or read)."""
     for key in (TimingKey.FIRST_AUDIO_MS, TimingKey.LLM_FIRST_TOKEN_MS, TimingKey.TOTAL_MS):
         value = timings.get(key)
@@ -62,24 +62,24 @@ def stage_seconds(ms: float) -> str:
     return f"{ms / 1000:.2f} s" if ms < 10_000 else f"{ms / 1000:.1f} s"
 
 
-def timing_line(timings: Mapping[str, float | None]) -> str:
+def timing_line(timings: Mapping[TimingKey, float | None]) -> str:
     """The labelled timings under a reply: "speech 0.14 s · first word 0.41 s · voice 0.78 s"."""
     parts = [
-        f"{label} {stage_seconds(float(timings[key]))}"
+        f"{label} {stage_seconds(float(ms))}"
         for key, label, _ in STAGES
-        if key in SHOWN and timings.get(key) is not None
+        if key in SHOWN and (ms := timings.get(key)) is not None
     ]
-    if not parts and timings.get(TimingKey.TOTAL_MS) is not None:
-        parts.append(f"total {stage_seconds(float(timings[TimingKey.TOTAL_MS]))}")
+    if not parts and (total := timings.get(TimingKey.TOTAL_MS)) is not None:
+        parts.append(f"total {stage_seconds(float(total))}")
     return " · ".join(parts)
 
 
-def breakdown(timings: Mapping[str, float | None]) -> str:
+def breakdown(timings: Mapping[TimingKey, float | None]) -> str:
     """The tooltip: each timing with what it measures."""
     return "\n".join(
-        f"{label} {stage_seconds(float(timings[key]))}: {meaning}"
+        f"{label} {stage_seconds(float(ms))}: {meaning}"
         for key, label, meaning in STAGES
-        if timings.get(key) is not None
+        if (ms := timings.get(key)) is not None
     )
 
 
@@ -131,7 +131,7 @@ class MessageBubble(QFrame):
         self.set_text(self._text + delta)
 
     def finish(
-        self, status: str, timings: Mapping[str, float | None] | None = None, error: str | None = None
+        self, status: str, timings: Mapping[TimingKey, float | None] | None = None, error: str | None = None
     ) -> None:
         self.status = status
         if status == MessageStatus.FAILED and not self._text:
@@ -222,7 +222,7 @@ class ChatView(QScrollArea):
         text: str,
         *,
         status: str = MessageStatus.COMPLETE,
-        timings: Mapping[str, float | None] | None = None,
+        timings: Mapping[TimingKey, float | None] | None = None,
         error: str | None = None,
     ) -> MessageBubble:
         bubble = MessageBubble(role, text, self._inner)
@@ -284,7 +284,7 @@ class ChatView(QScrollArea):
         self._scroll_to_end()
 
     def finish_reply(
-        self, status: str, timings: Mapping[str, float | None] | None = None, error: str | None = None
+        self, status: str, timings: Mapping[TimingKey, float | None] | None = None, error: str | None = None
     ) -> MessageBubble | None:
         bubble = self._reply
         if bubble is None and status != MessageStatus.COMPLETE:
@@ -305,6 +305,8 @@ class ChatView(QScrollArea):
         self._notices.clear()
         while self._column.count() > 1:
             item = self._column.takeAt(0)
+            if item is None:  # (never: count() > 1)
+                break
             if item.widget() is self._placeholder:
                 continue
             _delete_layout_item(item)
@@ -336,11 +338,12 @@ class ChatView(QScrollArea):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # Qt naming
         kind = event.type()
-        if kind == QEvent.Type.FocusIn and isinstance(watched.parent(), MessageBubble):
-            self._current = watched.parent()  # also when clicked
-        elif kind == QEvent.Type.KeyPress and isinstance(watched.parent(), MessageBubble):
+        bubble = watched.parent()
+        if kind == QEvent.Type.FocusIn and isinstance(bubble, MessageBubble):
+            self._current = bubble  # also when clicked
+        elif kind == QEvent.Type.KeyPress and isinstance(bubble, MessageBubble):
             assert isinstance(event, QKeyEvent)
-            return self._message_key(watched.parent(), event)
+            return self._message_key(bubble, event)
         return False
 
     def _message_key(self, bubble: MessageBubble, event: QKeyEvent) -> bool:
@@ -353,12 +356,13 @@ class ChatView(QScrollArea):
         if mods != Qt.KeyboardModifier.NoModifier or bubble not in self._bubbles:
             return False
         i = self._bubbles.index(bubble)
-        target = {
+        targets: dict[int, int] = {
             Qt.Key.Key_Up: max(0, i - 1),
             Qt.Key.Key_Down: min(len(self._bubbles) - 1, i + 1),
             Qt.Key.Key_Home: 0,
             Qt.Key.Key_End: len(self._bubbles) - 1,
-        }.get(key)
+        }
+        target = targets.get(key)
         if target is None:
             return False
         self.focus_message(self._bubbles[target])

@@ -14,8 +14,9 @@ def combo(parent: QWidget, name: str, items: Any, editable: bool = False) -> QCo
     box = QComboBox(parent)
     box.setAccessibleName(name)
     box.setEditable(editable)
-    if editable:
-        box.lineEdit().setAccessibleName(name)  # the text field inside is a node of its own
+    line = box.lineEdit()  # (an editable box has one)
+    if editable and line is not None:
+        line.setAccessibleName(name)  # the text field inside is a node of its own
     for item in items:
         if isinstance(item, tuple):
             box.addItem(item[0], item[1])

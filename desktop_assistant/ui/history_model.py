@@ -130,18 +130,18 @@ class DayGroupDelegate(QStyledItemDelegate):
 
     HEADER = 22
 
-    def _has_header(self, index: QModelIndex) -> bool:
+    def _has_header(self, index: _Index) -> bool:
         if index.row() == 0:
             return True
         above = index.model().index(index.row() - 1, 0)
-        return above.data(DayRole) != index.data(DayRole)
+        return bool(above.data(DayRole) != index.data(DayRole))
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # Qt API
+    def sizeHint(self, option: QStyleOptionViewItem, index: _Index) -> QSize:  # Qt API
         base = super().sizeHint(option, index)
         height = max(base.height(), 20) * 2 + 4
         return QSize(base.width(), height + (self.HEADER if self._has_header(index) else 0))
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
         rect = QRect(option.rect)
         pal = option.palette
         if self._has_header(index):

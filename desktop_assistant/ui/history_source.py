@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop_assistant.errors import ErrorKind, UserFacingError
+
+if TYPE_CHECKING:
+    from desktop_assistant.history.store import HistoryStore
 
 
 @dataclass(frozen=True)
@@ -24,7 +27,7 @@ class Detail:
 
 
 class HistorySource:
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: HistoryStore) -> None:
         self.store = store
 
     @classmethod
@@ -68,4 +71,5 @@ class HistorySource:
     def latency_points(self, limit: int = 200) -> list[tuple[str, float]]:
         """(label, first-audio ms) of the most recent spoken turns, oldest first."""
         rows = self.store.recent_latencies(limit=limit)
-        return [(r.created_at.astimezone().strftime("%d %b %H:%M"), r.first_audio_ms) for r in rows]
+        return [(r.created_at.astimezone().strftime("%d %b %H:%M"), r.first_audio_ms)
+                for r in rows if r.first_audio_ms is not None]  # (all: the query keeps only those)

@@ -11,7 +11,7 @@ import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
@@ -40,6 +40,9 @@ from desktop_assistant.ui.chat_view import ChatView
 from desktop_assistant.ui.history_model import ConversationListModel, DayGroupDelegate, IdRole
 from desktop_assistant.ui.latency_plot import LatencyPlot
 
+if TYPE_CHECKING:
+    from desktop_assistant.ui.history_source import HistorySource
+
 log = logging.getLogger(__name__)
 
 SEARCH_DELAY_MS = 120
@@ -54,7 +57,7 @@ def snippet_html(snippet: str) -> str:
 
 
 class HistoryWindow(QWidget):
-    def __init__(self, app: Any, source: Any, bridge: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, app: Any, source: HistorySource, bridge: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.app = app
         self.source = source
@@ -398,6 +401,7 @@ def _timings(message: Any) -> dict[TimingKey, float | None]:
 
 def _when(value: Any) -> str:
     try:
-        return value.astimezone().strftime("%Y-%m-%d %H:%M")
+        shown: str = value.astimezone().strftime("%Y-%m-%d %H:%M")
+        return shown
     except (AttributeError, ValueError):
         return str(value or "")

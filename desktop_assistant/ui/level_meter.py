@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QRectF, QSize
-from PySide6.QtGui import QColor, QPainter, QPalette
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QFrame, QSizePolicy, QWidget
 
 FLOOR_DB = -60.0
@@ -52,7 +52,7 @@ class LevelMeter(QFrame):
         self._level = self._peak = 0.0
         self.update()
 
-    def paintEvent(self, event: object) -> None:  # Qt naming
+    def paintEvent(self, event: QPaintEvent) -> None:  # Qt naming
         super().paintEvent(event)  # the trough (style sheet)
         if self._level <= 0 and self._peak <= 0:
             return

@@ -15,11 +15,29 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from desktop_assistant.errors import ErrorKind, NoticeKind
 from desktop_assistant.messages import MessageStatus, TimingKey
 from desktop_assistant.ui.problems import describe_problem
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QObject, Signal
+    from PySide6.QtWidgets import QLineEdit, QPushButton
+
+    from desktop_assistant.ui.banner import Banner
+    from desktop_assistant.ui.bridge import EngineBridge
+    from desktop_assistant.ui.chat_view import ChatView
+    from desktop_assistant.ui.history_window import HistoryWindow
+    from desktop_assistant.ui.indicators import StateLabel
+    from desktop_assistant.ui.level_meter import LevelMeter
+    from desktop_assistant.ui.ptt_button import PushToTalkButton
+    from desktop_assistant.ui.status_bar import StatusBar
+
+    _Window = QObject  # for the checker: the window's signals are bound on a QObject
+else:
+    _Window = object
 
 log = logging.getLogger(__name__)
 
@@ -38,18 +56,37 @@ STOPPABLE = frozenset({"listening", "transcribing", "thinking", "speaking"})
 # Problems that a later successful turn does not fix: they stay until their own cause is fixed.
 LASTING_PROBLEMS = frozenset({ErrorKind.MODEL, NoticeKind.NO_OUTPUT, ErrorKind.CONFIG, ErrorKind.SETTINGS})
 # Groq failure kinds → what the status bar says about the connection.
-NETWORK_FOR_KIND = {ErrorKind.OFFLINE: "offline", ErrorKind.NO_KEY: "no key", ErrorKind.AUTH: "auth",
+NETWORK_FOR_KIND: dict[str, str] = {ErrorKind.OFFLINE: "offline", ErrorKind.NO_KEY: "no key", ErrorKind.AUTH: "auth",
                     ErrorKind.RATE_LIMIT: "rate_limit", ErrorKind.SERVER: "server", ErrorKind.TIMEOUT: "timeout",
                     ErrorKind.CUT: "server"}
 
 
-class EngineEvents:
+class EngineEvents(_Window):
     """The part of `MainWindow` that renders engine events.
 
     Uses the window's widgets (made by `main_layout.build`), its `app`, `bridge` and
     `state_changed` signal, and the `state`, `engine_state`, `_user_shown` and
-    `_history` attributes the window sets up.
+    `_history` attributes the window sets up (declared here for the type checker).
     """
+
+    # set up by MainWindow.__init__
+    app: Any
+    bridge: EngineBridge
+    state: str
+    engine_state: str
+    _user_shown: set[int]
+    _history: HistoryWindow | None
+    state_changed: Signal
+    show_agents: Callable[[Any], None]
+    # made by main_layout.build
+    chat: ChatView
+    ptt: PushToTalkButton
+    banner: Banner
+    status: StatusBar
+    level: LevelMeter
+    state_label: StateLabel
+    stop_button: QPushButton
+    text_box: QLineEdit
 
     _recording_id: int | None = None  # the turn whose recording is on (RecordingStarted → Stopped/Cancelled)
     _waiting_for_audio: float | None = None  # when the shown recording started, until its first level arrives

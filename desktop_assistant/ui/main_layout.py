@@ -6,7 +6,7 @@ its slots; the window's behaviour stays in main_window.py.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
     QComboBox,
@@ -28,8 +28,11 @@ from desktop_assistant.ui.ptt_button import PushToTalkButton, PushToTalkKey
 from desktop_assistant.ui.shortcuts import show_shortcuts
 from desktop_assistant.ui.status_bar import StatusBar
 
+if TYPE_CHECKING:
+    from desktop_assistant.ui.main_window import MainWindow
 
-def build(window: Any) -> None:
+
+def build(window: MainWindow) -> None:
     body = QWidget(window)
     outer = QVBoxLayout(body)
     top = QHBoxLayout()
@@ -55,8 +58,8 @@ def build(window: Any) -> None:
     window.help_button.setText("?")
     window.help_button.setAccessibleName("Keyboard shortcuts")
     window.help_button.clicked.connect(lambda: show_shortcuts(window))
-    for w in (agent_label, window.agent_box):
-        top.addWidget(w)
+    for label_or_box in (agent_label, window.agent_box):
+        top.addWidget(label_or_box)
     top.addStretch(1)
     for w in (window.new_button, window.mute_button, window.history_button, window.settings_button,
               window.help_button):

@@ -27,6 +27,13 @@ from desktop_assistant.ui.shortcuts import install_shortcut_help
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QAction, QCloseEvent, QResizeEvent, QShowEvent
+    from PySide6.QtWidgets import QComboBox, QPushButton, QSystemTrayIcon, QToolButton
+
+    from desktop_assistant.ui.history_window import HistoryWindow
+    from desktop_assistant.ui.indicators import MuteButton
+    from desktop_assistant.ui.instance_channel import InstanceChannel
+    from desktop_assistant.ui.ptt_button import PushToTalkKey
+    from desktop_assistant.ui.settings_dialog import SettingsDialog
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +54,7 @@ AFTER_FIRST_FRAME_MS = 30  # what the first frame does not need starts this long
 # apps do, instead of "That was too short" (a physical hold this long still sends what it heard).
 TAP_S = 0.3
 # banner problem → Settings page
-SETTINGS_PAGE_FOR = {ErrorKind.NO_KEY: "key", ErrorKind.AUTH: "key", ErrorKind.AUDIO: "audio",
+SETTINGS_PAGE_FOR: dict[str, str] = {ErrorKind.NO_KEY: "key", ErrorKind.AUTH: "key", ErrorKind.AUDIO: "audio",
                      ErrorKind.MODEL: "speech"}
 COMPACT_BELOW_PX = 480  # a window shorter than this gets the slim talk button
 DEFAULT_SIZE = QSize(760, 640)  # shrunk to fit the screen (a 1600x1000 screen at scale 2 is 800x500)
@@ -57,6 +64,17 @@ class MainWindow(QMainWindow, EngineEvents):
     state_changed = Signal(str)
     closed = Signal()
     first_frame_shown = Signal()  # once, ~AFTER_FIRST_FRAME_MS after the first show
+    # made by main_layout.build (with those EngineEvents declares)
+    agent_box: QComboBox
+    new_button: QPushButton
+    mute_button: MuteButton
+    history_button: QPushButton
+    settings_button: QPushButton
+    help_button: QToolButton
+    send_button: QPushButton
+    ptt_key: PushToTalkKey
+    tray: QSystemTrayIcon | None  # set by application.build_main_window
+    channel: InstanceChannel  # set by application.run once the window shows
 
     def __init__(self, app: Any, engine: Any, bridge: EngineBridge) -> None:
         super().__init__()
@@ -69,8 +87,8 @@ class MainWindow(QMainWindow, EngineEvents):
         self._shut_down = False
         self.remember_geometry = True
         self._user_shown: set[int] = set()
-        self._history: Any = None
-        self._settings: Any = None
+        self._history: HistoryWindow | None = None
+        self._settings: SettingsDialog | None = None
         self.setWindowTitle(APP_TITLE)
         self.setObjectName("mainWindow")
         self._chat_agent: str | None = None  # the agent of the conversation shown (known once agents load)
@@ -256,7 +274,7 @@ class MainWindow(QMainWindow, EngineEvents):
 
     # ------------------------------------------------------------ other windows
 
-    def open_settings(self, page: str | None = None) -> Any:
+    def open_settings(self, page: str | None = None) -> SettingsDialog:
         from desktop_assistant.ui.settings_dialog import SettingsDialog
 
         if self._settings is None:
@@ -267,7 +285,7 @@ class MainWindow(QMainWindow, EngineEvents):
         self._settings.show_page(page)
         return self._settings
 
-    def open_history(self, search: bool = False) -> Any:
+    def open_history(self, search: bool = False) -> HistoryWindow:
         from desktop_assistant.ui.history_source import HistorySource
         from desktop_assistant.ui.history_window import HistoryWindow
 

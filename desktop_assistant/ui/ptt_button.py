@@ -189,7 +189,7 @@ def parse_key(name: str) -> Qt.Key:
     seq = QKeySequence.fromString(name or "Space", QKeySequence.SequenceFormat.PortableText)
     if seq.count() == 0:
         return Qt.Key.Key_Space
-    key = seq[0].key()
+    key = seq[0].key()  # type: ignore[index]  # PySide6's stubs lack QKeySequence.__getitem__ (operator[])
     return key if key != Qt.Key.Key_unknown else Qt.Key.Key_Space
 
 

@@ -7,7 +7,7 @@ through `SettingsServices`. The pages' widgets are made by settings_pages.py.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QKeySequence
@@ -21,6 +21,19 @@ from desktop_assistant.ui.preferences import UNCHANGED, save_settings
 from desktop_assistant.ui.services import SettingsServices
 from desktop_assistant.ui.settings_pages import audio_page, controls_page, groq_page, speech_page
 
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import (
+        QCheckBox,
+        QComboBox,
+        QDoubleSpinBox,
+        QKeySequenceEdit,
+        QLineEdit,
+        QPushButton,
+        QSpinBox,
+    )
+
+    from desktop_assistant.ui.level_meter import LevelMeter
+
 log = logging.getLogger(__name__)
 
 _SOURCES = {
@@ -32,11 +45,43 @@ _SOURCES = {
     "download": "will download",
 }
 # A key test's outcome (an error's kind, or "works") → the word logged for it.
-KEY_TEST_LOG = {ErrorKind.AUTH: "rejected", ErrorKind.OFFLINE: "unreachable", ErrorKind.TIMEOUT: "unreachable",
-                ErrorKind.RATE_LIMIT: "works (busy)"}
+KEY_TEST_LOG: dict[str, str] = {ErrorKind.AUTH: "rejected", ErrorKind.OFFLINE: "unreachable",
+                                 ErrorKind.TIMEOUT: "unreachable", ErrorKind.RATE_LIMIT: "works (busy)"}
 
 
 class SettingsDialog(QDialog):
+    # made by settings_pages: Assistant
+    api_key: QLineEdit
+    show_key: QCheckBox
+    test_key_button: QPushButton
+    key_where: QLabel
+    key_state: QLabel
+    llm_model: QComboBox
+    temperature: QDoubleSpinBox
+    session_timeout: QSpinBox
+    data_path: QLineEdit
+    copy_path: QPushButton
+    data_path_row: QWidget
+    # Speech
+    stt_model: QComboBox
+    model_state: QLabel
+    compute_type: QComboBox
+    language: QLabel
+    tts_engine: QComboBox
+    tts_speed: QDoubleSpinBox
+    # Audio
+    input_device: QComboBox
+    mic_meter: LevelMeter
+    mic_button: QPushButton
+    output_device: QComboBox
+    speaker_button: QPushButton
+    audio_state: QLabel
+    audio_cues: QCheckBox
+    muted: QCheckBox
+    # Controls
+    ptt_key: QKeySequenceEdit
+    ptt_mode: QComboBox
+
     def __init__(self, app: Any, engine: Any, bridge: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.app = app

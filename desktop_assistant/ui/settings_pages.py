@@ -7,7 +7,7 @@ connects them to its slots; the dialog's behaviour stays in settings_dialog.py.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -28,10 +28,13 @@ from desktop_assistant.speech.catalog import WHISPER_MODELS
 from desktop_assistant.ui.combo_box import combo
 from desktop_assistant.ui.level_meter import LevelMeter
 
+if TYPE_CHECKING:
+    from desktop_assistant.ui.settings_dialog import SettingsDialog
+
 GROQ_KEYS_URL = "https://console.groq.com/keys"
 
 
-def groq_page(dialog: Any) -> QWidget:
+def groq_page(dialog: SettingsDialog) -> QWidget:
     page = QWidget(dialog)
     form = QFormLayout(page)
     dialog.api_key = QLineEdit(page)
@@ -103,7 +106,7 @@ def groq_page(dialog: Any) -> QWidget:
     return page
 
 
-def speech_page(dialog: Any) -> QWidget:
+def speech_page(dialog: SettingsDialog) -> QWidget:
     page = QWidget(dialog)
     form = QFormLayout(page)
     dialog.stt_model = combo(page, "Speech model", WHISPER_MODELS, editable=True)
@@ -141,7 +144,7 @@ def speech_page(dialog: Any) -> QWidget:
     return page
 
 
-def audio_page(dialog: Any) -> QWidget:
+def audio_page(dialog: SettingsDialog) -> QWidget:
     page = QWidget(dialog)
     form = QFormLayout(page)
     dialog.input_device = combo(page, "Microphone", [("System default", None)])
@@ -171,7 +174,7 @@ def audio_page(dialog: Any) -> QWidget:
     return page
 
 
-def controls_page(dialog: Any) -> QWidget:
+def controls_page(dialog: SettingsDialog) -> QWidget:
     page = QWidget(dialog)
     form = QFormLayout(page)
     dialog.ptt_key = QKeySequenceEdit(page)

@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 class SignalCloser(QObject):
     """Install handlers that call `on_signal()` on the GUI thread; `uninstall()` restores them."""
 
-    def __init__(self, on_signal: Callable[[], None], parent: QObject | None = None) -> None:
+    def __init__(self, on_signal: Callable[[], object], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._on_signal = on_signal
         self._read, self._write = socket.socketpair()

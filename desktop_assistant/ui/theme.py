@@ -64,7 +64,8 @@ def ratio(a: RGB, b: RGB) -> float:
 
 def mix(a: RGB, b: RGB, t: float) -> RGB:
     """a → b by t (0 → a, 1 → b)."""
-    return tuple(round(x + (y - x) * t) for x, y in zip(a, b, strict=True))  # type: ignore[return-value]
+    red, green, blue = (round(x + (y - x) * t) for x, y in zip(a, b, strict=True))
+    return red, green, blue
 
 
 def hex_rgb(text: str) -> RGB:
