@@ -26,9 +26,17 @@ from desktop_assistant.assistant.events import (
     RecordingStopped,
     TurnFailed,
 )
+from desktop_assistant.assistant.listening import PushToTalk
 from desktop_assistant.assistant.persistence import TurnStore
 from desktop_assistant.assistant.speaking import SpeechRun
 from desktop_assistant.assistant.turn import Turn, TurnSetup
+from desktop_assistant.audio.events import (
+    PlaybackFailed,
+    PlayerEvent,
+    RecorderEvent,
+    RecordingFailed,
+    RecordingLimitReached,
+)
 from desktop_assistant.config import Settings
 from desktop_assistant.errors import ErrorKind, NoticeKind, UserFacingError
 from desktop_assistant.llm.client import ChatOptions
@@ -56,7 +64,7 @@ class Assistant:
         self.store = store
         self.chat = chat
         self.transcriber = transcriber
-        self.recorder = recorder
+        self.listening = PushToTalk(recorder)  # the recording phase
         self.player = player
         self._synthesizer_for = synthesizer_for
         self._synthesizers: dict[str, Any] = {}
@@ -71,7 +79,6 @@ class Assistant:
         self._new_lock = threading.Lock()
         self._player_state: str | None = None  # None (untried) | "open" | "failed"
         self._player_lock = threading.Lock()
-        self._recording_turn_id: int | None = None
         self._closed = False
 
     # -- listeners --------------------------------------------------------------------------------
@@ -85,9 +92,14 @@ class Assistant:
             except Exception:  # a listener bug must not break the engine
                 log.exception("event listener failed on %s", type(event).__name__)
 
-    def on_player_event(self, event: Any) -> None:
+    @property
+    def recorder(self) -> Any:
+        """The microphone (`listening` owns it)."""
+        return self.listening.recorder
+
+    def on_player_event(self, event: PlayerEvent) -> None:
         """Give this to the Player as `on_event` (audio thread: cheap)."""
-        if type(event).__name__ == "PlaybackFailed":
+        if isinstance(event, PlaybackFailed):
             threading.Thread(target=self._playback_failed, args=(event.error,), name="playback-failed",
                              daemon=True).start()
             return
@@ -114,20 +126,17 @@ class Assistant:
         turn = self._turn
         self.emit(Notice(turn.id if turn else 0, NoticeKind.PLAYBACK_FAILED, str(error)))
 
-    def on_recorder_event(self, event: Any) -> None:
+    def on_recorder_event(self, event: RecorderEvent) -> None:
         """Give this to the Recorder as `on_event` (audio thread: hands work to a thread)."""
-        name = type(event).__name__
-        if name == "RecordingLimitReached":
+        if isinstance(event, RecordingLimitReached):
             threading.Thread(target=self.push_to_talk_released, name="ptt-limit", daemon=True).start()
-        elif name == "RecordingFailed":
+        elif isinstance(event, RecordingFailed):
             threading.Thread(target=self._recording_failed, args=(event.error,), name="ptt-failed",
                              daemon=True).start()
 
     def _recording_failed(self, error: UserFacingError) -> None:
         with self._lock:
-            turn_id, self._recording_turn_id = self._recording_turn_id, None
-            if turn_id is not None and self.recorder is not None:
-                self.recorder.cancel()
+            turn_id = self.listening.cancel()
         if turn_id is not None:
             self.emit(TurnFailed(turn_id, error))
 
@@ -158,36 +167,34 @@ class Assistant:
 
     @property
     def is_recording(self) -> bool:
-        return self._recording_turn_id is not None
+        return self.listening.is_recording
 
     def push_to_talk_pressed(self) -> None:
         """Start recording; barges in on a running turn."""
-        if self.recorder is None:
+        if self.listening.recorder is None:
             raise UserFacingError("No microphone is available", kind=ErrorKind.AUDIO)
         with self._lock:
             self._cancel_turn()
-            if self._recording_turn_id is not None:
+            if self.listening.is_recording:
                 return
             turn_id = next(self._ids)
             try:
-                self.recorder.start()
+                self.listening.press(turn_id)
             except UserFacingError as exc:
                 self.emit(TurnFailed(turn_id, exc))
                 return
-            self._recording_turn_id = turn_id
         self.emit(RecordingStarted(turn_id))
 
     def push_to_talk_released(self) -> Turn | None:
         """Stop recording and run the turn on what was said."""
         released = time.monotonic()
         with self._lock:
-            turn_id, self._recording_turn_id = self._recording_turn_id, None
-            if turn_id is None or self.recorder is None:
+            released_clip = self.listening.release()
+            if released_clip is None:
                 return None
-            try:
-                clip = self.recorder.stop()
-            except UserFacingError as exc:
-                self.emit(TurnFailed(turn_id, exc))
+            turn_id, clip = released_clip
+            if isinstance(clip, UserFacingError):  # the microphone failed meanwhile
+                self.emit(TurnFailed(turn_id, clip))
                 return None
             self.emit(RecordingStopped(turn_id, clip.duration_s))
             self._cancel_turn()  # one turn at a time: e.g. a message typed while the key was held
@@ -196,11 +203,9 @@ class Assistant:
     def cancel_recording(self, reason: str = "tap") -> None:
         """Close the microphone without a turn (a tap too short to be speech: no error, nothing sent)."""
         with self._lock:
-            turn_id, self._recording_turn_id = self._recording_turn_id, None
-            if turn_id is None or self.recorder is None:
-                return
-            self.recorder.cancel()
-        self.emit(RecordingCancelled(turn_id, reason))
+            turn_id = self.listening.cancel()
+        if turn_id is not None:
+            self.emit(RecordingCancelled(turn_id, reason))
 
     def send_clip(self, clip: Any, *, released_at: float | None = None) -> Turn:
         """Run a voice turn on a clip recorded elsewhere (talk command, benchmarks)."""
@@ -216,11 +221,8 @@ class Assistant:
 
     def stop(self) -> None:
         """Stop: cancel recording and the running turn; audio goes silent at once."""
-        cancelled = None
         with self._lock:
-            if self._recording_turn_id is not None and self.recorder is not None:
-                cancelled, self._recording_turn_id = self._recording_turn_id, None
-                self.recorder.cancel()
+            cancelled = self.listening.cancel()
             self._cancel_turn()
         if cancelled is not None:  # the microphone is off: say so (the window stops showing "Listening")
             self.emit(RecordingCancelled(cancelled, "stopped"))
@@ -275,10 +277,7 @@ class Assistant:
     def use_recorder(self, make: Callable[[], Any]) -> tuple[bool, Any]:
         """Put `make()` in place of the microphone unless a recording is in progress: (done, old one)."""
         with self._lock:
-            if self._recording_turn_id is not None:
-                return False, None
-            old, self.recorder = self.recorder, make()
-        return True, old
+            return self.listening.use_recorder(make)
 
     def use_transcriber(self, transcriber: Any) -> Any:
         with self._lock:
@@ -300,9 +299,7 @@ class Assistant:
     def close(self, timeout: float = 5.0) -> None:
         with self._lock:
             self._closed = True
-            if self._recording_turn_id is not None and self.recorder is not None:
-                self._recording_turn_id = None
-                self.recorder.cancel()
+            self.listening.cancel()
             turn = self._turn
             self._cancel_turn()
         if turn is not None:

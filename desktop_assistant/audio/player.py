@@ -25,38 +25,21 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from desktop_assistant.audio.decode import resample
 from desktop_assistant.audio.devices import Device, load_sounddevice, missing_server_device, pick
+from desktop_assistant.audio.events import ChunkStarted, Drained, PlaybackFailed, PlayerEvent
 from desktop_assistant.audio.streams import close_stream, flush_stream, open_at_rates
 from desktop_assistant.errors import AudioError
 
 log = logging.getLogger(__name__)
 LATENCY_S = 0.05  # the device buffer asked for (PulseAudio gives ~60 ms); see the module docstring
+__all__ = ["ChunkStarted", "Drained", "PlaybackFailed", "Player", "PlayerEvent"]
 
 
-@dataclass(frozen=True)
-class ChunkStarted:
-    tag: Any
-    at: float  # time.monotonic()
-
-
-@dataclass(frozen=True)
-class Drained:
-    at: float
-
-
-@dataclass(frozen=True)
-class PlaybackFailed:
-    at: float
-    error: AudioError
-
-
-PlayerEvent = ChunkStarted | Drained | PlaybackFailed
 
 
 class Player:

@@ -1,8 +1,9 @@
 """Push-to-talk recording with one explicit `sounddevice.InputStream`.
 
-The audio callback only copies each block into a bounded list and publishes a
-level (RMS, dBFS) about 20 times a second. `stop()` joins the blocks, resamples
-to 16 kHz when the device could not open at 16 kHz, and returns an `AudioClip`.
+The audio callback only copies each block into the recording's `AudioChunks` (bounded,
+timestamped, readable while the user speaks: `Recorder.chunks`) and publishes a level (RMS, dBFS)
+about 20 times a second. `stop()` joins the chunks, resamples to 16 kHz when the device could not
+open at 16 kHz, and returns an `AudioClip`.
 Reaching `max_seconds` stops capturing and emits `RecordingLimitReached`; a
 device that dies mid-recording emits `RecordingFailed` and `stop()` raises its
 `AudioError`. Either way the recorder is ready for the next `start()`.
@@ -17,14 +18,15 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from desktop_assistant.audio.chunks import AudioChunks
 from desktop_assistant.audio.clip import SAMPLE_RATE, AudioClip, rms_dbfs
 from desktop_assistant.audio.decode import resample
 from desktop_assistant.audio.devices import Device, load_sounddevice, missing_server_device, pick
+from desktop_assistant.audio.events import MicrophoneOpened, RecorderEvent, RecordingFailed, RecordingLimitReached
 from desktop_assistant.audio.streams import CLOSE_TIMEOUT_S, close_stream, open_at_rates
 from desktop_assistant.errors import AudioError
 
@@ -34,26 +36,7 @@ LEVEL_INTERVAL_S = 0.05  # ~20 level updates per second
 STALL_S = 1.5  # no audio for this long while recording: the device is gone
 
 
-@dataclass(frozen=True)
-class RecordingStarted:
-    at: float
-    sample_rate: int  # the rate the device delivers (the clip is always 16 kHz)
-    device: str
-
-
-@dataclass(frozen=True)
-class RecordingLimitReached:
-    at: float
-    seconds: float
-
-
-@dataclass(frozen=True)
-class RecordingFailed:
-    at: float
-    error: AudioError
-
-
-RecorderEvent = RecordingStarted | RecordingLimitReached | RecordingFailed
+__all__ = ["MicrophoneOpened", "Recorder", "RecorderEvent", "RecordingFailed", "RecordingLimitReached"]
 
 
 class Recorder:
@@ -80,9 +63,7 @@ class Recorder:
 
     def _reset(self, rate: int) -> None:
         self._rate = rate
-        self._blocks: list[np.ndarray] = []
-        self._filled = 0
-        self._capacity = int(self.max_seconds * rate)
+        self._chunks = AudioChunks(rate, int(self.max_seconds * rate))
         self._limit_hit = False
         self._stopping = False
         self._failure: AudioError | None = None
@@ -92,11 +73,16 @@ class Recorder:
         self._next_level_at = rate * LEVEL_INTERVAL_S
         self._started_at = 0.0
         self._last_block_at = 0.0
-        self.overflows = 0
 
     @property
     def is_recording(self) -> bool:
         return self._stream is not None
+
+    @property
+    def chunks(self) -> AudioChunks | None:
+        """The current recording's audio so far (None when not recording): read it while the user
+        speaks; `stop()` returns all of it as the clip."""
+        return self._chunks if self._stream is not None else None
 
     @property
     def sample_rate(self) -> int:
@@ -144,21 +130,18 @@ class Recorder:
         log.info("recording from %s at %d Hz", name, rate)
         if self._cue is not None:
             self._safe(self._cue, "start")
-        self._emit(RecordingStarted(self._started_at, rate, name))
+        self._emit(MicrophoneOpened(self._started_at, rate, name))
 
     # -- audio thread -------------------------------------------------------------------
     def _callback(self, indata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
         if self._stopping or not self._rate:  # a stream being dropped (stop/cancel): keep nothing
             return
+        chunks = self._chunks
         if status and getattr(status, "input_overflow", False):
-            self.overflows += 1
+            chunks.overflows += 1
         block = indata[:, 0] if indata.ndim == 2 else indata
-        room = self._capacity - self._filled
-        if room > 0:
-            kept = block[:room].copy()
-            self._blocks.append(kept)
-            self._filled += len(kept)
         self._last_block_at = time.monotonic()
+        chunks.append(block, self._last_block_at)
         self._level_sq += float(np.dot(block, block))
         self._level_n += len(block)
         self._seen += len(block)
@@ -168,7 +151,7 @@ class Recorder:
             self._level_sq, self._level_n = 0.0, 0
             if self.on_level is not None:
                 self._safe(self.on_level, rms_dbfs(rms))
-        if self._filled >= self._capacity and not self._limit_hit:
+        if chunks.full and not self._limit_hit:
             self._limit_hit = True
             log.info("recording reached its limit of %.0f s", self.max_seconds)
             self._emit(RecordingLimitReached(time.monotonic(), self.max_seconds))
@@ -195,7 +178,7 @@ class Recorder:
             return AudioClip(np.zeros(0, dtype=np.float32))
         # Blocks arrived and then stopped: the device died without saying so. (No block at all
         # is not an error: a suspended source can take ~2 s to wake; the clip is just short.)
-        if self._blocks and not self._limit_hit and time.monotonic() - self._last_block_at > STALL_S:
+        if self._chunks.filled and not self._limit_hit and time.monotonic() - self._last_block_at > STALL_S:
             self._fail("The microphone stopped sending audio")
         self._stopping = True  # the clip ends here: what the callback still gets is dropped
         self._stream = None
@@ -203,13 +186,13 @@ class Recorder:
         log.info("microphone closed")
         if self._cue is not None:
             self._safe(self._cue, "stop")
-        failure, rate, blocks, overflows = self._failure, self._rate, self._blocks, self.overflows
+        failure, rate, chunks = self._failure, self._rate, self._chunks
         self._reset(0)
-        if overflows:
-            log.warning("the microphone's buffer overflowed %d times: some audio was lost", overflows)
+        if chunks.overflows:
+            log.warning("the microphone's buffer overflowed %d times: some audio was lost", chunks.overflows)
         if failure is not None:
             raise failure
-        samples = np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)
+        samples = chunks.samples()
         if rate != SAMPLE_RATE:
             samples = resample(samples, rate, SAMPLE_RATE)
         return AudioClip(samples, SAMPLE_RATE)

@@ -21,10 +21,10 @@ from support.wer import word_error_rate
 from desktop_assistant.audio import recorder as recorder_module
 from desktop_assistant.audio.clip import AudioClip
 from desktop_assistant.audio.recorder import (
+    MicrophoneOpened,
     Recorder,
     RecordingFailed,
     RecordingLimitReached,
-    RecordingStarted,
 )
 from desktop_assistant.errors import AudioError
 
@@ -64,7 +64,7 @@ def test_records_exactly_what_the_device_delivers() -> None:
     wait_for(lambda: streams.made[0].closed)  # dropped on a thread: stop() does not wait for the device
     assert clip.sample_rate == 16000
     assert np.array_equal(clip.samples[: len(source)], source)
-    assert isinstance(events[0], RecordingStarted) and events[0].sample_rate == 16000
+    assert isinstance(events[0], MicrophoneOpened) and events[0].sample_rate == 16000
 
 
 def test_levels_are_published_about_20_times_a_second() -> None:
@@ -150,7 +150,7 @@ def test_device_without_16k_is_recorded_at_its_rate_and_resampled() -> None:
     assert clip.duration_s == pytest.approx(1.0, abs=0.05)
     spectrum = np.abs(np.fft.rfft(clip.samples[:16000]))
     assert abs(np.argmax(spectrum) * 16000 / len(clip.samples[:16000]) - 440) < 3
-    assert isinstance(events[0], RecordingStarted) and events[0].sample_rate == 48000
+    assert isinstance(events[0], MicrophoneOpened) and events[0].sample_rate == 48000
 
 
 class SlowToStop(FakeInputStream):

@@ -68,7 +68,7 @@ def test_a_typed_message_stopped_at_once_is_still_stored(make_harness) -> None:
 def test_a_release_ends_the_message_typed_while_the_key_was_held(make_harness, groq_server: GroqServer) -> None:
     groq_server.default = GroqBehaviour(reply=LONG_REPLY, tokens_per_s=50)
     h = make_harness(speak=False, transcriber=FakeTranscriber(FakeTranscript("and now this")))
-    h.assistant.recorder = FakeRecorder()
+    h.assistant.listening.recorder = FakeRecorder()
     h.assistant.push_to_talk_pressed()
     typed = h.assistant.send_text("tell me a long story")
     deadline = time.monotonic() + 10

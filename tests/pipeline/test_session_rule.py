@@ -22,6 +22,7 @@ from desktop_assistant.llm.client import ChatClient
 from desktop_assistant.ui.engine import EngineController
 from tests.pipeline.test_turn_unit import Harness
 from tests.support.groq_server import DEFAULT_REPLY, GroqServer
+from tests.support.stand_in_engine import StandInEngine
 
 TUTOR = replace(FALLBACK_AGENT, id="tutor", name="Tutor", system_prompt="You are a tutor.")
 T = TypeVar("T")
@@ -79,6 +80,9 @@ class App:
     def load_stored_key(self) -> None:
         pass
 
+    def on_settings_changed(self, listener: Any) -> None:
+        pass
+
 
 def first_view_then_a_turn(server: GroqServer, store: HistoryStore) -> tuple[list[str], list[str], int]:
     """Start the window's engine on this history: (the texts its first view shows, the earlier messages
@@ -96,7 +100,8 @@ def first_view_then_a_turn(server: GroqServer, store: HistoryStore) -> tuple[lis
     bridge = ShownBridge()
     controller = EngineController(
         App(settings), bridge,
-        build=lambda app, _bridge: Assistant(settings, AGENTS, store, chat, speak=False, listener=listen))
+        build=lambda app, _bridge: StandInEngine(
+            Assistant(settings, AGENTS, store, chat, speak=False, listener=listen)))
     try:
         controller.start()
         assert controller.wait_ready(10)
@@ -159,7 +164,7 @@ def test_new_conversation_holds_after_a_press_that_heard_no_speech(
     h = Harness(groq_server, speak=False, settings=settings_for(groq_server), store=store,
                 transcriber=transcriber, agents=AGENTS)
     try:
-        h.assistant.recorder = SilentRecorder()
+        h.assistant.listening.recorder = SilentRecorder()
         first = ask(h.assistant, "one").conversation_id
         h.assistant.new_conversation()
         h.assistant.push_to_talk_pressed()
