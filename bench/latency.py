@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from desktop_assistant.agents import FALLBACK_AGENT, AgentSet  # noqa: E402
-from desktop_assistant.assistant.conversation import Assistant  # noqa: E402
+from desktop_assistant.assistant.conductor import Assistant  # noqa: E402
 from desktop_assistant.assistant.events import SpeakingStarted, TurnFailed, TurnFinished  # noqa: E402
 from desktop_assistant.assistant.sentences import SentenceSplitter  # noqa: E402
 from desktop_assistant.audio.clip import AudioClip  # noqa: E402

@@ -87,7 +87,7 @@ def main() -> int:
     from desktop_assistant.app import App
     from desktop_assistant.audio.recorder import Recorder
     from desktop_assistant.ui.application import build_main_window, qt_application
-    from desktop_assistant.ui.engine import build_engine
+    from desktop_assistant.ui.controller import build_engine
 
     samples = fixture_samples("fox.wav")
     streams: list[FakeInputStream] = []
@@ -97,12 +97,9 @@ def main() -> int:
         return streams[-1]
 
     def build(app: Any, bridge: Any) -> Any:
-        app.part(
-            "recorder",
-            lambda: Recorder(on_level=bridge.post_level, stream_factory=factory),
-            lambda r: r.close(),
-        )
-        return build_engine(app, bridge, gtts_endpoint=tts.url)
+        recorder = app.part("bench-recorder", lambda: Recorder(on_level=bridge.post_level, stream_factory=factory),
+                            lambda r: r.close())
+        return build_engine(app, bridge, gtts_endpoint=tts.url, given={"recorder": recorder})
 
     app = App.create(console_log=False)
     qapp = qt_application()

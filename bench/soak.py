@@ -1,6 +1,6 @@
 """Soak: many text and voice turns in one process; memory, threads, open files and temp files stay flat.
 
-The engine is built as the app builds it (`App` + `build_assistant`: SQLite history, groq SDK,
+The engine is built as the app builds it (`App` + `engine.Engine`: SQLite history, groq SDK,
 the real Recorder, Player, embedded tiny.en and gTTS code) against the loopback Groq and gTTS
 stand-ins, which run in a child process so that only the app is measured. Voice turns hold
 push-to-talk while `paplay` plays a fixture clip into the PulseAudio null sink, whose monitor is the
@@ -131,7 +131,7 @@ class Watch:
 class Soak:
     def __init__(self, home: Path, tmp: Path, stand_ins: StandIns) -> None:
         from desktop_assistant.app import App
-        from desktop_assistant.assistant.wiring import build_assistant
+        from desktop_assistant.engine import Engine
 
         self.tmp = tmp
         self.stand_ins = stand_ins
@@ -140,7 +140,7 @@ class Soak:
         self.counts = {"text": 0, "spoken": 0, "barged_in": 0, "voice": 0, "complete": 0, "interrupted": 0,
                        "failed": 0}
         self.app = App.create(console_log=False)
-        self.assistant = build_assistant(self.app, on_event=self.watch, gtts_endpoint=stand_ins.tts_url)
+        self.assistant = Engine(self.app, on_event=self.watch, gtts_endpoint=stand_ins.tts_url).build()
         stt = self.assistant.transcriber
         if not stt.wait_ready(180):
             raise SystemExit(f"soak bench: the speech model did not load: {stt.status.message}")
@@ -189,7 +189,7 @@ class Soak:
         clip = FIXTURES / CLIPS[self._clip % len(CLIPS)]
         self._clip += 1
         self.assistant.push_to_talk_pressed()
-        # as tests/pipeline/test_turn_e2e.py: let the capture stream start flowing, play, a short tail
+        # as tests/assistant/test_turn_e2e.py: let the capture stream start flowing, play, a short tail
         play_into_sink(clip, delay_s=0.8).communicate(timeout=30)
         time.sleep(0.3)
         turn = self.assistant.push_to_talk_released()

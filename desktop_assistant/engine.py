@@ -1,6 +1,6 @@
 """The engine's one composition root: builds every part the `Assistant` runs on, rebuilds exactly
 the parts a settings change affects, runs the probes the Settings dialog needs, and closes it all
-in order. Qt-free: the CLI commands and the window (`ui/engine.py`, which only adds the thread hop)
+in order. Qt-free: the CLI commands and the window (`ui/controller.py`, which only adds the thread hop)
 build their engine here, and nothing else constructs a Recorder, Player, Transcriber or ChatClient.
 
 What happens when setting X changes is answered in one place, `REBUILDS` (parts built anew) and
@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
-from desktop_assistant.assistant.conversation import Assistant, Listener
+from desktop_assistant.assistant.conductor import Assistant, Listener
 from desktop_assistant.assistant.events import Event, RecordingCancelled, RecordingStopped, TurnFailed
 from desktop_assistant.config import Settings
 from desktop_assistant.errors import NoticeKind

@@ -19,7 +19,7 @@ from desktop_assistant.commands.console import ConsolePrinter
 from desktop_assistant.errors import ErrorKind, NoticeKind, UserFacingError
 
 if TYPE_CHECKING:
-    from desktop_assistant.assistant.conversation import Assistant
+    from desktop_assistant.assistant.conductor import Assistant
     from desktop_assistant.assistant.turn import Turn
 
 TURN_TIMEOUT_S = 600.0

@@ -73,7 +73,7 @@ def qt_application() -> QApplication:
 def build_main_window(app: Any, build: Any = None) -> MainWindow:
     """The main window wired to the app and the engine (used by `run`, the smoke test, tests)."""
     from desktop_assistant.ui.bridge import EngineBridge
-    from desktop_assistant.ui.engine import EngineController
+    from desktop_assistant.ui.controller import EngineController
     from desktop_assistant.ui.main_window import MainWindow
 
     bridge = EngineBridge()

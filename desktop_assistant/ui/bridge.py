@@ -17,23 +17,35 @@ the `Qt` namespace before the first frame (see ui/application.py).
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal
 
+from desktop_assistant.assistant import events as ev
+
 log = logging.getLogger(__name__)
 
 LEVEL_INTERVAL_MS = 33
+#: Each engine event type → the bridge's signal that carries it (a test checks every type is here).
+SIGNAL_FOR: dict[type[ev.Event], str] = {
+    ev.RecordingStarted: "recording_started",
+    ev.RecordingStopped: "recording_stopped",
+    ev.RecordingCancelled: "recording_cancelled",
+    ev.TranscriptReady: "transcript_ready",
+    ev.UserMessageStored: "user_message_stored",
+    ev.ReplyStarted: "reply_started",
+    ev.ReplyDelta: "reply_delta",
+    ev.SpeakingStarted: "speaking_started",
+    ev.FragmentSpoken: "fragment_spoken",
+    ev.Notice: "notice",
+    ev.TurnFinished: "turn_finished",
+    ev.TurnFailed: "turn_failed",
+    ev.ConversationChanged: "conversation_changed",
+}
 # the events after which a recording's levels stop flowing (when they belong to that recording's turn)
-LEVELS_END = frozenset({"recording_stopped", "recording_cancelled", "turn_failed", "turn_finished"})
-
-
-def signal_name(event: object) -> str:
-    """`TranscriptReady` → `transcript_ready`."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(event).__name__).lower()
+LEVELS_END = (ev.RecordingStopped, ev.RecordingCancelled, ev.TurnFailed, ev.TurnFinished)
 
 
 _DELIVERY = QEvent.Type(QEvent.registerEventType())
@@ -145,19 +157,17 @@ class EngineBridge(QObject):
         if isinstance(event, _Wrapped):
             getattr(self, event.signal).emit(event.payload)
             return
-        name = signal_name(event)
-        turn = getattr(event, "turn_id", None)
-        if name == "recording_started":
-            self._level_turn = turn
+        name = SIGNAL_FOR.get(type(event))
+        if name is None:  # a new event type nobody mapped: a bug, said loudly (and tested)
+            log.error("engine event without a signal: %s", type(event).__name__)
+            return
+        if isinstance(event, ev.RecordingStarted):
+            self._level_turn = event.turn_id
             self._level_timer.start()  # levels flow only while recording
-        elif name in LEVELS_END and turn == self._level_turn:  # a barged-in turn ending late
+        elif isinstance(event, LEVELS_END) and event.turn_id == self._level_turn:  # a barged-in turn ending late
             self._flush_level()  # does not freeze the meter of the recording that interrupted it
             self._level_timer.stop()
-        signal = getattr(type(self), name, None)
-        if isinstance(signal, Signal):
-            getattr(self, name).emit(event)
-        else:
-            log.debug("engine event without a signal: %s", type(event).__name__)
+        getattr(self, name).emit(event)
         self.any_event.emit(event)
 
     def _flush_level(self) -> None:

@@ -103,7 +103,7 @@ def engine_window(
     engine: real recorder (a fake stream when `stream_factory` is given, else the PulseAudio null
     sink), the shared real tiny.en, the loopback Groq and TTS servers, a real SQLite history."""
     from desktop_assistant.ui.application import build_main_window, qt_application
-    from desktop_assistant.ui.engine import build_engine
+    from desktop_assistant.ui.controller import build_engine
 
     qt_application()
     made: list[tuple[Any, App]] = []

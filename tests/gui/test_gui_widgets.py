@@ -7,7 +7,7 @@ import threading
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QKeySequence
 
 from desktop_assistant.assistant.events import (
@@ -21,7 +21,7 @@ from desktop_assistant.assistant.events import (
     TurnTimings,
 )
 from desktop_assistant.errors import UserFacingError
-from desktop_assistant.ui.bridge import EngineBridge, signal_name
+from desktop_assistant.ui.bridge import SIGNAL_FOR, EngineBridge
 from desktop_assistant.ui.chat_view import ChatView, breakdown, headline_ms
 from desktop_assistant.ui.level_meter import LevelMeter, fraction
 from desktop_assistant.ui.ptt_button import PushToTalkButton, parse_key
@@ -332,9 +332,36 @@ def test_a_barged_in_turn_ending_late_does_not_freeze_the_new_recordings_meter(q
     bridge.close()
 
 
-def test_signal_names_match_event_types() -> None:
-    assert signal_name(TranscriptReady(1, "x", 1.0)) == "transcript_ready"
-    assert hasattr(EngineBridge, "turn_failed")
+def test_every_engine_event_type_has_its_signal() -> None:
+    import inspect
+
+    from desktop_assistant.assistant import events
+
+    kinds = {cls for _, cls in inspect.getmembers(events, inspect.isclass)
+             if issubclass(cls, events.Event) and cls is not events.Event}
+    assert set(SIGNAL_FOR) == kinds, f"unmapped: {kinds - set(SIGNAL_FOR)}"
+    assert all(isinstance(getattr(EngineBridge, name), Signal) for name in SIGNAL_FOR.values())
+    assert len(set(SIGNAL_FOR.values())) == len(SIGNAL_FOR)
+
+
+def test_an_unmapped_event_is_an_error_not_a_silent_drop(qtbot: Any, caplog: pytest.LogCaptureFixture) -> None:
+    from dataclasses import dataclass
+
+    from desktop_assistant.assistant.events import Event
+
+    @dataclass(frozen=True)
+    class SomethingNew(Event):
+        pass
+
+    bridge = EngineBridge()
+    seen: list[Any] = []
+    bridge.any_event.connect(seen.append)
+    bridge.post(SomethingNew(1))
+    bridge.post(TranscriptReady(1, "x", 1.0))
+    qtbot.waitUntil(lambda: len(seen) == 1, timeout=3000)
+    assert isinstance(seen[0], TranscriptReady)
+    assert "engine event without a signal: SomethingNew" in caplog.text
+    bridge.close()
 
 
 # ---------------------------------------------------------------- desktop conventions

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from desktop_assistant.history.store import HistoryStore
-from tests.pipeline.test_commands import db_rows, groq_env, run_cli
+from tests.commands.test_commands import db_rows, groq_env, run_cli
 from tests.support.groq_server import DEFAULT_REPLY, GroqServer
 from tests.support.sqlite_lock import write_lock_held_by_another_process
 

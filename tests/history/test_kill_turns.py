@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipeline.test_commands import groq_env
+from tests.commands.test_commands import groq_env
 from tests.support.groq_server import GroqBehaviour, GroqServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240),

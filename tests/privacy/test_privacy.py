@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipeline.test_commands import db_rows, groq_env
+from tests.commands.test_commands import db_rows, groq_env
 from tests.privacy.connections import Connection, ended, parse_line, read_trace, traced, unexpected
 from tests.support.audio import FIXTURES, play_into_sink
 from tests.support.groq_server import GroqBehaviour, GroqServer

@@ -1,4 +1,4 @@
-"""A built engine as the window's controller holds it (`ui.engine.BuiltEngine`), around any stand-in
+"""A built engine as the window's controller holds it (`ui.controller.BuiltEngine`), around any stand-in
 assistant: for widget tests that need no engine behind the window."""
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ import pytest
 from desktop_assistant.assistant.events import ReplyDelta, TurnFailed, TurnFinished
 from desktop_assistant.audio.clip import AudioClip
 from desktop_assistant.errors import UserFacingError
-from desktop_assistant.ui.engine import EngineController
-from tests.pipeline.test_turn_unit import LONG_REPLY, Clip, FakeTranscriber, FakeTranscript, Harness
+from desktop_assistant.ui.controller import EngineController
+from tests.assistant.test_turn_unit import LONG_REPLY, Clip, FakeTranscriber, FakeTranscript, Harness
 from tests.support.audio import fixture_samples
 from tests.support.groq_server import GroqBehaviour, GroqServer
 from tests.support.stand_in_engine import StandInEngine

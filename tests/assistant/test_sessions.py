@@ -12,7 +12,7 @@ from desktop_assistant.agents import FALLBACK_AGENT, AgentSet
 from desktop_assistant.assistant.events import TurnFinished
 from desktop_assistant.config import Settings
 from desktop_assistant.history.store import HistoryStore
-from tests.pipeline.test_turn_unit import Harness
+from tests.assistant.test_turn_unit import Harness
 from tests.support.groq_server import DEFAULT_REPLY, GroqServer
 
 TUTOR = replace(FALLBACK_AGENT, id="tutor", name="Tutor", system_prompt="You are a tutor.")
@@ -77,7 +77,7 @@ def test_new_conversation_and_agent_switch_start_new_conversations(make, groq_se
 
 
 def test_changed_settings_apply_from_the_next_turn(make, groq_server: GroqServer) -> None:
-    """(A new key is the engine's to apply: tests/pipeline/test_engine.py.)"""
+    """(A new key is the engine's to apply: tests/assistant/test_engine.py.)"""
     h = make()
     ask(h, "one")
     h.assistant.apply_settings(replace(h.assistant.settings, llm_model="other-model"))

@@ -3,7 +3,7 @@ the Recorder on the PulseAudio null sink's monitor (speech is playing into the s
 tiny.en, the loopback Groq and gTTS endpoints, the Player on the sink, the real history.db.
 
 ~200 seeded random events in 20 s (press, release, Stop, a typed message, an agent switch, a
-settings change) reach the engine on the threads the window uses (`ui/engine.py`): press,
+settings change) reach the engine on the threads the window uses (`ui/controller.py`): press,
 release, typing and the agent on one command thread, Stop on its own thread, settings applied
 from a third ("GUI") thread and taken by the engine on the command thread; Stop runs at once on its
 thread and again in order on the command thread. Checked throughout and after:
@@ -160,7 +160,7 @@ def test_push_to_talk_storm_never_sticks_or_records_without_a_press(
                         given={"transcriber": transcriber})  # the session's tiny.en (loaded once)
         assistant = engine.build()
         app.on_settings_changed(lambda old, new: lanes["cmd"].submit(
-            "apply settings", lambda: engine.apply_settings(old, new)))  # as ui/engine.py hands them over
+            "apply settings", lambda: engine.apply_settings(old, new)))  # as ui/controller.py hands them over
         first = assistant.send_text("warm up").wait(60)  # opens the output, as the window's first turn would
         assert isinstance(first, TurnFinished), first
         agents = list(app.agents.agents)

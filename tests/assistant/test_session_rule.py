@@ -13,14 +13,14 @@ from typing import Any, TypeVar
 import pytest
 
 from desktop_assistant.agents import FALLBACK_AGENT, AgentSet
-from desktop_assistant.assistant.conversation import Assistant
+from desktop_assistant.assistant.conductor import Assistant
 from desktop_assistant.assistant.events import Event, TurnFailed, TurnFinished
 from desktop_assistant.audio.clip import AudioClip
 from desktop_assistant.config import Settings
 from desktop_assistant.history.store import HistoryStore
 from desktop_assistant.llm.client import ChatClient
-from desktop_assistant.ui.engine import EngineController
-from tests.pipeline.test_turn_unit import Harness
+from desktop_assistant.ui.controller import EngineController
+from tests.assistant.test_turn_unit import Harness
 from tests.support.groq_server import DEFAULT_REPLY, GroqServer
 from tests.support.stand_in_engine import StandInEngine
 

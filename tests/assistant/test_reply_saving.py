@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from desktop_assistant.errors import NoticeKind
-from tests.pipeline.test_commands import db_rows, groq_env
+from tests.commands.test_commands import db_rows, groq_env
 from tests.support.groq_server import GroqBehaviour, GroqServer
 from tests.support.sqlite_lock import write_lock_held_by_another_process
 
@@ -90,7 +90,7 @@ def test_a_final_write_that_keeps_failing_is_reported_once_and_the_streamed_text
         app_home: Path, groq_server: GroqServer, monkeypatch: pytest.MonkeyPatch) -> None:
     from desktop_assistant.agents import FALLBACK_AGENT, AgentSet
     from desktop_assistant.assistant import turn as turn_module
-    from desktop_assistant.assistant.conversation import Assistant
+    from desktop_assistant.assistant.conductor import Assistant
     from desktop_assistant.assistant.events import Notice, ReplyDelta, TurnFinished
     from desktop_assistant.config import Settings
     from desktop_assistant.history.store import HistoryStore
@@ -144,7 +144,7 @@ def test_a_disk_that_fills_during_the_reply_keeps_the_first_sentence_and_says_so
 
     from desktop_assistant.agents import FALLBACK_AGENT, AgentSet
     from desktop_assistant.assistant import turn as turn_module
-    from desktop_assistant.assistant.conversation import Assistant
+    from desktop_assistant.assistant.conductor import Assistant
     from desktop_assistant.assistant.events import Notice, TurnFinished
     from desktop_assistant.config import Settings
     from desktop_assistant.history.store import HistoryStore

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from desktop_assistant.agents import FALLBACK_AGENT, AgentSet
-from desktop_assistant.assistant.conversation import Assistant
+from desktop_assistant.assistant.conductor import Assistant
 from desktop_assistant.assistant.events import (
     ConversationChanged,
     FragmentSpoken,
@@ -27,7 +27,7 @@ from desktop_assistant.config import Settings
 from desktop_assistant.errors import AudioError
 from desktop_assistant.llm.client import ChatClient
 from desktop_assistant.speech.tts import SpeechAudio
-from tests.pipeline.conftest import FakePlayer, MemoryStore
+from tests.assistant.conftest import FakePlayer, MemoryStore
 from tests.support.groq_server import DEFAULT_REPLY, GroqBehaviour, GroqServer
 
 LONG_REPLY = " ".join(f"This is sentence number {n} of a long answer." for n in range(1, 30))

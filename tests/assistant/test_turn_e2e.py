@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from desktop_assistant.agents import FALLBACK_AGENT, AgentSet
-from desktop_assistant.assistant.conversation import Assistant
+from desktop_assistant.assistant.conductor import Assistant
 from desktop_assistant.assistant.events import (
     FragmentSpoken,
     RecordingStarted,

@@ -21,14 +21,14 @@ from pathlib import Path
 import pytest
 
 from desktop_assistant.agents import FALLBACK_AGENT, AgentSet
-from desktop_assistant.assistant.conversation import Assistant
+from desktop_assistant.assistant.conductor import Assistant
 from desktop_assistant.assistant.events import ReplyDelta, TurnFinished
 from desktop_assistant.assistant.turn import Turn
 from desktop_assistant.config import Settings
 from desktop_assistant.history.store import HistoryStore
 from desktop_assistant.llm.client import ChatClient
 from desktop_assistant.speech.tts import Synthesizer, Voice
-from tests.pipeline.conftest import FakePlayer
+from tests.assistant.conftest import FakePlayer
 from tests.support.groq_server import GroqBehaviour, GroqServer
 from tests.support.tts_server import TTSServer
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipeline.test_commands import db_rows, groq_env, run_cli
+from tests.commands.test_commands import db_rows, groq_env, run_cli
 from tests.support.groq_server import DEFAULT_REPLY, GroqBehaviour, GroqServer
 
 pytestmark = pytest.mark.timeout(90)

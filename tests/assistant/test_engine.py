@@ -1,5 +1,5 @@
 """The engine's one composition root (`engine.Engine`), driven the way the window drives it
-(`ui/engine.EngineController`: commands and settings on its command thread) with the real parts:
+(`ui/controller.EngineController`: commands and settings on its command thread) with the real parts:
 the null-sink microphone and output, the real tiny.en, the loopback Groq server, a real history.db.
 What a settings change rebuilds, and that it never breaks what the user is doing."""
 
@@ -17,8 +17,8 @@ import pytest
 from desktop_assistant.app import App
 from desktop_assistant.assistant.events import RecordingStarted, TranscriptReady, TurnFailed, TurnFinished
 from desktop_assistant.engine import READ_WHEN_USED, REBUILDS, all_settings
-from desktop_assistant.ui.engine import EngineController
-from tests.pipeline.test_cues import loud_stretches
+from desktop_assistant.ui.controller import EngineController
+from tests.assistant.test_cues import loud_stretches
 from tests.support.audio import FIXTURES, MonitorCapture, play_into_sink
 from tests.support.groq_server import GroqBehaviour, GroqServer
 
@@ -73,7 +73,7 @@ def window_engine(groq_server: GroqServer, transcriber: Any, monkeypatch: pytest
         bridge = PlainBridge()
 
         def build(app: App, bridge: Any) -> Any:
-            from desktop_assistant.ui.engine import build_engine
+            from desktop_assistant.ui.controller import build_engine
 
             return build_engine(app, bridge, given={"transcriber": transcriber})  # the session's tiny.en
 
