@@ -20,7 +20,6 @@ from typing import Any
 from desktop_assistant.assistant.events import (
     ConversationChanged,
     Event,
-    Notice,
     RecordingCancelled,
     RecordingStarted,
     RecordingStopped,
@@ -28,10 +27,9 @@ from desktop_assistant.assistant.events import (
 )
 from desktop_assistant.assistant.listening import PushToTalk
 from desktop_assistant.assistant.persistence import TurnStore
-from desktop_assistant.assistant.speaking import SpeechRun
 from desktop_assistant.assistant.turn import Turn, TurnSetup
+from desktop_assistant.assistant.voice import Voice
 from desktop_assistant.audio.events import (
-    PlaybackFailed,
     PlayerEvent,
     RecorderEvent,
     RecordingFailed,
@@ -44,7 +42,6 @@ from desktop_assistant.llm.client import ChatOptions
 log = logging.getLogger(__name__)
 
 Listener = Callable[[Event], None]
-NO_OUTPUT_NOTICE = "No sound output device — replies are shown as text"
 
 
 class Assistant:
@@ -65,20 +62,14 @@ class Assistant:
         self.chat = chat
         self.transcriber = transcriber
         self.listening = PushToTalk(recorder)  # the recording phase
-        self.player = player
-        self._synthesizer_for = synthesizer_for
-        self._synthesizers: dict[str, Any] = {}
-        self._speak_allowed = speak  # False: a text-only assistant (ask --no-speak)
-        self.speak = speak and not getattr(settings, "speech_muted", False)
+        self.voice = Voice(player, synthesizer_for, allowed=speak, muted=bool(getattr(settings, "speech_muted", False)),
+                           emit=self.emit, turn_id=lambda: self._turn.id if self._turn else 0)  # the output side
         self._listeners: list[Listener] = [listener] if listener else []
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
         self._turn: Turn | None = None
-        self._speech: SpeechRun | None = None
         self._new_conversation = False  # "New conversation" asked for and not yet used by a turn
         self._new_lock = threading.Lock()
-        self._player_state: str | None = None  # None (untried) | "open" | "failed"
-        self._player_lock = threading.Lock()
         self._closed = False
 
     # -- listeners --------------------------------------------------------------------------------
@@ -97,34 +88,24 @@ class Assistant:
         """The microphone (`listening` owns it)."""
         return self.listening.recorder
 
+    @property
+    def player(self) -> Any:
+        """The sound output (`voice` owns it)."""
+        return self.voice.player
+
+    @property
+    def speak(self) -> bool:
+        """Replies are spoken (not muted, not a text-only engine)."""
+        return self.voice.speaks
+
     def on_player_event(self, event: PlayerEvent) -> None:
         """Give this to the Player as `on_event` (audio thread: cheap)."""
-        if isinstance(event, PlaybackFailed):
-            threading.Thread(target=self._playback_failed, args=(event.error,), name="playback-failed",
-                             daemon=True).start()
-            return
-        speech = self._speech
-        if speech is not None:
-            speech.on_player_event(event)
+        self.voice.on_player_event(event)
 
     def play_cue(self, kind: str) -> None:
-        """The short tone when listening starts or stops ("start"/"stop"; Settings → audio cues).
-        Only on an output that is already open: opening one can take ~2 s, longer than a press."""
-        if self.player is None or not getattr(self.settings, "audio_cues", False):
-            return
-        with self._player_lock:
-            if self._player_state != "open":
-                return
-        from desktop_assistant.audio.cues import cue  # numpy: loaded with the player, not at start-up
-
-        try:
-            self.player.enqueue(cue(kind, self.player.sample_rate), ("cue", kind))
-        except UserFacingError as exc:  # the output died meanwhile: the next reply reports it
-            log.info("no %s cue: %s", kind, exc)
-
-    def _playback_failed(self, error: UserFacingError) -> None:
-        turn = self._turn
-        self.emit(Notice(turn.id if turn else 0, NoticeKind.PLAYBACK_FAILED, str(error)))
+        """The short tone when listening starts or stops ("start"/"stop"; Settings → audio cues)."""
+        if getattr(self.settings, "audio_cues", False):
+            self.voice.cue(kind)
 
     def on_recorder_event(self, event: RecorderEvent) -> None:
         """Give this to the Recorder as `on_event` (audio thread: hands work to a thread)."""
@@ -147,12 +128,12 @@ class Assistant:
                 if hasattr(self.chat, "prepare"):
                     self.chat.prepare()
                 with self._lock:
-                    synthesizer = self._synthesizer(self.agent)
+                    synthesizer = self.voice.synthesizer(self.agent)
                 if synthesizer is not None and hasattr(synthesizer, "prepare"):
                     synthesizer.prepare()
                 if synthesizer is not None:
                     # A new output stream can take ~2 s to start flowing: open it now, not at the first reply.
-                    self._player_ready(0)
+                    self.voice.open_output(0)
             except Exception:  # warming up is optional; the turn reports real problems
                 log.debug("warm-up failed", exc_info=True)
 
@@ -250,10 +231,7 @@ class Assistant:
     def set_muted(self, muted: bool) -> None:
         """Mute/unmute speech; muting silences the reply being spoken (its text goes on)."""
         with self._lock:
-            self.speak = self._speak_allowed and not muted
-            speech = self._speech
-        if muted and speech is not None:
-            speech.cancel()
+            self.voice.set_muted(muted)
 
     def apply_settings(self, new: Any) -> None:
         """Use changed settings from the next turn on (model, voice, mute, agent). The parts built
@@ -261,9 +239,9 @@ class Assistant:
         with self._lock:
             old, self.settings = self.settings, new
             if (old.tts_engine, old.tts_speed) != (new.tts_engine, new.tts_speed):
-                self._synthesizers.clear()
+                self.voice.forget_voices()
             if old.speech_muted != new.speech_muted:
-                self.speak = self._speak_allowed and not new.speech_muted
+                self.voice.set_muted(new.speech_muted)
             switched = None
             if old.agent != new.agent:
                 agent = self._agents.get(new.agent)
@@ -291,10 +269,7 @@ class Assistant:
 
     def use_player(self, player: Any) -> Any:
         """The next spoken reply opens `player`; the running one finishes on the old one."""
-        with self._player_lock:
-            old, self.player = self.player, player
-            self._player_state = None
-        return old
+        return self.voice.use_player(player)
 
     def close(self, timeout: float = 5.0) -> None:
         with self._lock:
@@ -304,10 +279,7 @@ class Assistant:
             self._cancel_turn()
         if turn is not None:
             turn.join(timeout)
-        # An output being opened right now (the warm-up thread) finishes before the player's owner
-        # closes it; none is opened after this.
-        if self._player_lock.acquire(timeout=timeout):
-            self._player_lock.release()
+        self.voice.close(timeout)
 
     # -- internals --------------------------------------------------------------------------------
     def _cancel_turn(self) -> None:
@@ -326,8 +298,8 @@ class Assistant:
             temperature=temperature_for(self.settings, llm),
             max_tokens=llm.max_tokens,
         )
-        synthesizer = self._synthesizer(agent)
-        player = self.player if synthesizer is not None and self._player_ready(turn_id) else None
+        synthesizer = self.voice.synthesizer(agent)
+        player = self.voice.player if synthesizer is not None and self.voice.open_output(turn_id) else None
         setup = TurnSetup(
             turn_id=turn_id, agent=agent, options=options,
             max_history=agent.max_history if agent.max_history is not None
@@ -335,7 +307,7 @@ class Assistant:
             session_timeout=self.settings.session_timeout, take_new_conversation=self._take_new_conversation,
             store=self.store, chat=self.chat, emit=self.emit, transcriber=self.transcriber,
             synthesizer=synthesizer if player is not None else None, player=player,
-            on_speech_run=self._set_speech,
+            on_speech_run=self.voice.began_speaking,
         )
         turn = Turn(setup, text=text, clip=clip, started_at=started_at, previous=self._turn)
         self._turn = turn
@@ -352,39 +324,9 @@ class Assistant:
             new, self._new_conversation = self._new_conversation, False
             return new
 
-    def _set_speech(self, speech: SpeechRun | None) -> None:
-        if speech is None:
-            return  # keep routing events of the last run until the next one replaces it
-        self._speech = speech
-
-    def _synthesizer(self, agent: Any) -> Any:
-        if not self.speak or self._synthesizer_for is None:
-            return None
-        if agent.id not in self._synthesizers:
-            self._synthesizers[agent.id] = self._synthesizer_for(agent)
-        return self._synthesizers[agent.id]
-
-    def _player_ready(self, turn_id: int) -> bool:
-        with self._player_lock:
-            return self._open_player(turn_id)
-
-    def _open_player(self, turn_id: int) -> bool:
-        if self.player is None or self._closed:  # (the warm-up thread may get here after close())
-            return False
-        if self._player_state is None:
-            try:
-                self.player.open()
-                self._player_state = "open"
-            except UserFacingError as exc:
-                log.info("no sound output: %s", exc)
-                self._player_state = "failed"
-                self.emit(Notice(turn_id, NoticeKind.NO_OUTPUT, f"{NO_OUTPUT_NOTICE} ({exc.message})"))
-        return self._player_state == "open"
-
     def tts_notice(self, kind: NoticeKind, message: str) -> None:
         """Give this to Synthesizers as `on_notice`."""
-        turn = self._turn
-        self.emit(Notice(turn.id if turn else 0, kind, message))
+        self.voice.notice(kind, message)
 
 
 _DEFAULT_TEMPERATURE = Settings.__dataclass_fields__["llm_temperature"].default

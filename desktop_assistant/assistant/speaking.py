@@ -118,6 +118,11 @@ class SpeechRun:
             return " ".join(self._texts[i] for i in sorted(set(self._started)) if i in self._texts)
 
     @property
+    def finished(self) -> bool:
+        """Silenced, or its turn is over."""
+        return self._cancelled or self._settled
+
+    @property
     def fragments_started(self) -> int:
         return len(set(self._started))
 

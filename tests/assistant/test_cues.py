@@ -39,7 +39,7 @@ def press_and_release(cues: str, monkeypatch: pytest.MonkeyPatch) -> tuple[list[
     events: list[Any] = []
     try:
         assistant = Engine(app, on_event=events.append).build()
-        assert assistant._player_ready(0)
+        assert assistant.voice.open_output(0)
         # A new ALSA→PulseAudio output can take seconds before its callbacks flow (audio/player.py);
         # run alone, this test is the first to open one. Silence that has drained proves it flows.
         assistant.player.enqueue(np.zeros(assistant.player.sample_rate // 5, np.float32))

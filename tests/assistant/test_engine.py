@@ -123,7 +123,7 @@ def test_the_talk_cues_still_sound_after_the_microphone_changes(window_engine: A
     was built without them, so they stopped until a restart)."""
     app, controller, bridge = window_engine(TTS_ENGINE="espeak", AUDIO_CUES="1")
     assistant = controller.assistant
-    assert wait_until(lambda: assistant._player_state == "open", 20), "the warm-up did not open the output"
+    assert wait_until(lambda: assistant.voice.output_open, 20), "the warm-up did not open the output"
     assistant.player.enqueue(np.zeros(assistant.player.sample_rate // 5, np.float32))
     assert assistant.player.wait_drained(20), "the audio output never started"
     first = assistant.recorder

@@ -364,7 +364,7 @@ def test_warm_up_prepares_the_client_and_the_voice_once(harness_factory) -> None
 
     h = harness_factory()
     synth = PreparedSynth()
-    h.assistant._synthesizer_for = lambda agent: made.append(agent) or synth
+    h.assistant.voice._synthesizer_for = lambda agent: made.append(agent) or synth
     assert not h.player.opened
     h.assistant.warm_up().join(5)
     assert h.assistant.chat._client is not None  # the SDK client exists before the first turn
