@@ -1,4 +1,4 @@
-"""The named facts of a stored message: its status and its timing keys.
+"""The named facts of a stored message: its status, its timing keys, and its shape as read back.
 
 `StrEnum`s: each member is the very string written to the history database, the logs and the
 exports, so naming them here changed nothing on disk. The turn writes them, the store checks
@@ -8,6 +8,7 @@ them, the windows and commands read them; nothing else spells them out.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Protocol
 
 
 class MessageStatus(StrEnum):
@@ -24,3 +25,15 @@ class TimingKey(StrEnum):
     LLM_FIRST_TOKEN_MS = "llm_first_token_ms"  # the model's first word, after it was asked
     FIRST_AUDIO_MS = "first_audio_ms"  # release (or send) → first sample played
     TOTAL_MS = "total_ms"  # the whole turn
+
+
+class MessageLike(Protocol):
+    """A message of the conversation so far, as the turn and the LLM context read it (read-only:
+    the store's records are frozen)."""
+
+    @property
+    def role(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def status(self) -> str: ...

@@ -11,20 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
-from desktop_assistant.messages import MessageStatus
+from desktop_assistant.messages import MessageLike, MessageStatus
 
 
-class StoredMessage(Protocol):
+class StoredMessage(MessageLike, Protocol):
     """A stored message as the turn reads it back (read-only: the store's records are frozen)."""
 
     @property
     def id(self) -> int: ...
-    @property
-    def role(self) -> str: ...
-    @property
-    def text(self) -> str: ...
-    @property
-    def status(self) -> str: ...
 
 
 @runtime_checkable

@@ -9,24 +9,12 @@ with what was actually said, so the model knows where it was cut off.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
 
 from desktop_assistant.llm.client import ChatMessage
-from desktop_assistant.messages import MessageStatus
+from desktop_assistant.messages import MessageLike, MessageStatus
 
 DEFAULT_TOKEN_BUDGET = 6000
 _ROLES = ("user", "assistant")
-
-
-class MessageLike(Protocol):
-    """A message of the conversation so far (read-only)."""
-
-    @property
-    def role(self) -> str: ...
-    @property
-    def text(self) -> str: ...
-    @property
-    def status(self) -> str: ...
 
 
 def estimate_tokens(text: str) -> int:
