@@ -321,13 +321,22 @@ class Engine:
             client.close()
         return settings.llm_model
 
-    def mic_test(self, device: str | int | None, on_level: Callable[[float], None]) -> Recorder:
-        """A recorder on `device` feeding `on_level`, started (the caller cancels and closes it)."""
+    def microphone(self, device: str | int | None, *, max_seconds: float = 30.0,
+                   on_level: Callable[[float], None] | None = None,
+                   on_event: Callable[[Any], None] | None = None) -> Recorder:
+        """A recorder on `device`, not started and not kept (Settings' microphone test, `record`):
+        the caller starts, stops and closes it."""
         from desktop_assistant.audio.recorder import Recorder
 
-        recorder = Recorder(device=device, max_seconds=30.0, on_level=on_level)
-        recorder.start()
-        return recorder
+        return Recorder(device=device, max_seconds=max_seconds, on_level=on_level, on_event=on_event)
+
+    def speech_model(self, settings: Settings | None = None, *, model: Any = None,
+                     allow_download: bool = True) -> Transcriber:
+        """A transcriber for `settings` (default: the App's), not started and not kept (`transcribe`,
+        the smoke test): the caller closes it. `model` forces a resolved model."""
+        from desktop_assistant.speech.stt import Transcriber
+
+        return Transcriber(settings or self.settings, self.app.paths, allow_download=allow_download, model=model)
 
     def test_speaker(self, device: str | int | None) -> bool:
         """Play the speaker test sound on `device`; True once it has drained."""

@@ -16,7 +16,7 @@ from desktop_assistant.output_file import check_output, output_file
 
 if TYPE_CHECKING:
     from desktop_assistant.audio.clip import AudioClip
-    from desktop_assistant.audio.recorder import RecorderEvent
+    from desktop_assistant.audio.events import RecorderEvent
 
 
 def _seconds(text: str) -> float:
@@ -53,7 +53,8 @@ def write_wav(path: Path, clip: AudioClip) -> None:
 def run(app: Any, args: argparse.Namespace) -> int:
     # the audio stack loads only when this command runs, not at every start
     from desktop_assistant.audio.clip import level_dbfs
-    from desktop_assistant.audio.recorder import Recorder, RecordingFailed, RecordingLimitReached
+    from desktop_assistant.audio.events import RecordingFailed, RecordingLimitReached
+    from desktop_assistant.engine import Engine
 
     out = Path(args.out or time.strftime("recording-%Y%m%d-%H%M%S.wav")).expanduser()
     if out.suffix.lower() != ".wav":
@@ -68,7 +69,7 @@ def run(app: Any, args: argparse.Namespace) -> int:
     device = args.device if args.device is not None else app.settings.input_device
     if isinstance(device, str) and device.isdigit():
         device = int(device)
-    recorder = Recorder(device=device, max_seconds=args.seconds, on_event=on_event)
+    recorder = Engine(app).microphone(device, max_seconds=args.seconds, on_event=on_event)
     recorder.start()  # a missing or busy microphone is one line before "Recording" is said
     print(f"Recording {args.seconds:g} s…", file=sys.stderr)
     try:

@@ -60,14 +60,14 @@ def _step(name: str, fn: Callable[[], str]) -> None:
 def _transcribe(app: Any) -> str:
     from desktop_assistant.audio.clip import AudioClip
     from desktop_assistant.audio.decode import decode_file
+    from desktop_assistant.engine import Engine
     from desktop_assistant.speech.models import embedded_model_dir
-    from desktop_assistant.speech.stt import Transcriber
 
     model_dir = embedded_model_dir()
     if is_frozen() and not str(model_dir).startswith(str(bundle_root())):
         raise RuntimeError(f"the embedded model was not found inside the bundle (got {model_dir})")
     settings = app.settings.with_values(stt_model=str(model_dir))
-    transcriber = Transcriber(settings, app.paths)
+    transcriber = Engine(app).speech_model(settings)
     transcriber.start()
     try:
         clip = AudioClip(decode_file(resource_path("samples", "smoke-test.wav")))

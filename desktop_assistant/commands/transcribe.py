@@ -81,14 +81,14 @@ def run(app: Any, args: argparse.Namespace) -> int:
     # numpy, PyAV and faster-whisper load only when this command runs, not at every start
     from desktop_assistant.audio.clip import SAMPLE_RATE, AudioClip
     from desktop_assistant.audio.decode import decode_file
-    from desktop_assistant.speech.stt import Transcriber
+    from desktop_assistant.engine import Engine
 
     language = _language(app, args)
     settings = app.settings.with_values(stt_model=args.model) if args.model else app.settings
     model = _model_for(settings, app.paths, language, asked=bool(args.language))
     samples = decode_file(args.file, SAMPLE_RATE)
     clip = AudioClip(samples, SAMPLE_RATE)
-    transcriber = Transcriber(settings, app.paths, allow_download=False, model=model)
+    transcriber = Engine(app).speech_model(settings, model=model, allow_download=False)
     try:
         if not transcriber.wait_ready(LOAD_TIMEOUT_S):
             raise transcriber.error or UserFacingError(

@@ -88,7 +88,9 @@ class SettingsServices:
         def work() -> Any:
             with self._mic_lock:
                 self._stop_mic()
-                self._mic = self.probe.mic_test(device, on_level)
+                recorder = self.probe.microphone(device, on_level=on_level)
+                recorder.start()
+                self._mic = recorder
             return True
 
         self._run(work, done)
