@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -54,7 +55,8 @@ def text_figures(text: str) -> dict[str, float]:
 def run(tree: Path, bench: str, as_json: bool) -> dict[str, float]:
     script, *args = bench.split()
     cmd = [sys.executable, str(tree / "bench" / script), *args, *(["--json"] if as_json else [])]
-    done = subprocess.run(cmd, cwd=tree, capture_output=True, text=True, timeout=1800, check=False)
+    env = {**os.environ, "PYTHONPATH": str(tree)}  # that tree's package, not the installed (editable) one
+    done = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True, timeout=1800, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{bench} failed in {tree}:\n{done.stderr[-2000:]}")
     if not as_json:
