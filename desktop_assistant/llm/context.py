@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from desktop_assistant.llm.client import ChatMessage
+from desktop_assistant.llm.request import ChatMessage
 from desktop_assistant.messages import MessageStatus
 
 DEFAULT_TOKEN_BUDGET = 6000
