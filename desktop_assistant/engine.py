@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # each loads numpy, PortAudio or the network stack: only when
     from desktop_assistant.agents import Agent
     from desktop_assistant.audio.devices import DeviceList
     from desktop_assistant.audio.recorder import Recorder
+    from desktop_assistant.history.records import MessageRecord
     from desktop_assistant.history.store import HistoryStore
     from desktop_assistant.speech.transcript import ModelStatus
     from desktop_assistant.speech.tts import Synthesizer
@@ -123,6 +124,16 @@ class Engine:
         from desktop_assistant.history.store import app_store
 
         return app_store(self.app)
+
+    def current_conversation(self, limit: int = 50) -> list[MessageRecord]:
+        """The last messages of the conversation the next turn continues (the window's first view): the
+        store's session rule, asked with the agent and timeout the turn uses; [] when it starts a new one."""
+        assistant = self.assistant
+        if assistant is None:
+            return []
+        store = self.store()
+        current = store.conversation_to_continue(assistant.agent.id, assistant.settings.session_timeout)
+        return [] if current is None else store.recent_messages(current, limit)
 
     def _own(self, name: str, part: T) -> T:
         if not self._owned and not self._registered:  # closed with the app, before the database

@@ -51,12 +51,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 class _NoEngine:
     """The screenshots show widgets only: no audio, model or network is started (it stands in for
-    the built engine and its assistant, which are never asked anything here)."""
+    the built engine, with no assistant: the window is never asked to send it anything here)."""
 
-    def __init__(self) -> None:
-        self.assistant = self
+    assistant = None
 
     def apply_settings(self, old: Any, new: Any) -> list[str]:
+        return []
+
+    def current_conversation(self) -> list[Any]:
         return []
 
 

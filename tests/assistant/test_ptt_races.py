@@ -18,7 +18,7 @@ from desktop_assistant.ui.controller import EngineController
 from tests.assistant.test_turn_unit import LONG_REPLY, FakeTranscriber, Harness, heard
 from tests.support.audio import fixture_samples
 from tests.support.groq_server import GroqBehaviour, GroqServer
-from tests.support.stand_in_engine import StandInEngine
+from tests.support.stand_in_engine import StandInAssistant, StandInEngine
 
 
 @pytest.fixture
@@ -106,7 +106,7 @@ def test_transcribe_with_cancel_stops_waiting_and_says_cancelled(transcriber: An
     assert time.monotonic() - start < 0.5
 
 
-class CallLog:
+class CallLog(StandInAssistant):
     """An engine that records the commands it gets (a press takes a while, like opening a stream)."""
 
     def __init__(self) -> None:
