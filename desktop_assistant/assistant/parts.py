@@ -1,6 +1,6 @@
 """What the assistant needs from each part the engine builds, as Protocols (beside `TurnStore` in
 `persistence.py`): the real classes satisfy them (mypy checks it where `engine.Engine` builds them)
-and the tests' small fakes have the same shape.
+and the tests' small fakes have the same shape (`isinstance` checks the names; mypy the signatures).
 
 | Protocol | real class |
 |---|---|
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from desktop_assistant.audio.events import PlayerEvent, RecorderEvent
 from desktop_assistant.llm.request import ChatMessage, ChatOptions
@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # numpy: the values that carry audio
     from desktop_assistant.speech.tts import SpeechAudio
 
 
+@runtime_checkable
 class TranscriberPart(Protocol):
     """Speech to text, on a worker of its own; `transcribe` blocks the calling turn (bounded)."""
 
@@ -43,6 +44,7 @@ class TranscriberPart(Protocol):
     def close(self, timeout: float = 5.0) -> None: ...
 
 
+@runtime_checkable
 class RecorderPart(Protocol):
     """The microphone: open from `start()` to `stop()` (the clip) or `cancel()` (nothing)."""
 
@@ -62,6 +64,7 @@ class RecorderPart(Protocol):
     def close(self) -> None: ...
 
 
+@runtime_checkable
 class PlayerPart(Protocol):
     """The sound output: a gapless queue of tagged PCM; `stop()` silences at once."""
 
@@ -79,6 +82,7 @@ class PlayerPart(Protocol):
     def wait_drained(self, timeout: float) -> bool: ...
 
 
+@runtime_checkable
 class ReplyStreamPart(Protocol):
     """A streamed reply: iterate for text deltas; `close()` cancels it from any thread."""
 
@@ -87,6 +91,7 @@ class ReplyStreamPart(Protocol):
     def close(self) -> None: ...
 
 
+@runtime_checkable
 class ChatPart(Protocol):
     """The LLM: opens streamed replies (raises `UserFacingError` when it cannot)."""
 
@@ -98,6 +103,7 @@ class ChatPart(Protocol):
     def close(self) -> None: ...
 
 
+@runtime_checkable
 class SynthesizerPart(Protocol):
     """Text to speech for one voice: None when there is nothing speakable or no engine can speak."""
 

@@ -37,6 +37,8 @@ def make_harness(groq_server: GroqServer):  # type: ignore[no-untyped-def]
 class FakeRecorder:
     def __init__(self) -> None:
         self.is_recording = False
+        self.chunks = None  # (nothing reads the audio while it records here)
+        self.on_event = None
 
     def start(self) -> None:
         self.is_recording = True
@@ -47,6 +49,9 @@ class FakeRecorder:
 
     def cancel(self) -> None:
         self.is_recording = False
+
+    def close(self) -> None:
+        pass
 
 
 def test_a_typed_message_stopped_at_once_is_still_stored(make_harness) -> None:

@@ -42,6 +42,9 @@ class FakeSynth:
         self.delay = delay
         self.calls: list[tuple[int, str]] = []
 
+    def prepare(self) -> None:
+        pass
+
     def synthesize(self, text: str, index: int = 0) -> SpeechAudio:
         self.calls.append((index, text))
         time.sleep(self.delay)
@@ -62,6 +65,12 @@ class FakeTranscriber:
     def transcribe(self, clip, *, language=None, initial_prompt=None, timeout=60.0, cancel=None):
         self.calls += 1
         return self.transcript
+
+    def cancel_download(self) -> None:
+        pass
+
+    def close(self, timeout: float = 5.0) -> None:
+        pass
 
 
 class Harness:
