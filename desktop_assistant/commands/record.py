@@ -53,7 +53,8 @@ def write_wav(path: Path, clip: AudioClip) -> None:
 def run(app: Any, args: argparse.Namespace) -> int:
     # the audio stack loads only when this command runs, not at every start
     from desktop_assistant.audio.clip import level_dbfs
-    from desktop_assistant.audio.recorder import Recorder, RecordingFailed, RecordingLimitReached
+    from desktop_assistant.audio.events import RecordingFailed, RecordingLimitReached
+    from desktop_assistant.audio.recorder import Recorder
 
     out = Path(args.out or time.strftime("recording-%Y%m%d-%H%M%S.wav")).expanduser()
     if out.suffix.lower() != ".wav":

@@ -74,7 +74,7 @@ class EngineBridge(QObject):
     turn_failed = Signal(object)
     conversation_changed = Signal(object)
     # Not turn events:
-    model_status = Signal(object)  # speech.stt.ModelStatus
+    model_status = Signal(object)  # speech.transcript.ModelStatus
     level = Signal(float)  # dBFS, coalesced
     engine_ready = Signal(object)  # the built engine (assistant)
     engine_failed = Signal(object)  # UserFacingError (or another exception) from building it

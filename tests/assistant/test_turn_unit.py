@@ -307,7 +307,7 @@ def test_mute_silences_the_reply_being_spoken_but_the_text_goes_on(harness_facto
 
 
 def test_playback_failure_becomes_a_notice(harness_factory) -> None:
-    from desktop_assistant.audio.player import PlaybackFailed
+    from desktop_assistant.audio.events import PlaybackFailed
 
     h = harness_factory()
     h.assistant.on_player_event(PlaybackFailed(time.monotonic(), AudioError("The audio output stopped working")))
