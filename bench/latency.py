@@ -36,7 +36,8 @@ from desktop_assistant.assistant.events import SpeakingStarted, TurnFailed, Turn
 from desktop_assistant.assistant.sentences import SentenceSplitter  # noqa: E402
 from desktop_assistant.audio.clip import AudioClip  # noqa: E402
 from desktop_assistant.audio.decode import resample  # noqa: E402
-from desktop_assistant.audio.player import ChunkStarted, Player  # noqa: E402
+from desktop_assistant.audio.events import ChunkStarted  # noqa: E402
+from desktop_assistant.audio.player import Player  # noqa: E402
 from desktop_assistant.config import Settings  # noqa: E402
 from desktop_assistant.errors import UserFacingError  # noqa: E402
 from desktop_assistant.history.store import HistoryStore  # noqa: E402

@@ -19,16 +19,19 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from desktop_assistant.assistant.conductor import Assistant, Listener
 from desktop_assistant.assistant.events import Event, RecordingCancelled, RecordingStopped, TurnFailed
+from desktop_assistant.assistant.parts import ChatPart, PlayerPart, RecorderPart, SynthesizerPart, TranscriberPart
+from desktop_assistant.audio.events import PlayerEvent, RecorderEvent
 from desktop_assistant.config import Settings
 from desktop_assistant.errors import NoticeKind
 
 if TYPE_CHECKING:  # each loads numpy, PortAudio or the network stack: only when the part is built
     from desktop_assistant.agents import Agent
-    from desktop_assistant.audio.player import Player
+    from desktop_assistant.audio.devices import DeviceList
     from desktop_assistant.audio.recorder import Recorder
+    from desktop_assistant.history.records import MessageRecord
     from desktop_assistant.history.store import HistoryStore
-    from desktop_assistant.llm.client import ChatClient
     from desktop_assistant.speech.stt import Transcriber
+    from desktop_assistant.speech.transcript import ModelStatus
     from desktop_assistant.speech.tts import Synthesizer
 
 log = logging.getLogger(__name__)
@@ -80,7 +83,7 @@ class Engine:
 
     def __init__(self, app: Any, *, on_event: Listener | None = None,
                  on_level: Callable[[float], None] | None = None,
-                 on_model_status: Callable[[Any], None] | None = None, speak: bool = True, listen: bool = True,
+                 on_model_status: Callable[[ModelStatus], None] | None = None, speak: bool = True, listen: bool = True,
                  gtts_endpoint: str | None = None, given: Mapping[str, Any] | None = None) -> None:
         self.app = app
         self._on_event = on_event
@@ -104,9 +107,9 @@ class Engine:
     def build(self) -> Assistant:
         store = self.store()
         chat = self._make_chat()
-        stt = self._make_transcriber() if self._listen else None
-        player = self._make_player() if self._speak else None
-        recorder = self._make_recorder(first=True) if self._listen else None
+        stt: TranscriberPart | None = self._make_transcriber() if self._listen else None
+        player: PlayerPart | None = self._make_player() if self._speak else None
+        recorder: RecorderPart | None = self._make_recorder(first=True) if self._listen else None
         assistant = Assistant(self.settings, self.app.agents, store, chat, transcriber=stt, recorder=recorder,
                               player=player, synthesizer_for=self._make_synthesizer, speak=self._speak,
                               listener=self._relay)
@@ -123,6 +126,16 @@ class Engine:
 
         return app_store(self.app)
 
+    def current_conversation(self, limit: int = 50) -> list[MessageRecord]:
+        """The last messages of the conversation the next turn continues (the window's first view): the
+        store's session rule, asked with the agent and timeout the turn uses; [] when it starts a new one."""
+        assistant = self.assistant
+        if assistant is None:
+            return []
+        store = self.store()
+        current = store.conversation_to_continue(assistant.agent.id, assistant.settings.session_timeout)
+        return [] if current is None else store.recent_messages(current, limit)
+
     def _own(self, name: str, part: T) -> T:
         if not self._owned and not self._registered:  # closed with the app, before the database
             self._registered = True
@@ -138,28 +151,28 @@ class Engine:
         return Synthesizer(engine_for(settings, agent), Voice.for_agent(agent, settings),
                            on_notice=on_notice or self._tts_notice, gtts_endpoint=self._gtts_endpoint)
 
-    def output(self) -> Player:
+    def output(self) -> PlayerPart:
         """The sound output as the settings name it (not opened; closed with the engine)."""
         return self._make_player()
 
-    def _make_chat(self) -> ChatClient:
+    def _make_chat(self) -> ChatPart:
         if "chat" in self._given:
-            return cast("ChatClient", self._given["chat"])
+            return cast(ChatPart, self._given["chat"])
         from desktop_assistant.llm.client import ChatClient
 
         return self._own("chat", ChatClient.from_settings(self.settings))
 
-    def _make_transcriber(self) -> Transcriber:
+    def _make_transcriber(self) -> TranscriberPart:
         if "transcriber" in self._given:
-            return cast("Transcriber", self._given["transcriber"])
+            return cast(TranscriberPart, self._given["transcriber"])
         from desktop_assistant.speech.stt import Transcriber
 
         return self._own("transcriber", Transcriber(self.settings, self.app.paths,
                                                     on_status=self._on_model_status).start())
 
-    def _make_player(self) -> Player:
+    def _make_player(self) -> PlayerPart:
         if "player" in self._given:
-            return cast("Player", self._given["player"])
+            return cast(PlayerPart, self._given["player"])
         from desktop_assistant.audio.player import Player
         from desktop_assistant.speech.tts import PLAYER_RATE
 
@@ -167,9 +180,10 @@ class Engine:
         player.on_event = self._player_event
         return self._own("player", player)
 
-    def _make_recorder(self, *, first: bool = False) -> Recorder:
+    def _make_recorder(self, *, first: bool = False) -> RecorderPart:
+        recorder: RecorderPart
         if first and "recorder" in self._given:
-            recorder = self._given["recorder"]  # (new microphone settings build a real one)
+            recorder = cast(RecorderPart, self._given["recorder"])  # (new microphone settings build a real one)
         else:
             from desktop_assistant.audio.recorder import Recorder
 
@@ -177,9 +191,9 @@ class Engine:
                                                       max_seconds=self.settings.max_recording_s,
                                                       on_level=self._on_level, cue=self._cue))
         recorder.on_event = self._recorder_event
-        return recorder  # type: ignore[no-any-return]
+        return recorder
 
-    def _make_synthesizer(self, agent: Agent) -> Synthesizer:
+    def _make_synthesizer(self, agent: Agent) -> SynthesizerPart:
         return self.synthesizer(agent)
 
     # The parts call back into the assistant that was built after them.
@@ -191,11 +205,11 @@ class Engine:
         if self.assistant is not None:
             self.assistant.tts_notice(kind, message)
 
-    def _player_event(self, event: Any) -> None:
+    def _player_event(self, event: PlayerEvent) -> None:
         if self.assistant is not None:
             self.assistant.on_player_event(event)
 
-    def _recorder_event(self, event: Any) -> None:
+    def _recorder_event(self, event: RecorderEvent) -> None:
         if self.assistant is not None:
             self.assistant.on_recorder_event(event)
 
@@ -276,7 +290,7 @@ class Engine:
         thread.start()
 
     # ------------------------------------------------------------------ probes for Settings
-    def list_devices(self) -> Any:
+    def list_devices(self) -> DeviceList:
         from desktop_assistant.audio import devices
 
         return devices.list_devices(described=True)
@@ -306,7 +320,8 @@ class Engine:
 
     def test_key(self, key: str | None) -> str:
         """A one-token request with `key` (not saved); returns the model that answered."""
-        from desktop_assistant.llm.client import ChatClient, ChatMessage, ChatOptions
+        from desktop_assistant.llm.client import ChatClient
+        from desktop_assistant.llm.request import ChatMessage, ChatOptions
 
         settings = self.settings
         client = ChatClient(key, settings.groq_base_url, read_timeout=10.0, retry_budget_s=3.0, max_attempts=2)

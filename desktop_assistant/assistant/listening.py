@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from desktop_assistant.assistant.parts import RecorderPart
 from desktop_assistant.errors import ErrorKind, UserFacingError
 
 if TYPE_CHECKING:  # numpy and PortAudio: loaded with the recorder
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 class PushToTalk:
     """The microphone is open exactly while the user holds the press."""
 
-    def __init__(self, recorder: Any) -> None:
+    def __init__(self, recorder: RecorderPart | None) -> None:
         self.recorder = recorder
         self._turn_id: int | None = None
 
@@ -68,7 +69,7 @@ class PushToTalk:
             self.recorder.cancel()
         return turn_id
 
-    def use_recorder(self, make: Callable[[], Any]) -> tuple[bool, Any]:
+    def use_recorder(self, make: Callable[[], RecorderPart]) -> tuple[bool, RecorderPart | None]:
         """Put `make()` in place of the microphone unless a recording is in progress: (done, old one)."""
         if self._turn_id is not None:
             return False, None

@@ -17,9 +17,11 @@ import time
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from desktop_assistant.assistant.parts import PlayerPart, SynthesizerPart
 from desktop_assistant.assistant.sentences import Sentence
+from desktop_assistant.audio.events import ChunkStarted, PlayerEvent
 
 if TYPE_CHECKING:
     from desktop_assistant.speech.tts import SpeechAudio
@@ -31,7 +33,7 @@ _SYNTH_WAIT_S = 30.0  # an upper bound; the synthesizer's own timeouts end it so
 
 
 class SpeechRun:
-    def __init__(self, turn_id: int, synthesizer: Any, player: Any, *,
+    def __init__(self, turn_id: int, synthesizer: SynthesizerPart, player: PlayerPart, *,
                  on_first_audio: Callable[[float], None] | None = None,
                  on_fragment: Callable[[int, str], None] | None = None) -> None:
         self.turn_id = turn_id
@@ -127,8 +129,10 @@ class SpeechRun:
         return len(set(self._started))
 
     # -- player events (audio thread: record only) ------------------------------------------------
-    def on_player_event(self, event: Any) -> None:
-        tag = getattr(event, "tag", None)
+    def on_player_event(self, event: PlayerEvent) -> None:
+        if not isinstance(event, ChunkStarted):
+            return
+        tag = event.tag
         if isinstance(tag, tuple) and len(tag) == 2 and tag[0] == self.turn_id:
             if self.first_audio_at is None:
                 self.first_audio_at = event.at

@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop_assistant.assistant.events import (
     Event,
@@ -38,13 +38,18 @@ from desktop_assistant.assistant.events import (
     TurnTimings,
     UserMessageStored,
 )
+from desktop_assistant.assistant.parts import ChatPart, PlayerPart, ReplyStreamPart, SynthesizerPart, TranscriberPart
 from desktop_assistant.assistant.persistence import TurnStore
 from desktop_assistant.assistant.sentences import SentenceSplitter
 from desktop_assistant.assistant.speaking import SpeechRun
 from desktop_assistant.errors import ErrorKind, NoticeKind, UserFacingError
-from desktop_assistant.llm.client import ChatOptions
 from desktop_assistant.llm.context import build_messages
+from desktop_assistant.llm.request import ChatOptions
 from desktop_assistant.messages import MessageStatus
+
+if TYPE_CHECKING:  # numpy (the clip) and the YAML parser (the agents): loaded by whoever made them
+    from desktop_assistant.agents import Agent
+    from desktop_assistant.audio.clip import AudioClip
 
 log = logging.getLogger(__name__)
 
@@ -59,17 +64,17 @@ class TurnSetup:
     """Everything one turn needs, fixed when it starts."""
 
     turn_id: int
-    agent: Any  # agents.Agent
+    agent: Agent
     options: ChatOptions
     max_history: int
     session_timeout: float
     take_new_conversation: Callable[[], bool]  # asked once, as the turn picks its conversation
     store: TurnStore
-    chat: Any  # llm.client.ChatClient
+    chat: ChatPart
     emit: Callable[[Event], None]
-    transcriber: Any = None
-    synthesizer: Any = None  # None: do not speak
-    player: Any = None
+    transcriber: TranscriberPart | None = None
+    synthesizer: SynthesizerPart | None = None  # None: do not speak
+    player: PlayerPart | None = None
     on_speech_run: Callable[[SpeechRun | None], None] | None = None
     stt_timeout: float = 60.0
     speech_timeout: float = 900.0  # a cap only: the wait ends when the queued speech has played
@@ -77,7 +82,7 @@ class TurnSetup:
 
 
 class Turn:
-    def __init__(self, setup: TurnSetup, *, text: str | None = None, clip: Any = None,
+    def __init__(self, setup: TurnSetup, *, text: str | None = None, clip: AudioClip | None = None,
                  started_at: float | None = None, previous: Turn | None = None) -> None:
         if (text is None) == (clip is None):
             raise ValueError("a turn needs either text or a clip")
@@ -89,7 +94,7 @@ class Turn:
         self._previous = previous  # dropped once joined: a finished turn keeps no chain of older ones alive
         self._cancel = threading.Event()
         self._lock = threading.Lock()
-        self._stream: Any = None
+        self._stream: ReplyStreamPart | None = None
         self._speech: SpeechRun | None = None
         self._done = threading.Event()
         self.result: TurnFinished | TurnFailed | None = None
@@ -219,8 +224,7 @@ class Turn:
         if transcript.no_speech or not text:
             raise UserFacingError("I didn't hear anything", "hold the button while you speak", kind=ErrorKind.NO_SPEECH)
         s.emit(TranscriptReady(self.id, text, state.stt_ms, transcript.language))
-        model = getattr(transcript, "model", "") or None
-        return text, "voice", model
+        return text, "voice", transcript.model or None
 
     def _start_speech(self, state: _State) -> SpeechRun | None:
         s = self.setup

@@ -51,12 +51,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 class _NoEngine:
     """The screenshots show widgets only: no audio, model or network is started (it stands in for
-    the built engine and its assistant, which are never asked anything here)."""
+    the built engine, with no assistant: the window is never asked to send it anything here)."""
 
-    def __init__(self) -> None:
-        self.assistant = self
+    assistant = None
 
     def apply_settings(self, old: Any, new: Any) -> list[str]:
+        return []
+
+    def current_conversation(self) -> list[Any]:
         return []
 
 
@@ -90,6 +92,7 @@ def run(app: Any, args: argparse.Namespace) -> int:
 
     from desktop_assistant.assistant.events import TurnTimings
     from desktop_assistant.history.store import HistoryStore
+    from desktop_assistant.speech.transcript import ModelStatus
     from desktop_assistant.ui.application import build_main_window, qt_application
     from desktop_assistant.ui.history_source import HistorySource
     from desktop_assistant.ui.history_window import HistoryWindow
@@ -107,7 +110,7 @@ def run(app: Any, args: argparse.Namespace) -> int:
         window.chat.add_message("assistant", answer, timings=TurnTimings(**timings).as_dict())
     window.banner.clear()
     window._set_state("ready")
-    window.status.show_model(type("S", (), {"name": "tiny.en", "source": "embedded", "state": "ready"})())
+    window.status.show_model(ModelStatus("tiny.en", "embedded", "ready"))
     window.status.show_network("online")
     written = [_save(qapp, window, out / "main-window.png")]
     window.banner.show_problem(

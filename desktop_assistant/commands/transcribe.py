@@ -18,7 +18,7 @@ from desktop_assistant.terminal import inert
 
 if TYPE_CHECKING:
     from desktop_assistant.speech.models import ResolvedModel
-    from desktop_assistant.speech.stt import Transcript
+    from desktop_assistant.speech.transcript import Transcript
 
 LOAD_TIMEOUT_S = 120.0
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from desktop_assistant.messages import TimingKey
+
 ROLES = ("user", "assistant", "system")
 SOURCES = ("voice", "typed")
 TITLE_MAX = 60
@@ -31,6 +33,11 @@ class MessageRecord:
     total_ms: float | None = None
     stt_model: str | None = None
     llm_model: str | None = None
+
+    def timings(self) -> dict[TimingKey, float | None]:
+        """The turn's timings by key (as `assistant.events.TurnTimings.as_dict` gives a live turn's)."""
+        return {TimingKey.STT_MS: self.stt_ms, TimingKey.LLM_FIRST_TOKEN_MS: self.llm_first_token_ms,
+                TimingKey.FIRST_AUDIO_MS: self.first_audio_ms, TimingKey.TOTAL_MS: self.total_ms}
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,14 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import groq
 import httpx
 
 from desktop_assistant.errors import ErrorKind, UserFacingError
+from desktop_assistant.llm.request import ChatMessage as ChatMessage  # (re-exported: the callers' old path)
+from desktop_assistant.llm.request import ChatOptions as ChatOptions
 from desktop_assistant.log import redact
 
 log = logging.getLogger(__name__)
@@ -39,22 +40,6 @@ _UNREADABLE = (ValueError, TypeError, AttributeError, KeyError, IndexError)
 
 def unreadable_reply(problem: str) -> UserFacingError:
     return UserFacingError(f"Groq sent a reply the app cannot read ({problem})", "try again", kind=ErrorKind.SERVER)
-
-
-@dataclass(frozen=True)
-class ChatMessage:
-    role: str  # "system" | "user" | "assistant"
-    content: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"role": self.role, "content": self.content}
-
-
-@dataclass(frozen=True)
-class ChatOptions:
-    model: str
-    temperature: float = 0.7
-    max_tokens: int = 512
 
 
 class ReplyStream:

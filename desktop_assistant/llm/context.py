@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from desktop_assistant.llm.client import ChatMessage
+from desktop_assistant.llm.request import ChatMessage
 from desktop_assistant.messages import MessageLike, MessageStatus
 
 DEFAULT_TOKEN_BUDGET = 6000

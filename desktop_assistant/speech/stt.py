@@ -20,7 +20,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from desktop_assistant.audio.clip import SAMPLE_RATE, AudioClip
@@ -32,44 +32,12 @@ from desktop_assistant.speech import models
 from desktop_assistant.speech.decoding import MIN_CLIP_S, decode, decode_options, doubtful, is_hallucination, not_speech
 from desktop_assistant.speech.models import DownloadProgress, ModelError, ResolvedModel
 from desktop_assistant.speech.onnx_telemetry import disable_onnxruntime_telemetry
+from desktop_assistant.speech.transcript import ModelStatus, Segment, Transcript
 
 log = logging.getLogger(__name__)
 
 CPU_THREADS = 1
 CANCEL_CHECK_S = 0.02  # how soon a cancelled transcribe() stops waiting
-
-
-@dataclass(frozen=True)
-class Segment:
-    start: float
-    end: float
-    text: str
-    no_speech_prob: float
-    avg_logprob: float
-
-
-@dataclass(frozen=True)
-class Transcript:
-    text: str
-    language: str
-    segments: tuple[Segment, ...]
-    duration_s: float
-    stt_ms: float
-    no_speech: bool = False
-    model: str = ""
-    model_source: str = ""
-
-
-@dataclass(frozen=True)
-class ModelStatus:
-    name: str
-    source: str
-    state: str  # "loading" | "ready" | "downloading" | "error"
-    progress: float | None = None  # 0..1 while downloading
-    message: str = ""
-    # Set while another model than the one asked for serves for a lasting reason (offline, a damaged
-    # folder, a failed download): the cause and what to do, for a banner. Empty otherwise.
-    problem: str = ""
 
 
 class Transcriber:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QGuiApplication, QIcon
@@ -29,6 +29,9 @@ from desktop_assistant.ui import theme
 from desktop_assistant.ui.qt_log import route_qt_messages
 
 if TYPE_CHECKING:
+    from desktop_assistant.app import App
+    from desktop_assistant.instance import InstanceLock
+    from desktop_assistant.ui.controller import Builder
     from desktop_assistant.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
@@ -70,7 +73,7 @@ def qt_application() -> QApplication:
     return qapp
 
 
-def build_main_window(app: Any, build: Any = None) -> MainWindow:
+def build_main_window(app: App, build: Builder | None = None) -> MainWindow:
     """The main window wired to the app and the engine (used by `run`, the smoke test, tests)."""
     from desktop_assistant.ui.bridge import EngineBridge
     from desktop_assistant.ui.controller import EngineController
@@ -92,15 +95,15 @@ def build_main_window(app: Any, build: Any = None) -> MainWindow:
     return window
 
 
-def show_settings_problems(app: Any, window: MainWindow) -> None:
+def show_settings_problems(app: App, window: MainWindow) -> None:
     """What the app ignored to start (a settings file it could not use: `App.settings_problems`)."""
-    problems = getattr(app, "settings_problems", None)
+    problems = app.settings_problems
     if problems:
         window.show_problem_text(" ".join(problems), "Open Settings", "settings", kind=ErrorKind.SETTINGS,
                                  severity="warning")
 
 
-def _show_running_window(app: Any, lock: Any) -> int:
+def _show_running_window(app: App, lock: InstanceLock) -> int:
     """A second start: the running window comes forward (also out of the tray); this one exits."""
     from desktop_assistant.errors import UserFacingError
     from desktop_assistant.ui.instance_channel import ChannelError, channel_name, send_command
@@ -121,7 +124,7 @@ def _show_running_window(app: Any, lock: Any) -> int:
     )
 
 
-def _open_channel(app: Any, window: MainWindow) -> None:
+def _open_channel(app: App, window: MainWindow) -> None:
     """Listen for commands from other processes of this user (a second start sends `show`)."""
     from desktop_assistant.ui.instance_channel import InstanceChannel, channel_name
     from desktop_assistant.ui.placement import bring_forward
@@ -141,7 +144,7 @@ def _open_channel(app: Any, window: MainWindow) -> None:
         window.closed.connect(channel.close)
 
 
-def run(app: Any) -> int:
+def run(app: App) -> int:
     from desktop_assistant.instance import InstanceLock
     from desktop_assistant.ui.signals import SignalCloser
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Signal
 
@@ -75,7 +74,7 @@ class EngineBridge(QObject):
     turn_failed = Signal(object)
     conversation_changed = Signal(object)
     # Not turn events:
-    model_status = Signal(object)  # speech.stt.ModelStatus
+    model_status = Signal(object)  # speech.transcript.ModelStatus
     level = Signal(float)  # dBFS, coalesced
     engine_ready = Signal(object)  # the built engine (assistant)
     engine_failed = Signal(object)  # UserFacingError (or another exception) from building it
@@ -118,7 +117,7 @@ class EngineBridge(QObject):
     def post_engine_failed(self, error: BaseException) -> None:
         self.post(_Wrapped("engine_failed", error))
 
-    def post_call(self, fn: Callable[..., object], *args: Any) -> None:
+    def post_call(self, fn: Callable[..., object], *args: object) -> None:
         """Run `fn(*args)` on the GUI thread (for results of GUI-side worker jobs)."""
         self.post(_Call(fn, args))
 
@@ -145,7 +144,7 @@ class EngineBridge(QObject):
         if isinstance(event, _Delivery):
             self._dispatch(event.payload)
 
-    def _dispatch(self, event: Any) -> None:
+    def _dispatch(self, event: object) -> None:
         if self._closed.is_set():
             return
         if isinstance(event, _Call):
@@ -157,7 +156,7 @@ class EngineBridge(QObject):
         if isinstance(event, _Wrapped):
             getattr(self, event.signal).emit(event.payload)
             return
-        name = SIGNAL_FOR.get(type(event))
+        name = SIGNAL_FOR.get(type(event)) if isinstance(event, ev.Event) else None
         if name is None:  # a new event type nobody mapped: a bug, said loudly (and tested)
             log.error("engine event without a signal: %s", type(event).__name__)
             return
@@ -182,7 +181,7 @@ class _Call:
 
     __slots__ = ("args", "fn")
 
-    def __init__(self, fn: Callable[..., object], args: tuple[Any, ...]) -> None:
+    def __init__(self, fn: Callable[..., object], args: tuple[object, ...]) -> None:
         self.fn = fn
         self.args = args
 

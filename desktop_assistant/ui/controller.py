@@ -11,13 +11,19 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from desktop_assistant.errors import ErrorKind, UserFacingError
 
-if TYPE_CHECKING:  # imported with the first thread, after the window shows (~2.5 ms)
+if TYPE_CHECKING:  # imported with the first thread, after the window shows (~2.5 ms); the engine after it
     from concurrent.futures import Future, ThreadPoolExecutor
+
+    from desktop_assistant.app import App
+    from desktop_assistant.assistant.conductor import Assistant
+    from desktop_assistant.config import Settings
+    from desktop_assistant.history.records import MessageRecord
+    from desktop_assistant.ui.bridge import EngineBridge
 
 log = logging.getLogger(__name__)
 
@@ -25,18 +31,21 @@ log = logging.getLogger(__name__)
 class BuiltEngine(Protocol):
     """What the window needs of an engine: `engine.Engine`, or a stand-in in widget tests."""
 
-    assistant: Any
+    @property
+    def assistant(self) -> Assistant | None: ...
 
-    def apply_settings(self, old: Any, new: Any) -> Any: ...
+    def apply_settings(self, old: Settings, new: Settings) -> object: ...
+
+    def current_conversation(self) -> Sequence[MessageRecord]: ...
 
 
-Builder = Callable[[Any, Any], BuiltEngine]  # (app, bridge) -> a built engine
-Command = Callable[[Any], object]  # runs with the Assistant, on the command thread
+Builder = Callable[["App", "EngineBridge"], BuiltEngine]  # (app, bridge) -> a built engine
+Command = Callable[["Assistant"], object]  # runs with the Assistant, on the command thread
 # Commands that mean nothing before the engine is built (no need to say it is still starting).
 QUIET_WHEN_STARTING = frozenset({"stop", "release", "discard_recording", "cancel_download"})
 
 
-def build_engine(app: Any, bridge: Any, **options: Any) -> BuiltEngine:
+def build_engine(app: App, bridge: EngineBridge, **options: Any) -> BuiltEngine:
     """The real engine (engine.py), its events and levels routed into the bridge.
 
     `options` go to `Engine` (tests pass `gtts_endpoint` for the loopback TTS server, `given` parts).
@@ -50,7 +59,7 @@ def build_engine(app: Any, bridge: Any, **options: Any) -> BuiltEngine:
 
 
 class EngineController:
-    def __init__(self, app: Any, bridge: Any, build: Builder | None = None) -> None:
+    def __init__(self, app: App, bridge: EngineBridge, build: Builder | None = None) -> None:
         self.app = app
         self.bridge = bridge
         self._build = build or build_engine
@@ -60,17 +69,17 @@ class EngineController:
         self._closed = False
         self._started = False
         self.engine: BuiltEngine | None = None
-        self.assistant: Any = None
+        self.assistant: Assistant | None = None
         self.error: BaseException | None = None
         app.on_settings_changed(self._settings_changed)
 
-    def start(self) -> Future[Any] | None:
+    def start(self) -> Future[Assistant | None] | None:
         if self._closed or self._started:
             return None
         self._started = True
         return self._pool("cmd").submit(self._start)
 
-    def _start(self) -> Any:
+    def _start(self) -> Assistant | None:
         try:
             self._load_app_data()
             self.engine = self._build(self.app, self.bridge)
@@ -94,21 +103,16 @@ class EngineController:
         self.bridge.post_agents_loaded(self.app.agents)
 
     def _post_current_conversation(self) -> None:
-        """The conversation the next turn continues, for the view: the store's session rule, asked
-        with the agent and timeout the turn uses."""
-        assistant = self.assistant
-        store = getattr(assistant, "store", None)
-        if store is None or not hasattr(store, "conversation_to_continue"):
+        """The conversation the next turn continues, for the view (`Engine.current_conversation`)."""
+        if self.engine is None:
             return
         try:
-            current = store.conversation_to_continue(assistant.agent.id, assistant.settings.session_timeout)
-            if current is None:
-                return
-            messages = store.recent_messages(current, 50)
+            messages = self.engine.current_conversation()
         except Exception:  # the view simply starts empty
             log.warning("could not load the current conversation", exc_info=True)
             return
-        self.bridge.post_conversation_loaded(messages)
+        if messages:
+            self.bridge.post_conversation_loaded(messages)
 
     def wait_ready(self, timeout: float) -> bool:
         return self._ready.wait(timeout) and self.assistant is not None
@@ -186,13 +190,13 @@ class EngineController:
 
     # ------------------------------------------------------------ settings
 
-    def _settings_changed(self, old: Any, new: Any) -> None:
+    def _settings_changed(self, old: Settings, new: Settings) -> None:
         """The engine takes new settings on the command thread (after what was asked before; parts
         may be rebuilt and a model may start loading): the GUI thread never waits for it."""
         if not self._closed:
             self._pool("cmd").submit(self._apply_settings, old, new)
 
-    def _apply_settings(self, old: Any, new: Any) -> None:
+    def _apply_settings(self, old: Settings, new: Settings) -> None:
         engine = self.engine
         if engine is None:
             return  # the engine is built from the App's settings, which are the new ones already
@@ -217,13 +221,11 @@ class EngineController:
             self._ready.wait(timeout)  # a build in progress must finish before closing its parts
         assistant = self.assistant
         if assistant is not None:
-            for name in ("stop", "close"):  # the parts are closed with the App, after the window
-                method = getattr(assistant, name, None)
-                if method is None:  # (a stand-in in tests)
-                    continue
+            steps: tuple[tuple[str, Callable[[], object]], ...] = (("stop", assistant.stop), ("close", assistant.close))
+            for name, method in steps:  # the parts are closed with the App, after the window
                 done = threading.Event()
 
-                def run(m: Callable[[], Any] = method, d: threading.Event = done) -> None:
+                def run(m: Callable[[], object] = method, d: threading.Event = done) -> None:
                     try:
                         m()
                     except Exception:  # shutdown goes on
@@ -240,5 +242,5 @@ class EngineController:
             pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _stop(assistant: Any) -> None:
+def _stop(assistant: Assistant) -> None:
     assistant.stop()

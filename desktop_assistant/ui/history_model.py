@@ -8,13 +8,17 @@ first conversation of each day.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from desktop_assistant.ui import theme
+
+if TYPE_CHECKING:
+    from desktop_assistant.history.records import ConversationRecord
+    from desktop_assistant.ui.history_source import HistorySource
 
 PAGE = 200
 IdRole = Qt.ItemDataRole.UserRole + 1
@@ -38,10 +42,10 @@ def day_label(when: datetime | None, today: date | None = None) -> str:
 
 
 class ConversationListModel(QAbstractListModel):
-    def __init__(self, source: Any, parent: Any = None) -> None:
+    def __init__(self, source: HistorySource, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.source = source
-        self._rows: list[Any] = []
+        self._rows: list[ConversationRecord] = []
         self._agent: str | None = None
         self._exhausted = False
         self.pages_loaded = 0
@@ -82,7 +86,7 @@ class ConversationListModel(QAbstractListModel):
     def row_of(self, conversation_id: int) -> int:
         return next((i for i, r in enumerate(self._rows) if r.id == conversation_id), -1)
 
-    def conversation(self, row: int) -> Any:
+    def conversation(self, row: int) -> ConversationRecord | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
 
     def remove(self, conversation_id: int) -> None:
@@ -92,7 +96,7 @@ class ConversationListModel(QAbstractListModel):
             del self._rows[row]
             self.endRemoveRows()
 
-    def replace(self, row_data: Any) -> None:
+    def replace(self, row_data: ConversationRecord) -> None:
         row = self.row_of(row_data.id)
         if row >= 0:
             self._rows[row] = row_data

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from desktop_assistant.errors import ErrorKind, UserFacingError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # SQLAlchemy: loaded when the browser first reads
+    from desktop_assistant.app import App
+    from desktop_assistant.history.records import ConversationDetail, ConversationRecord, MessageRecord
+    from desktop_assistant.history.search import SearchHit
     from desktop_assistant.history.store import HistoryStore
 
 
@@ -23,7 +26,7 @@ class Detail:
     id: int
     title: str
     agent: str
-    messages: tuple[Any, ...]
+    messages: tuple[MessageRecord, ...]
 
 
 class HistorySource:
@@ -31,21 +34,21 @@ class HistorySource:
         self.store = store
 
     @classmethod
-    def for_app(cls, app: Any) -> HistorySource:
+    def for_app(cls, app: App) -> HistorySource:
         from desktop_assistant.history.store import app_store
 
         return cls(app_store(app))
 
-    def conversations(self, *, offset: int, limit: int, agent: str | None = None) -> Sequence[Any]:
+    def conversations(self, *, offset: int, limit: int, agent: str | None = None) -> Sequence[ConversationRecord]:
         return self.store.list_conversations(limit=limit, offset=offset, agent=agent)
 
-    def _detail(self, conversation_id: int) -> Any:
+    def _detail(self, conversation_id: int) -> ConversationDetail:
         detail = self.store.get_conversation(conversation_id)
         if detail is None:
             raise UserFacingError(f"Conversation {conversation_id} no longer exists", kind=ErrorKind.INPUT)
         return detail
 
-    def conversation_row(self, conversation_id: int) -> Any:
+    def conversation_row(self, conversation_id: int) -> ConversationRecord:
         return self._detail(conversation_id).conversation
 
     def conversation(self, conversation_id: int) -> Detail:
@@ -53,7 +56,7 @@ class HistorySource:
         c = detail.conversation
         return Detail(c.id, c.display_title, c.agent, tuple(detail.messages))
 
-    def search(self, query: str, *, limit: int = 100, agent: str | None = None) -> Sequence[Any]:
+    def search(self, query: str, *, limit: int = 100, agent: str | None = None) -> Sequence[SearchHit]:
         """Ranked hits (SearchHit: conversation_id, message_id, role, snippet with «marks», created_at)."""
         return self.store.search(query, limit=limit, agent=agent)
 

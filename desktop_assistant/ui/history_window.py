@@ -9,7 +9,9 @@ from __future__ import annotations
 import html
 import logging
 import re
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,12 +37,17 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_assistant.errors import UserFacingError
-from desktop_assistant.messages import TimingKey
 from desktop_assistant.ui.chat_view import ChatView
 from desktop_assistant.ui.history_model import ConversationListModel, DayGroupDelegate, IdRole
 from desktop_assistant.ui.latency_plot import LatencyPlot
 
 if TYPE_CHECKING:
+    from PySide6.QtCore import QModelIndex
+    from PySide6.QtGui import QCloseEvent
+
+    from desktop_assistant.app import App
+    from desktop_assistant.history.search import SearchHit
+    from desktop_assistant.ui.bridge import EngineBridge
     from desktop_assistant.ui.history_source import HistorySource
 
 log = logging.getLogger(__name__)
@@ -57,7 +64,7 @@ def snippet_html(snippet: str) -> str:
 
 
 class HistoryWindow(QWidget):
-    def __init__(self, app: Any, source: HistorySource, bridge: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, app: App, source: HistorySource, bridge: EngineBridge, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.app = app
         self.source = source
@@ -68,7 +75,7 @@ class HistoryWindow(QWidget):
         self._search_pool = ThreadPoolExecutor(1, thread_name_prefix="gui-history-search")
         self._generation = 0
         self.current_id: int | None = None
-        self.last_results: list[Any] = []
+        self.last_results: list[SearchHit] = []
         self._build()
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
@@ -193,7 +200,7 @@ class HistoryWindow(QWidget):
             return f"No conversations with {self.agent_filter.currentText()} yet."
         return NO_CONVERSATIONS
 
-    def _open_index(self, index: Any) -> None:
+    def _open_index(self, index: QModelIndex) -> None:
         if index.isValid():
             self.open_conversation(index.data(IdRole))
 
@@ -208,7 +215,7 @@ class HistoryWindow(QWidget):
         self.messages.clear()
         found = None
         for m in detail.messages:
-            bubble = self.messages.add_message(m.role, m.text, status=m.status, timings=_timings(m), error=m.error)
+            bubble = self.messages.add_message(m.role, m.text, status=m.status, timings=m.timings(), error=m.error)
             if m.id == message_id:
                 found = bubble
         if found is not None:
@@ -249,7 +256,7 @@ class HistoryWindow(QWidget):
 
         def work() -> None:
             try:
-                hits: Any = self.source.search(query, limit=100, agent=agent)
+                hits: Sequence[SearchHit] | UserFacingError = self.source.search(query, limit=100, agent=agent)
             except UserFacingError as exc:
                 hits = exc
             except Exception as exc:  # a search bug is shown, not raised
@@ -259,7 +266,7 @@ class HistoryWindow(QWidget):
 
         self._search_pool.submit(work)
 
-    def _show_results(self, generation: int, query: str, hits: Any) -> None:
+    def _show_results(self, generation: int, query: str, hits: Sequence[SearchHit] | UserFacingError) -> None:
         if generation != self._generation:
             return  # the user typed more meanwhile
         self.stack.setCurrentWidget(self.results)
@@ -290,7 +297,7 @@ class HistoryWindow(QWidget):
         self.result_count.setText(f"{n} result{'s' if n != 1 else ''} for “{query}”")
         log.info("history: a search found %d message%s", n, "" if n == 1 else "s")  # (not what was searched)
 
-    def _open_result(self, item: QListWidgetItem | None, _previous: Any = None) -> None:
+    def _open_result(self, item: QListWidgetItem | None, _previous: QListWidgetItem | None = None) -> None:
         if item is not None:
             conversation_id, message_id = item.data(Qt.ItemDataRole.UserRole)
             self.open_conversation(conversation_id, message_id)
@@ -385,7 +392,7 @@ class HistoryWindow(QWidget):
         QGuiApplication.clipboard().setText(text)
         return text
 
-    def closeEvent(self, event: Any) -> None:  # Qt naming
+    def closeEvent(self, event: QCloseEvent) -> None:  # Qt naming
         self._generation += 1
         super().closeEvent(event)
 
@@ -395,13 +402,8 @@ class HistoryWindow(QWidget):
         self.close()
 
 
-def _timings(message: Any) -> dict[TimingKey, float | None]:
-    return {key: getattr(message, key, None) for key in TimingKey}
-
-
-def _when(value: Any) -> str:
+def _when(value: datetime) -> str:
     try:
-        shown: str = value.astimezone().strftime("%Y-%m-%d %H:%M")
-        return shown
-    except (AttributeError, ValueError):
-        return str(value or "")
+        return value.astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return str(value)

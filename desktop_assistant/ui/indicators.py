@@ -3,10 +3,13 @@ state label ("Thinking…" animated while the engine thinks)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QPainter
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QLabel, QToolButton, QWidget
 
 MUTE_TEXT = {False: "Mute speech", True: "Speech muted"}
@@ -84,7 +87,7 @@ class StateLabel(QLabel):
         self._dots = self._dots % 3 + 1
         self.update()
 
-    def paintEvent(self, event: Any) -> None:  # Qt naming
+    def paintEvent(self, event: QPaintEvent) -> None:  # Qt naming
         if not self.animating:
             super().paintEvent(event)
             return

@@ -15,17 +15,33 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from desktop_assistant.errors import ErrorKind, NoticeKind
-from desktop_assistant.messages import MessageStatus, TimingKey
+from desktop_assistant.errors import ErrorKind, NoticeKind, UserFacingError
+from desktop_assistant.messages import MessageStatus
 from desktop_assistant.ui.problems import describe_problem
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QObject, Signal
     from PySide6.QtWidgets import QLineEdit, QPushButton
 
+    from desktop_assistant.agents import AgentSet
+    from desktop_assistant.app import App
+    from desktop_assistant.assistant.conductor import Assistant
+    from desktop_assistant.assistant.events import (
+        ConversationChanged,
+        Notice,
+        RecordingCancelled,
+        RecordingStarted,
+        RecordingStopped,
+        TranscriptReady,
+        TurnFailed,
+        TurnFinished,
+        UserMessageStored,
+    )
+    from desktop_assistant.history.records import MessageRecord
+    from desktop_assistant.speech.transcript import ModelStatus
     from desktop_assistant.ui.banner import Banner
     from desktop_assistant.ui.bridge import EngineBridge
     from desktop_assistant.ui.chat_view import ChatView
@@ -70,14 +86,14 @@ class EngineEvents(_Window):
     """
 
     # set up by MainWindow.__init__
-    app: Any
+    app: App
     bridge: EngineBridge
     state: str
     engine_state: str
     _user_shown: set[int]
     _history: HistoryWindow | None
     state_changed: Signal
-    show_agents: Callable[[Any], None]
+    show_agents: Callable[[AgentSet], None]
     # made by main_layout.build
     chat: ChatView
     ptt: PushToTalkButton
@@ -144,7 +160,7 @@ class EngineEvents(_Window):
 
     # ------------------------------------------------------------ the microphone
 
-    def _on_recording_started(self, event: Any) -> None:
+    def _on_recording_started(self, event: RecordingStarted) -> None:
         self._latest_turn = max(self._latest_turn, event.turn_id)
         self._recording_id = event.turn_id
         self._waiting_for_audio = time.monotonic()
@@ -158,11 +174,11 @@ class EngineEvents(_Window):
         self.ptt.recording_ended()
         return True
 
-    def _on_recording_stopped(self, event: Any) -> None:
+    def _on_recording_stopped(self, event: RecordingStopped) -> None:
         if self._recording_over(event.turn_id):
             self._set_state("transcribing")
 
-    def _on_recording_cancelled(self, event: Any) -> None:
+    def _on_recording_cancelled(self, event: RecordingCancelled) -> None:
         """Stop while listening, or a tap too short to be speech (dropped quietly)."""
         if self._recording_over(event.turn_id):
             log.info("recording cancelled (%s, %.2f s)", event.reason, event.duration_s)
@@ -170,7 +186,7 @@ class EngineEvents(_Window):
 
     # ------------------------------------------------------------ engine events
 
-    def _on_engine_ready(self, assistant: Any) -> None:
+    def _on_engine_ready(self, assistant: Assistant) -> None:
         self.engine_state = "ready"
         if self._recording_id is None:
             self._set_state("ready")
@@ -184,19 +200,19 @@ class EngineEvents(_Window):
             )
         self.status.show_network("no key" if not self.app.settings.groq_api_key else "unknown")
 
-    def _on_conversation_loaded(self, messages: Any) -> None:
+    def _on_conversation_loaded(self, messages: Sequence[MessageRecord]) -> None:
         if self.chat.bubbles:  # a turn started meanwhile: keep what is shown
             return
         for m in messages:
-            timings = {key: getattr(m, key, None) for key in TimingKey}
+            timings = m.timings()
             self.chat.add_message(m.role, m.text, status=m.status, timings=timings, error=m.error)
 
-    def _on_engine_failed(self, error: Any) -> None:
+    def _on_engine_failed(self, error: BaseException) -> None:
         self.engine_state = "failed"
         self._set_state("error")
         self.show_problem(error)
 
-    def _on_command_failed(self, error: Any) -> None:
+    def _on_command_failed(self, error: BaseException) -> None:
         if self._recording_id is None:
             self.ptt.recording_ended()  # e.g. no microphone: a toggle must not stay on
             self._set_state("error")
@@ -204,12 +220,12 @@ class EngineEvents(_Window):
             # A typed message the engine could not take (e.g. still starting): its bubbles say so,
             # and the words go back into an empty message box, so nothing typed is lost.
             self._typed_pending -= 1
-            self.chat.finish_reply(MessageStatus.FAILED, None, getattr(error, "message", str(error)))
+            self.chat.finish_reply(MessageStatus.FAILED, None, _said(error))
             if not self.text_box.text() and self._last_typed:
                 self.text_box.setText(self._last_typed)
         self.show_problem(error)
 
-    def _on_transcript(self, event: Any) -> None:
+    def _on_transcript(self, event: TranscriptReady) -> None:
         if event.text.strip():
             self.chat.add_message("user", event.text)
             self._user_shown.add(event.turn_id)
@@ -217,7 +233,7 @@ class EngineEvents(_Window):
                 self.chat.begin_reply()  # the reply's bubble is there at once
         self._turn_state(event.turn_id, "thinking")
 
-    def _on_user_stored(self, event: Any) -> None:
+    def _on_user_stored(self, event: UserMessageStored) -> None:
         if event.turn_id in self._user_shown:
             return
         self._user_shown.add(event.turn_id)
@@ -226,8 +242,8 @@ class EngineEvents(_Window):
             return
         self.chat.add_message("user", event.text)
 
-    def _on_finished(self, event: Any) -> None:
-        timings = event.timings.as_dict() if hasattr(event.timings, "as_dict") else dict(event.timings or {})
+    def _on_finished(self, event: TurnFinished) -> None:
+        timings = event.timings.as_dict()
         if self.chat.reply is None and event.reply:
             self.chat.begin_reply().set_text(event.reply)
         self.chat.finish_reply(event.status, timings)
@@ -246,10 +262,10 @@ class EngineEvents(_Window):
         if kind and kind not in LASTING_PROBLEMS and self._banner_turn < turn_id:
             self.banner.clear()
 
-    def _on_failed(self, event: Any) -> None:
+    def _on_failed(self, event: TurnFailed) -> None:
         error = event.error
-        kind = getattr(error, "kind", "")
-        timings = event.timings.as_dict() if hasattr(event.timings, "as_dict") else None
+        kind = error.kind
+        timings = event.timings.as_dict()
         unseen = event.turn_id > self._latest_turn  # e.g. a press whose recording could not start
         self._recording_over(event.turn_id)
         current = self._is_current(event.turn_id)
@@ -262,7 +278,7 @@ class EngineEvents(_Window):
                 self._set_state("ready")
             return
         if self.chat.reply is not None or event.message_id is not None:
-            self.chat.finish_reply(MessageStatus.FAILED, timings, getattr(error, "message", str(error)))
+            self.chat.finish_reply(MessageStatus.FAILED, timings, error.message)
         if kind in NETWORK_FOR_KIND:
             self.status.show_network(NETWORK_FOR_KIND[kind])
         if kind == ErrorKind.NO_SPEECH:  # a hint, not an error: the app is ready for the next try
@@ -275,23 +291,23 @@ class EngineEvents(_Window):
             self._set_state("error")
         self.show_problem(error)
 
-    def _on_notice(self, event: Any) -> None:
+    def _on_notice(self, event: Notice) -> None:
         severity = "info" if event.kind == NoticeKind.OFFLINE_VOICE else "warning"
         self.show_problem_text(event.message, None, "", kind=event.kind, severity=severity)
 
-    def _on_conversation_changed(self, event: Any) -> None:
+    def _on_conversation_changed(self, event: ConversationChanged) -> None:
         if event.conversation_id is None:
             self.chat.clear()
             self._user_shown.clear()
 
-    def _on_model_status(self, status: Any) -> None:
+    def _on_model_status(self, status: ModelStatus) -> None:
         self.status.show_model(status)
         if status.state in ("loading", "downloading") and self.state in ("loading", "ready"):
             self._set_state("loading")
         elif status.state == "ready":
             if self.state == "loading":
                 self._set_state("ready")
-            if getattr(status, "problem", ""):  # another model serves (offline, …): say why and what to do
+            if status.problem:  # another model serves (offline, …): say why and what to do
                 self.show_problem_text(status.problem, "Open Settings", "settings", kind=ErrorKind.MODEL,
                                        severity="warning")
             else:
@@ -316,7 +332,7 @@ class EngineEvents(_Window):
 
     # ------------------------------------------------------------ problems
 
-    def show_problem(self, error: Any) -> None:
+    def show_problem(self, error: BaseException) -> None:
         message, action, key, kind, severity = describe_problem(error)
         self.show_problem_text(message, action, key, kind=kind, severity=severity)
 
@@ -326,3 +342,8 @@ class EngineEvents(_Window):
         log.info("banner: %s", message)
         self._banner_turn = self._latest_turn
         self.banner.show_problem(message, action, key, kind=kind, severity=severity)
+
+
+def _said(error: BaseException) -> str:
+    """An error's own words (a `UserFacingError`'s message, else its text)."""
+    return error.message if isinstance(error, UserFacingError) else str(error)

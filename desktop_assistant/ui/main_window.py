@@ -29,6 +29,11 @@ if TYPE_CHECKING:
     from PySide6.QtGui import QAction, QCloseEvent, QResizeEvent, QShowEvent
     from PySide6.QtWidgets import QComboBox, QPushButton, QSystemTrayIcon, QToolButton
 
+    from desktop_assistant.agents import AgentSet
+    from desktop_assistant.app import App
+    from desktop_assistant.assistant.events import ConversationChanged
+    from desktop_assistant.config import Settings
+    from desktop_assistant.ui.controller import EngineController
     from desktop_assistant.ui.history_window import HistoryWindow
     from desktop_assistant.ui.indicators import MuteButton
     from desktop_assistant.ui.instance_channel import InstanceChannel
@@ -76,7 +81,7 @@ class MainWindow(QMainWindow, EngineEvents):
     tray: QSystemTrayIcon | None  # set by application.build_main_window
     channel: InstanceChannel  # set by application.run once the window shows
 
-    def __init__(self, app: Any, engine: Any, bridge: EngineBridge) -> None:
+    def __init__(self, app: App, engine: EngineController, bridge: EngineBridge) -> None:
         super().__init__()
         self.app = app
         self.engine = engine
@@ -192,7 +197,7 @@ class MainWindow(QMainWindow, EngineEvents):
         self._user_shown.clear()
         self._agent_notice = None
 
-    def show_agents(self, agents: Any) -> None:
+    def show_agents(self, agents: AgentSet) -> None:
         """Fill the agent picker (the agents are parsed after the window shows) and enable it;
         each agent's one-line description is its item's tooltip and, for the chosen one, the picker's."""
         from PySide6.QtCore import Qt
@@ -244,7 +249,7 @@ class MainWindow(QMainWindow, EngineEvents):
         self._agent_notice = text
         self.chat.add_notice(text)
 
-    def _announce_agent(self, event: Any) -> None:
+    def _announce_agent(self, event: ConversationChanged) -> None:
         """The engine's new conversation (connected after main_events' handler, which clears the chat)."""
         if event.conversation_id is not None:
             return
@@ -300,7 +305,7 @@ class MainWindow(QMainWindow, EngineEvents):
 
     # ------------------------------------------------------------ settings
 
-    def _settings_applied(self, old: Any, new: Any) -> None:
+    def _settings_applied(self, old: Settings, new: Settings) -> None:
         self._show_settings(new)
         if new.groq_api_key and not old.groq_api_key:
             self.banner.clear(ErrorKind.NO_KEY)
@@ -312,7 +317,7 @@ class MainWindow(QMainWindow, EngineEvents):
         if new.input_device != old.input_device:
             self.banner.clear(ErrorKind.AUDIO)
 
-    def _show_settings(self, settings: Any) -> None:
+    def _show_settings(self, settings: Settings) -> None:
         self.ptt.set_mode(settings.ptt_mode)
         self.ptt_key.set_key(settings.ptt_key)
         self.ptt.setToolTip(

@@ -10,17 +10,20 @@ import contextlib
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from desktop_assistant.config import SPEC, check_api_key, read_settings_file, write_settings_file
+from desktop_assistant.config import SPEC, Settings, check_api_key, read_settings_file, write_settings_file
 from desktop_assistant.errors import ConfigError
+
+if TYPE_CHECKING:
+    from desktop_assistant.app import App
 
 UNCHANGED: Any = object()
 
 
-def save_settings(app: Any, changes: Mapping[str, Any], api_key: Any = UNCHANGED) -> Any:
+def save_settings(app: App, changes: Mapping[str, Any], api_key: Any = UNCHANGED) -> Settings:
     """Validate `changes` (raises ConfigError), store them, apply them; returns the new Settings.
 
     `api_key`: a new key, None/"" to remove it, or UNCHANGED.
@@ -59,16 +62,16 @@ def _put_back(path: Path, before: bytes | None) -> None:
             path.write_bytes(before)
 
 
-def _window_store(app: Any) -> QSettings:
+def _window_store(app: App) -> QSettings:
     return QSettings(str(app.paths.config_dir / "window.ini"), QSettings.Format.IniFormat)
 
 
-def save_geometry(app: Any, name: str, geometry: QByteArray) -> None:
+def save_geometry(app: App, name: str, geometry: QByteArray) -> None:
     store = _window_store(app)
     store.setValue(f"{name}/geometry", geometry)
     store.sync()
 
 
-def load_geometry(app: Any, name: str) -> QByteArray | None:
+def load_geometry(app: App, name: str) -> QByteArray | None:
     value = _window_store(app).value(f"{name}/geometry")
     return value if isinstance(value, QByteArray) and not value.isEmpty() else None

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from desktop_assistant.errors import ErrorKind, UserFacingError
 
 # error kind → (banner text when the error has none, button text, action key, severity)
@@ -18,7 +16,7 @@ _ACTIONS: dict[ErrorKind, tuple[str, str | None, str, str]] = {
 }
 
 
-def describe_problem(error: Any) -> tuple[str, str | None, str, str, str]:
+def describe_problem(error: BaseException) -> tuple[str, str | None, str, str, str]:
     """(message, button text or None, action key, kind, severity) for an error."""
     if isinstance(error, UserFacingError):
         kind = error.kind

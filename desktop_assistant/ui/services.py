@@ -12,30 +12,40 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar
 
 from desktop_assistant.errors import UserFacingError
 
+if TYPE_CHECKING:  # the engine and the parts' modules load on the first probe
+    from desktop_assistant.app import App
+    from desktop_assistant.audio.devices import DeviceList
+    from desktop_assistant.audio.recorder import Recorder
+    from desktop_assistant.engine import ModelChoice
+    from desktop_assistant.ui.bridge import EngineBridge
+
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+Device = str | int | None  # a device as the settings name it
 
 class SettingsServices:
-    def __init__(self, app: Any, bridge: Any) -> None:
+    def __init__(self, app: App, bridge: EngineBridge) -> None:
         from desktop_assistant.engine import Engine  # light: the parts' modules load when probed
 
         self.app = app
         self.bridge = bridge
         self.probe = Engine(app)  # not built: only its probes run here, on the pool's threads
         self._pool = ThreadPoolExecutor(2, thread_name_prefix="gui-settings")
-        self._mic: Any = None
+        self._mic: Recorder | None = None
         self._mic_lock = threading.Lock()
         self._closed = False
 
-    def _run(self, work: Callable[[], Any], done: Callable[[Any], None]) -> None:
+    def _run(self, work: Callable[[], T], done: Callable[[T | UserFacingError], None]) -> None:
         """Run `work` on a worker; call `done(result or UserFacingError)` on the GUI thread."""
         if self._closed:
             return
 
         def job() -> None:
+            result: T | UserFacingError
             try:
                 result = work()
             except UserFacingError as exc:
@@ -47,45 +57,28 @@ class SettingsServices:
 
         self._pool.submit(job)
 
-    def devices(self, done: Callable[[Any], None]) -> None:
-        """done(DeviceList | UserFacingError)."""
+    def devices(self, done: Callable[[DeviceList | UserFacingError], None]) -> None:
+        self._run(self.probe.list_devices, done)
 
-        def work() -> Any:
-            return self.probe.list_devices()
+    def model_plan(self, name: str, done: Callable[[ModelChoice | UserFacingError], None]) -> None:
+        """Where the model would come from now, and whether it can be had at all (a model not here,
+        offline: up to 2 s to probe the network)."""
+        self._run(lambda: self.probe.model_choice(name), done)
 
-        self._run(work, done)
+    def model_plans(self, names: tuple[str, ...], done: Callable[[dict[str, str] | UserFacingError], None]) -> None:
+        """{name: source} for every model name (offline, fast)."""
+        self._run(lambda: self.probe.model_sources(names), done)
 
-    def model_plan(self, name: str, done: Callable[[Any], None]) -> None:
-        """done(ModelChoice | UserFacingError): where the model would come from now, and whether
-        it can be had at all (a model not here, offline: up to 2 s to probe the network)."""
-
-        def work() -> Any:
-            return self.probe.model_choice(name)
-
-        self._run(work, done)
-
-    def model_plans(self, names: tuple[str, ...], done: Callable[[Any], None]) -> None:
-        """done({name: source} | UserFacingError) for every model name (offline, fast)."""
-
-        def work() -> Any:
-            return self.probe.model_sources(names)
-
-        self._run(work, done)
-
-    def test_key(self, key: str | None, done: Callable[[Any], None]) -> None:
-        """Ask Groq for a one-token reply with `key` (not saved); done(model name | UserFacingError)."""
-
-        def work() -> Any:
-            return self.probe.test_key(key)
-
-        self._run(work, done)
+    def test_key(self, key: str | None, done: Callable[[str | UserFacingError], None]) -> None:
+        """Ask Groq for a one-token reply with `key` (not saved); done(the model that answered)."""
+        self._run(lambda: self.probe.test_key(key), done)
 
     def start_mic_test(
-        self, device: Any, on_level: Callable[[float], None], done: Callable[[Any], None]
+        self, device: Device, on_level: Callable[[float], None], done: Callable[[bool | UserFacingError], None]
     ) -> None:
         """Record from `device` (not kept) and feed its level to `on_level` (any thread)."""
 
-        def work() -> Any:
+        def work() -> bool:
             with self._mic_lock:
                 self._stop_mic()
                 recorder = self.probe.microphone(device, on_level=on_level)
@@ -112,13 +105,9 @@ class SettingsServices:
             except Exception:  # a test recorder that fails to close is only logged
                 log.warning("closing the test recorder failed", exc_info=True)
 
-    def test_speaker(self, device: Any, done: Callable[[Any], None]) -> None:
-        """Play the speaker test sound on `device`; done(True | UserFacingError)."""
-
-        def work() -> Any:
-            return self.probe.test_speaker(device)
-
-        self._run(work, done)
+    def test_speaker(self, device: Device, done: Callable[[bool | UserFacingError], None]) -> None:
+        """Play the speaker test sound on `device`; done(True once it has drained)."""
+        self._run(lambda: self.probe.test_speaker(device), done)
 
     def close(self) -> None:
         if self._closed:

@@ -13,7 +13,6 @@ from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTabWidget, QVBoxLayout, QWidget
 
-from desktop_assistant.engine import ModelChoice
 from desktop_assistant.errors import ErrorKind, UserFacingError
 from desktop_assistant.speech.catalog import WHISPER_MODELS
 from desktop_assistant.ui.combo_box import chosen, select
@@ -22,6 +21,7 @@ from desktop_assistant.ui.services import SettingsServices
 from desktop_assistant.ui.settings_pages import audio_page, controls_page, groq_page, speech_page
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QCloseEvent
     from PySide6.QtWidgets import (
         QCheckBox,
         QComboBox,
@@ -32,6 +32,11 @@ if TYPE_CHECKING:
         QSpinBox,
     )
 
+    from desktop_assistant.app import App
+    from desktop_assistant.audio.devices import DeviceList
+    from desktop_assistant.engine import ModelChoice
+    from desktop_assistant.ui.bridge import EngineBridge
+    from desktop_assistant.ui.controller import EngineController
     from desktop_assistant.ui.level_meter import LevelMeter
 
 log = logging.getLogger(__name__)
@@ -82,7 +87,8 @@ class SettingsDialog(QDialog):
     ptt_key: QKeySequenceEdit
     ptt_mode: QComboBox
 
-    def __init__(self, app: Any, engine: Any, bridge: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, app: App, engine: EngineController, bridge: EngineBridge,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.app = app
         self.services = SettingsServices(app, bridge)
@@ -192,7 +198,7 @@ class SettingsDialog(QDialog):
         self._stop_mic()
         super().reject()
 
-    def closeEvent(self, event: Any) -> None:  # Qt naming
+    def closeEvent(self, event: QCloseEvent) -> None:  # Qt naming
         self._stop_mic()
         super().closeEvent(event)
 
@@ -218,7 +224,7 @@ class SettingsDialog(QDialog):
         self.key_state.show()
         self.services.test_key(key, self._key_tested)
 
-    def _key_tested(self, result: Any) -> None:
+    def _key_tested(self, result: str | UserFacingError) -> None:
         self.test_key_button.setEnabled(True)
         outcome = result.kind if isinstance(result, UserFacingError) else "works"
         log.info("settings: key test: %s", KEY_TEST_LOG.get(outcome, outcome))  # the outcome, never the key
@@ -259,7 +265,7 @@ class SettingsDialog(QDialog):
 
     # ------------------------------------------------------------ worker results (GUI thread)
 
-    def _devices_loaded(self, found: Any) -> None:
+    def _devices_loaded(self, found: DeviceList | UserFacingError) -> None:
         if isinstance(found, UserFacingError):
             self.audio_state.setText(str(found))
             return
@@ -275,7 +281,7 @@ class SettingsDialog(QDialog):
             select(box, current)
             box.blockSignals(False)
 
-    def _models_listed(self, sources: Any) -> None:
+    def _models_listed(self, sources: dict[str, str] | UserFacingError) -> None:
         """Label each model in the list: embedded / downloaded / download."""
         if isinstance(sources, UserFacingError):
             return
@@ -294,11 +300,10 @@ class SettingsDialog(QDialog):
             self.model_state.setText("checking…")
             self.services.model_plan(name, self._model_planned)
 
-    def _model_planned(self, result: Any) -> None:
+    def _model_planned(self, result: ModelChoice | UserFacingError) -> None:
         if isinstance(result, UserFacingError):
             self.model_state.setText(str(result))
             return
-        assert isinstance(result, ModelChoice)
         if result.name != chosen(self.stt_model):
             return
         if result.problem:  # not here and no download possible: applying it keeps the model in use
@@ -317,7 +322,7 @@ class SettingsDialog(QDialog):
     def _post_level(self, dbfs: float) -> None:  # audio thread
         self.services.bridge.post_call(self.mic_meter.set_level, dbfs)
 
-    def _mic_started(self, result: Any) -> None:
+    def _mic_started(self, result: bool | UserFacingError) -> None:
         if isinstance(result, UserFacingError):
             self.audio_state.setText(f"Microphone test failed: {result}")
             self.mic_button.setChecked(False)
@@ -338,7 +343,7 @@ class SettingsDialog(QDialog):
         self.audio_state.setText("Playing a test sound…")
         self.services.test_speaker(self.output_device.currentData(), self._speaker_done)
 
-    def _speaker_done(self, result: Any) -> None:
+    def _speaker_done(self, result: bool | UserFacingError) -> None:
         self.speaker_button.setEnabled(True)
         if isinstance(result, UserFacingError):
             self.audio_state.setText(f"Speaker test failed: {result}")

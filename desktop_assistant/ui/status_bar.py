@@ -4,19 +4,20 @@ Cancel), the input device, and whether Groq is reachable."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QToolButton, QWidget
 
+if TYPE_CHECKING:
+    from desktop_assistant.speech.transcript import ModelStatus
+
 log = logging.getLogger(__name__)
 
-def describe_model(status: Any) -> str:
+def describe_model(status: ModelStatus) -> str:
     """ModelStatus → 'tiny.en, embedded' / 'base, downloading 42 %' / 'small, loading…'."""
-    name = getattr(status, "name", "") or "model"
-    state = getattr(status, "state", "")
-    source = getattr(status, "source", "") or ""
-    progress = getattr(status, "progress", None)
+    name = status.name or "model"
+    state, source, progress = status.state, status.source, status.progress
     if state == "ready":
         return f"{name}, {source}" if source else name
     if state == "downloading":
@@ -26,7 +27,7 @@ def describe_model(status: Any) -> str:
     if state == "loading":
         return f"{name}, loading…"
     if state == "error":
-        return f"{name}: {getattr(status, 'message', '') or 'failed to load'}"
+        return f"{name}: {status.message or 'failed to load'}"
     return name
 
 
@@ -72,12 +73,12 @@ class StatusBar(QStatusBar):
         self.progress.hide()
         self.cancel.hide()
 
-    def show_model(self, status: Any) -> None:
+    def show_model(self, status: ModelStatus) -> None:
         self.model.setText(f"Speech: {describe_model(status)}")
-        downloading = getattr(status, "state", "") == "downloading"
+        downloading = status.state == "downloading"
         self.progress.setVisible(downloading)
         self.cancel.setVisible(downloading)
-        progress = getattr(status, "progress", None)
+        progress = status.progress
         if downloading:
             if progress is None:
                 self.progress.setRange(0, 0)

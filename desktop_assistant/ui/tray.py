@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
@@ -10,8 +10,11 @@ from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 from desktop_assistant import APP_TITLE
 from desktop_assistant.ui.placement import bring_forward
 
+if TYPE_CHECKING:
+    from desktop_assistant.ui.main_window import MainWindow
 
-def tray_menu(window: Any) -> QMenu:
+
+def tray_menu(window: MainWindow) -> QMenu:
     """The tray's menu (also used on desktops without a tray, e.g. for tests)."""
     menu = QMenu(window)
     toggle = QAction("Show/Hide", menu)
@@ -25,14 +28,14 @@ def tray_menu(window: Any) -> QMenu:
     return menu
 
 
-def toggle_window(window: Any) -> None:
+def toggle_window(window: MainWindow) -> None:
     if window.isVisible() and not window.isMinimized():
         window.hide()
     else:
         bring_forward(window)
 
 
-def install_tray(window: Any) -> QSystemTrayIcon | None:
+def install_tray(window: MainWindow) -> QSystemTrayIcon | None:
     """A tray icon for `window`, or None when the desktop has no system tray."""
     if not QSystemTrayIcon.isSystemTrayAvailable():
         return None

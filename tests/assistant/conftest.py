@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pytest
 
+from desktop_assistant.audio.events import ChunkStarted, Drained
+
 
 @dataclass(frozen=True)
 class FakeMessage:
@@ -72,17 +74,6 @@ class MemoryStore:
 
     def of_role(self, role: str) -> list[FakeMessage]:
         return [m for m in self.messages.values() if m.role == role]
-
-
-@dataclass(frozen=True)
-class ChunkStarted:
-    tag: object
-    at: float
-
-
-@dataclass(frozen=True)
-class Drained:
-    at: float
 
 
 class FakePlayer:

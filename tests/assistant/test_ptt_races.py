@@ -15,10 +15,10 @@ from desktop_assistant.assistant.events import ReplyDelta, TurnFailed, TurnFinis
 from desktop_assistant.audio.clip import AudioClip
 from desktop_assistant.errors import UserFacingError
 from desktop_assistant.ui.controller import EngineController
-from tests.assistant.test_turn_unit import LONG_REPLY, Clip, FakeTranscriber, FakeTranscript, Harness
+from tests.assistant.test_turn_unit import LONG_REPLY, FakeTranscriber, Harness, heard
 from tests.support.audio import fixture_samples
 from tests.support.groq_server import GroqBehaviour, GroqServer
-from tests.support.stand_in_engine import StandInEngine
+from tests.support.stand_in_engine import StandInAssistant, StandInEngine
 
 
 @pytest.fixture
@@ -37,16 +37,21 @@ def make_harness(groq_server: GroqServer):  # type: ignore[no-untyped-def]
 class FakeRecorder:
     def __init__(self) -> None:
         self.is_recording = False
+        self.chunks = None  # (nothing reads the audio while it records here)
+        self.on_event = None
 
     def start(self) -> None:
         self.is_recording = True
 
-    def stop(self) -> Clip:
+    def stop(self) -> AudioClip:
         self.is_recording = False
-        return Clip(np.zeros(16000, dtype=np.float32))
+        return AudioClip(np.zeros(16000, dtype=np.float32))
 
     def cancel(self) -> None:
         self.is_recording = False
+
+    def close(self) -> None:
+        pass
 
 
 def test_a_typed_message_stopped_at_once_is_still_stored(make_harness) -> None:
@@ -55,8 +60,8 @@ def test_a_typed_message_stopped_at_once_is_still_stored(make_harness) -> None:
             time.sleep(0.5)
             return super().transcribe(clip, **kwargs)
 
-    h = make_harness(speak=False, transcriber=SlowTranscriber(FakeTranscript("hello")))
-    h.assistant.send_clip(Clip(np.zeros(16000, dtype=np.float32)))
+    h = make_harness(speak=False, transcriber=SlowTranscriber(heard("hello")))
+    h.assistant.send_clip(AudioClip(np.zeros(16000, dtype=np.float32)))
     typed = h.assistant.send_text("keep this message")  # waits for the voice turn it barged in on
     h.assistant.stop()  # before the typed turn got to store anything
     result = typed.wait(5)
@@ -67,7 +72,7 @@ def test_a_typed_message_stopped_at_once_is_still_stored(make_harness) -> None:
 
 def test_a_release_ends_the_message_typed_while_the_key_was_held(make_harness, groq_server: GroqServer) -> None:
     groq_server.default = GroqBehaviour(reply=LONG_REPLY, tokens_per_s=50)
-    h = make_harness(speak=False, transcriber=FakeTranscriber(FakeTranscript("and now this")))
+    h = make_harness(speak=False, transcriber=FakeTranscriber(heard("and now this")))
     h.assistant.listening.recorder = FakeRecorder()
     h.assistant.push_to_talk_pressed()
     typed = h.assistant.send_text("tell me a long story")
@@ -106,7 +111,7 @@ def test_transcribe_with_cancel_stops_waiting_and_says_cancelled(transcriber: An
     assert time.monotonic() - start < 0.5
 
 
-class CallLog:
+class CallLog(StandInAssistant):
     """An engine that records the commands it gets (a press takes a while, like opening a stream)."""
 
     def __init__(self) -> None:

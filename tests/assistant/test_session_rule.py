@@ -19,10 +19,9 @@ from desktop_assistant.audio.clip import AudioClip
 from desktop_assistant.config import Settings
 from desktop_assistant.history.store import HistoryStore
 from desktop_assistant.llm.client import ChatClient
-from desktop_assistant.ui.controller import EngineController
+from desktop_assistant.ui.controller import EngineController, build_engine
 from tests.assistant.test_turn_unit import Harness
 from tests.support.groq_server import DEFAULT_REPLY, GroqServer
-from tests.support.stand_in_engine import StandInEngine
 
 TUTOR = replace(FALLBACK_AGENT, id="tutor", name="Tutor", system_prompt="You are a tutor.")
 T = TypeVar("T")
@@ -60,22 +59,33 @@ def run_before(server: GroqServer, store: HistoryStore, turns: Callable[[Assista
 
 
 class ShownBridge:
-    """The window's side of the engine: keeps what the first view was given."""
+    """The window's side of the engine: keeps what the first view was given and the turns' ends."""
 
     def __init__(self) -> None:
         self.shown: list[Any] | None = None
+        self.finished: list[TurnFinished | TurnFailed] = []
+        self.done = threading.Event()
 
     def post_conversation_loaded(self, messages: Any) -> None:
         self.shown = list(messages)
+
+    def post(self, event: Event) -> None:
+        if isinstance(event, TurnFinished | TurnFailed):
+            self.finished.append(event)
+            self.done.set()
 
     def __getattr__(self, name: str) -> Any:  # post_agents_loaded, post_engine_ready, …
         return lambda *args: None
 
 
 class App:
-    def __init__(self, settings: Settings) -> None:
+    """The App as the window's engine uses it, around the test's history database."""
+
+    def __init__(self, settings: Settings, store: HistoryStore) -> None:
         self.settings = settings
         self.agents = AGENTS
+        self._store = store
+        self.closers: list[Callable[[], object]] = []
 
     def load_stored_key(self) -> None:
         pass
@@ -83,34 +93,35 @@ class App:
     def on_settings_changed(self, listener: Any) -> None:
         pass
 
+    def part(self, name: str, build: Callable[[], T], close: Callable[[T], object]) -> T:
+        if name == "history":
+            return self._store  # type: ignore[return-value]
+        part = build()
+        self.closers.append(lambda: close(part))
+        return part
+
 
 def first_view_then_a_turn(server: GroqServer, store: HistoryStore) -> tuple[list[str], list[str], int]:
-    """Start the window's engine on this history: (the texts its first view shows, the earlier messages
-    the next turn sends to Groq, that turn's conversation)."""
+    """Start the window's engine (the real Engine, text only) on this history: (the texts its first view
+    shows, the earlier messages the next turn sends to Groq, that turn's conversation)."""
     settings = settings_for(server)
     chat = ChatClient.from_settings(settings)
-    finished: list[TurnFinished] = []
-    done = threading.Event()
-
-    def listen(event: Event) -> None:
-        if isinstance(event, TurnFinished | TurnFailed):
-            finished.append(event)  # type: ignore[arg-type]
-            done.set()
-
     bridge = ShownBridge()
+    app = App(settings, store)
     controller = EngineController(
-        App(settings), bridge,
-        build=lambda app, _bridge: StandInEngine(
-            Assistant(settings, AGENTS, store, chat, speak=False, listener=listen)))
+        app, bridge,  # type: ignore[arg-type]
+        build=lambda app, bridge: build_engine(app, bridge, speak=False, listen=False, given={"chat": chat}))
     try:
         controller.start()
         assert controller.wait_ready(10)
         controller.send_text("three")
-        assert done.wait(10)
+        assert bridge.done.wait(10)
     finally:
         controller.shutdown()
+        for close in reversed(app.closers):
+            close()
         chat.close()
-    (result,) = finished
+    (result,) = bridge.finished
     assert isinstance(result, TurnFinished), result
     shown = [m.text for m in bridge.shown or []]
     sent = [m["content"] for m in server.received[-1].body["messages"][1:-1]]  # (system prompt … "three")

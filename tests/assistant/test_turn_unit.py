@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -23,9 +22,11 @@ from desktop_assistant.assistant.events import (
     TurnFinished,
     UserMessageStored,
 )
+from desktop_assistant.audio.clip import AudioClip
 from desktop_assistant.config import Settings
 from desktop_assistant.errors import AudioError
 from desktop_assistant.llm.client import ChatClient
+from desktop_assistant.speech.transcript import Transcript
 from desktop_assistant.speech.tts import SpeechAudio
 from tests.assistant.conftest import FakePlayer, MemoryStore
 from tests.support.groq_server import DEFAULT_REPLY, GroqBehaviour, GroqServer
@@ -41,6 +42,9 @@ class FakeSynth:
         self.delay = delay
         self.calls: list[tuple[int, str]] = []
 
+    def prepare(self) -> None:
+        pass
+
     def synthesize(self, text: str, index: int = 0) -> SpeechAudio:
         self.calls.append((index, text))
         time.sleep(self.delay)
@@ -48,17 +52,13 @@ class FakeSynth:
         return SpeechAudio(pcm, 24000, text, "fake", index)
 
 
-@dataclass(frozen=True)
-class FakeTranscript:
-    text: str
-    language: str = "en"
-    stt_ms: float = 123.0
-    no_speech: bool = False
-    model: str = "tiny.en"
+def heard(text: str, *, no_speech: bool = False) -> Transcript:
+    """What the fake transcriber hears: the real value type, with a fixed decode time and model."""
+    return Transcript(text, "en", (), 1.0, 123.0, no_speech=no_speech, model="tiny.en")
 
 
 class FakeTranscriber:
-    def __init__(self, transcript: FakeTranscript) -> None:
+    def __init__(self, transcript: Transcript) -> None:
         self.transcript = transcript
         self.calls = 0
 
@@ -66,15 +66,11 @@ class FakeTranscriber:
         self.calls += 1
         return self.transcript
 
+    def cancel_download(self) -> None:
+        pass
 
-@dataclass(frozen=True)
-class Clip:
-    samples: np.ndarray
-    sample_rate: int = 16000
-
-    @property
-    def duration_s(self) -> float:
-        return len(self.samples) / self.sample_rate
+    def close(self, timeout: float = 5.0) -> None:
+        pass
 
 
 class Harness:
@@ -158,8 +154,8 @@ def test_spoken_turn_plays_fragments_in_order_while_streaming(harness_factory, g
 
 
 def test_voice_turn_transcribes_first_and_stores_stt_timing(harness_factory) -> None:
-    h = harness_factory(speak=False, transcriber=FakeTranscriber(FakeTranscript("what is the capital of france")))
-    clip = Clip(np.zeros(16000, dtype=np.float32))
+    h = harness_factory(speak=False, transcriber=FakeTranscriber(heard("what is the capital of france")))
+    clip = AudioClip(np.zeros(16000, dtype=np.float32))
     result = h.assistant.send_clip(clip, released_at=time.monotonic()).wait(10)
     assert isinstance(result, TurnFinished)
     assert isinstance(h.events[0], TranscriptReady) and h.events[0].text == "what is the capital of france"
@@ -170,8 +166,8 @@ def test_voice_turn_transcribes_first_and_stores_stt_timing(harness_factory) -> 
 
 
 def test_no_speech_fails_without_storing(harness_factory) -> None:
-    h = harness_factory(speak=False, transcriber=FakeTranscriber(FakeTranscript("", no_speech=True)))
-    result = h.assistant.send_clip(Clip(np.zeros(16000, dtype=np.float32))).wait(10)
+    h = harness_factory(speak=False, transcriber=FakeTranscriber(heard("", no_speech=True)))
+    result = h.assistant.send_clip(AudioClip(np.zeros(16000, dtype=np.float32))).wait(10)
     assert isinstance(result, TurnFailed) and result.error.kind == "no_speech"
     assert h.store.messages == {}
 
@@ -311,7 +307,7 @@ def test_mute_silences_the_reply_being_spoken_but_the_text_goes_on(harness_facto
 
 
 def test_playback_failure_becomes_a_notice(harness_factory) -> None:
-    from desktop_assistant.audio.player import PlaybackFailed
+    from desktop_assistant.audio.events import PlaybackFailed
 
     h = harness_factory()
     h.assistant.on_player_event(PlaybackFailed(time.monotonic(), AudioError("The audio output stopped working")))
@@ -344,8 +340,8 @@ def test_stop_during_transcription_is_a_quiet_cancel_that_stores_nothing(harness
             time.sleep(0.3)
             return super().transcribe(clip, **kwargs)
 
-    h = harness_factory(speak=False, transcriber=SlowTranscriber(FakeTranscript("hello")))
-    turn = h.assistant.send_clip(Clip(np.zeros(16000, dtype=np.float32)))
+    h = harness_factory(speak=False, transcriber=SlowTranscriber(heard("hello")))
+    turn = h.assistant.send_clip(AudioClip(np.zeros(16000, dtype=np.float32)))
     assert transcribing.wait(5)
     h.assistant.stop()
     result = turn.wait(5)

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from support.audio import FakeOutputStream, MonitorCapture, active_seconds, tone
 
-from desktop_assistant.audio.player import ChunkStarted, Drained, PlaybackFailed, Player
+from desktop_assistant.audio.events import ChunkStarted, Drained, PlaybackFailed
+from desktop_assistant.audio.player import Player
 from desktop_assistant.audio.recorder import Recorder
 
 needs_pulse = pytest.mark.audio

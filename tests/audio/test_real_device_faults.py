@@ -17,8 +17,9 @@ import pytest
 from support.audio import FIXTURES, active_seconds, pulse_available, tone
 
 from desktop_assistant.audio import recorder as recorder_module
-from desktop_assistant.audio.player import Drained, PlaybackFailed, Player
-from desktop_assistant.audio.recorder import Recorder, RecordingFailed, RecordingLimitReached
+from desktop_assistant.audio.events import Drained, PlaybackFailed, RecordingFailed, RecordingLimitReached
+from desktop_assistant.audio.player import Player
+from desktop_assistant.audio.recorder import Recorder
 from desktop_assistant.errors import AudioError
 
 pytestmark = [pytest.mark.audio, pytest.mark.timeout(60)]

@@ -20,12 +20,8 @@ from support.wer import word_error_rate
 
 from desktop_assistant.audio import recorder as recorder_module
 from desktop_assistant.audio.clip import AudioClip
-from desktop_assistant.audio.recorder import (
-    MicrophoneOpened,
-    Recorder,
-    RecordingFailed,
-    RecordingLimitReached,
-)
+from desktop_assistant.audio.events import MicrophoneOpened, RecordingFailed, RecordingLimitReached
+from desktop_assistant.audio.recorder import Recorder
 from desktop_assistant.errors import AudioError
 
 needs_pulse = pytest.mark.audio

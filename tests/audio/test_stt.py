@@ -21,7 +21,8 @@ from desktop_assistant.errors import UserFacingError
 from desktop_assistant.paths import Paths
 from desktop_assistant.speech.decoding import decode_options, is_hallucination
 from desktop_assistant.speech.models import ModelError, ResolvedModel
-from desktop_assistant.speech.stt import ModelStatus, Transcriber
+from desktop_assistant.speech.stt import Transcriber
+from desktop_assistant.speech.transcript import ModelStatus
 
 # ------------------------------------------------------------ the real model
 

@@ -12,13 +12,13 @@ walked by tests/desktop/test_desktop_accessibility.py.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
+from desktop_assistant.speech.transcript import ModelStatus
 from desktop_assistant.ui.chat_view import ChatView
 from tests.gui import a11y_audit as audit
 
@@ -35,7 +35,7 @@ def fill_main_window(w: Any) -> None:
     w.chat.add_message("user", QUESTION)
     w.chat.append_reply(ANSWER)
     w.chat.finish_reply("interrupted", {"first_audio_ms": 900.0})
-    w.status.show_model(SimpleNamespace(name="tiny.en", state="ready", source="embedded"))
+    w.status.show_model(ModelStatus("tiny.en", "embedded", "ready"))
     w.status.show_device(None)
     w.status.show_network("online")
     QApplication.processEvents()

@@ -24,6 +24,8 @@ from support.contrast import (
 )
 from support.widget_text import text_rects
 
+from desktop_assistant.speech.transcript import ModelStatus
+
 pytestmark = pytest.mark.gui
 
 # What Qt's gtk3 platform theme gives for GTK_THEME=Adwaita and Adwaita:dark (Qt 6.11).
@@ -116,7 +118,7 @@ def _fill_conversation(window: Any) -> None:
     window.chat.add_message("user", "What's the weather usually like in Lisbon in May?")
     window.chat.add_message("assistant", "Mild and sunny, around 22 °C.", timings={"first_audio_ms": 910.0})
     window.chat.add_message("assistant", "Take tram 28", status="interrupted")
-    window.status.show_model(type("S", (), {"name": "tiny.en", "source": "embedded", "state": "ready"})())
+    window.status.show_model(ModelStatus("tiny.en", "embedded", "ready"))
     window.status.show_network("online")
 
 

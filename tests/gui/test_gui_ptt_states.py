@@ -60,7 +60,7 @@ def test_a_stale_turn_ending_after_a_barge_in_does_not_end_the_hold(qtbot: Any, 
 
 
 def test_engine_state_changes_never_clear_what_the_user_holds(qtbot: Any, fake_window: Any) -> None:
-    from desktop_assistant.speech.stt import ModelStatus
+    from desktop_assistant.speech.transcript import ModelStatus
 
     w = fake_window
     qtbot.keyPress(w.chat, Qt.Key.Key_Space)

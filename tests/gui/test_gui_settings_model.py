@@ -12,7 +12,8 @@ from PySide6.QtWidgets import QDialogButtonBox
 
 from desktop_assistant.config import Settings
 from desktop_assistant.paths import Paths
-from desktop_assistant.speech.stt import ModelStatus, Transcriber
+from desktop_assistant.speech.stt import Transcriber
+from desktop_assistant.speech.transcript import ModelStatus
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from desktop_assistant.app import App
-from tests.support.stand_in_engine import StandInEngine
+from tests.support.stand_in_engine import StandInAssistant, StandInEngine
 
 pytestmark = pytest.mark.gui
 
@@ -88,7 +88,7 @@ def test_the_agents_are_parsed_off_the_gui_thread_and_fill_the_picker(
     app = App.create({"agent": "tutor"}, console_log=False)
     commands: list[str] = []
 
-    class Engine:
+    class Engine(StandInAssistant):
         def set_agent(self, agent_id: str) -> None:
             commands.append(agent_id)
 

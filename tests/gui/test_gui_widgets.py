@@ -405,7 +405,7 @@ def test_close_shuts_the_engine_down_in_order(qtbot: Any, fake_window: Any) -> N
 
 
 def test_model_download_progress_and_cancel_keep_the_window_usable(qtbot: Any, fake_window: Any) -> None:
-    from desktop_assistant.speech.stt import ModelStatus
+    from desktop_assistant.speech.transcript import ModelStatus
 
     w = fake_window
     w.bridge.post_model_status(ModelStatus("base", "download", "downloading", 0.42, "downloading base"))
