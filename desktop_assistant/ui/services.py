@@ -72,6 +72,15 @@ class SettingsServices:
 
         self._run(work, done)
 
+    def key_location(self, done: Callable[[Any], None]) -> None:
+        """done(where the key is kept, in words | UserFacingError): finding the system keyring may take
+        up to the key store's timeout."""
+
+        def work() -> Any:
+            return self.app.keystore.location
+
+        self._run(work, done)
+
     def test_key(self, key: str | None, done: Callable[[Any], None]) -> None:
         """Ask Groq for a one-token reply with `key` (not saved); done(model name | UserFacingError)."""
 
@@ -122,6 +131,10 @@ class SettingsServices:
         if self._closed:
             return
         self._closed = True
-        with self._mic_lock:
-            self._stop_mic()
+
+        def stop() -> None:  # not on the GUI thread: a test microphone may still be opening (holding the lock)
+            with self._mic_lock:
+                self._stop_mic()
+
         self._pool.shutdown(wait=False, cancel_futures=True)
+        threading.Thread(target=stop, name="gui-settings-close", daemon=True).start()

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QLabel
 
 from desktop_assistant.app import App
 from desktop_assistant.ui.settings_dialog import SettingsDialog
+from tests.gui.gui_helpers import saved
 
 pytestmark = pytest.mark.gui
 
@@ -62,7 +63,7 @@ def test_apply_confirms_and_an_edit_clears_the_confirmation(qtbot: Any, fake_win
     dialog = fake_window.open_settings()
     assert dialog.saved.isHidden()
     dialog.temperature.setValue(0.4)
-    assert dialog.apply()
+    assert saved(dialog)
     assert dialog.saved.isVisible()
     qtbot.keyClicks(dialog.api_key, "g")
     assert dialog.saved.isHidden()
