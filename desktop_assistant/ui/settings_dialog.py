@@ -285,8 +285,6 @@ class SettingsDialog(QDialog):
 
     def show_page(self, page: str | None) -> None:
         """Open on `page`: "key" (from the key banner: the key field focused), "speech" or "audio"."""
-        from PySide6.QtCore import Qt
-
         if page == "key":
             self.tabs.setCurrentIndex(0)
             self.api_key.setFocus(Qt.FocusReason.OtherFocusReason)
