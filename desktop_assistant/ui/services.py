@@ -12,23 +12,36 @@ import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop_assistant.errors import UserFacingError
+
+if TYPE_CHECKING:
+    from desktop_assistant.engine import Engine
 
 log = logging.getLogger(__name__)
 
 class SettingsServices:
     def __init__(self, app: Any, bridge: Any) -> None:
-        from desktop_assistant.engine import Engine  # light: the parts' modules load when probed
-
         self.app = app
         self.bridge = bridge
-        self.probe = Engine(app)  # not built: only its probes run here, on the pool's threads
+        self._probe: Engine | None = None
+        self._probe_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(2, thread_name_prefix="gui-settings")
         self._mic: Any = None
         self._mic_lock = threading.Lock()
         self._closed = False
+
+    @property
+    def probe(self) -> Engine:
+        """An engine that is not built: only its probes run, on the pool's threads (which also import
+        it: the engine module imports the assistant and the Groq client, ~0.4 s)."""
+        with self._probe_lock:
+            if self._probe is None:
+                from desktop_assistant.engine import Engine
+
+                self._probe = Engine(self.app)
+            return self._probe
 
     def _run(self, work: Callable[[], Any], done: Callable[[Any], None]) -> None:
         """Run `work` on a worker; call `done(result or UserFacingError)` on the GUI thread."""

@@ -8,13 +8,12 @@ device lists, model status, where the key is kept and the mic/speaker tests
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTabWidget, QVBoxLayout, QWidget
 
-from desktop_assistant.engine import ModelChoice
 from desktop_assistant.errors import ErrorKind, UserFacingError
 from desktop_assistant.speech.catalog import WHISPER_MODELS
 from desktop_assistant.ui.combo_box import chosen, select
@@ -33,6 +32,7 @@ if TYPE_CHECKING:
         QSpinBox,
     )
 
+    from desktop_assistant.engine import ModelChoice  # (the engine's import takes ~0.4 s: its probes import it)
     from desktop_assistant.ui.level_meter import LevelMeter
 
 log = logging.getLogger(__name__)
@@ -349,7 +349,7 @@ class SettingsDialog(QDialog):
         if isinstance(result, UserFacingError):
             self.model_state.setText(str(result))
             return
-        assert isinstance(result, ModelChoice)
+        result = cast("ModelChoice", result)
         if result.name != chosen(self.stt_model):
             return
         if result.problem:  # not here and no download possible: applying it keeps the model in use
