@@ -94,6 +94,7 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.app = app
         self.services = SettingsServices(app, bridge)
+        bridge.agents_loaded.connect(self._show_language)
         self._own_writer = writer is None
         self.writer = writer or SettingsWriter(app, bridge.post_call)  # the window's, shared with its toggles
         self.saving = False  # a save is on its way (Apply and OK wait for it)
@@ -146,7 +147,7 @@ class SettingsDialog(QDialog):
         self.session_timeout.setValue(round(s.session_timeout / 60))
         select(self.stt_model, s.stt_model)
         select(self.compute_type, s.stt_compute_type)
-        self.language.setText(self.app.agent.stt.language or "detect automatically (set per agent)")
+        self._show_language()
         select(self.tts_engine, s.tts_engine)
         self.tts_speed.setValue(s.tts_speed)
         select(self.input_device, s.input_device)
@@ -164,6 +165,11 @@ class SettingsDialog(QDialog):
         self.services.devices(self._devices_loaded)
         self.services.model_plans(WHISPER_MODELS, self._models_listed)
         self._model_changed(self.stt_model.currentText())
+
+    def _show_language(self, _agents: Any = None) -> None:
+        """The agent's language, once the agents are parsed (the command thread parses them at start)."""
+        language = self.app.agent.stt.language if self.app.agents_loaded else None
+        self.language.setText(language or "detect automatically (set per agent)")
 
     def values(self) -> dict[str, Any]:
         key = self.ptt_key.keySequence().toString(QKeySequence.SequenceFormat.PortableText) or "Space"
