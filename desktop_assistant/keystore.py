@@ -82,6 +82,16 @@ class KeyStore:
             backend = self._bounded(lambda: self._backend, "find the system keyring")
         except TimeoutError:
             backend = None
+        return self._describe(backend)
+
+    @property
+    def known_location(self) -> str | None:
+        """`location` when telling it needs no wait (no keyring, or the keyring found already);
+        None while the keyring has not been looked for (that can hang: ask `location` off the GUI thread)."""
+        spec = self._spec
+        return None if isinstance(spec, str) else self._describe(spec)  # a str: "auto", not looked for yet
+
+    def _describe(self, backend: KeyringLike | None) -> str:
         if backend is not None:
             return f"the system keyring ({type(backend).__name__})"
         return f"a private file ({self.file})"

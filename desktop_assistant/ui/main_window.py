@@ -9,6 +9,7 @@ on the engine. Its widgets are made by main_layout.py.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QPoint, QSize, QTimer, Signal
@@ -22,7 +23,7 @@ from desktop_assistant.ui.bridge import EngineBridge
 from desktop_assistant.ui.main_events import EngineEvents
 from desktop_assistant.ui.main_layout import build as build_layout
 from desktop_assistant.ui.placement import describe, keep_on_screen, screen_of, show_centred, size_to_screen
-from desktop_assistant.ui.preferences import load_geometry, save_geometry, save_settings
+from desktop_assistant.ui.preferences import SettingsWriter, load_geometry, save_geometry
 from desktop_assistant.ui.shortcuts import install_shortcut_help
 
 if TYPE_CHECKING:
@@ -94,6 +95,7 @@ class MainWindow(QMainWindow, EngineEvents):
         self._user_shown: set[int] = set()
         self._history: HistoryWindow | None = None
         self._settings: SettingsDialog | None = None
+        self.settings_writer = SettingsWriter(app, bridge.post_call)  # saves off this thread, in order
         self.setWindowTitle(APP_TITLE)
         self.setObjectName("mainWindow")
         self._chat_agent: str | None = None  # the agent of the conversation shown (known once agents load)
@@ -225,7 +227,7 @@ class MainWindow(QMainWindow, EngineEvents):
     def _agent_chosen(self, index: int) -> None:
         agent_id = self.agent_box.itemData(index)
         self._describe_agent()
-        if agent_id and agent_id != self.app.settings.agent:
+        if agent_id and agent_id != self.settings_writer.expected("agent"):
             self.engine.set_agent(agent_id)
             self._persist(agent=agent_id)
             # Said here, not on the engine's ConversationChanged: saving the setting hands the engine
@@ -260,14 +262,16 @@ class MainWindow(QMainWindow, EngineEvents):
 
     def _mute_toggled(self, muted: bool) -> None:
         self.engine.set_muted(muted)
-        if muted != self.app.settings.speech_muted:
+        if muted != self.settings_writer.expected("speech_muted"):
             self._persist(speech_muted=muted)
 
     def _persist(self, **changes: Any) -> None:
-        try:
-            save_settings(self.app, changes)
-        except Exception as exc:  # noqa: BLE001 - shown, not raised
-            self.show_problem(exc)
+        """Save (off this thread) and apply; a save that fails is shown, not raised."""
+        self.settings_writer.save(changes, done=self._persisted)
+
+    def _persisted(self, result: Any) -> None:
+        if isinstance(result, Exception):
+            self.show_problem(result)
 
     # ------------------------------------------------------------ banner actions
 
@@ -283,7 +287,7 @@ class MainWindow(QMainWindow, EngineEvents):
         from desktop_assistant.ui.settings_dialog import SettingsDialog
 
         if self._settings is None:
-            self._settings = SettingsDialog(self.app, self.engine, self.bridge, self)
+            self._settings = SettingsDialog(self.app, self.engine, self.bridge, self, self.settings_writer)
         if not self._settings.isVisible():
             self._settings.reload()  # (an open dialog keeps what the user is editing)
         show_centred(self._settings, self)
@@ -306,7 +310,9 @@ class MainWindow(QMainWindow, EngineEvents):
     # ------------------------------------------------------------ settings
 
     def _settings_applied(self, old: Settings, new: Settings) -> None:
-        self._show_settings(new)
+        # as they will be once the saves still on their way are applied (a second toggle of mute)
+        shown = replace(new, **{name: self.settings_writer.expected(name) for name in ("speech_muted", "agent")})
+        self._show_settings(shown)
         if new.groq_api_key and not old.groq_api_key:
             self.banner.clear(ErrorKind.NO_KEY)
         if new.groq_api_key != old.groq_api_key:
@@ -368,5 +374,6 @@ class MainWindow(QMainWindow, EngineEvents):
         for window in (self._history, self._settings):
             if window is not None:
                 window.shutdown()
+        self.settings_writer.close()
         log.info("main window closed")
         self.closed.emit()

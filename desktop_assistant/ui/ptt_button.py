@@ -80,9 +80,10 @@ class PushToTalkButton(QPushButton):
         return self._listening
 
     def set_mode(self, mode: str) -> None:
-        if self._held:
+        mode = "toggle" if mode == "toggle" else "hold"
+        if self._held and mode != self._mode:  # (the same mode, shown again with other settings, keeps a press)
             self.end()
-        self._mode = "toggle" if mode == "toggle" else "hold"
+        self._mode = mode
         self.setAccessibleDescription(
             "Press and hold to speak; release to send"
             if self._mode == "hold"
@@ -267,6 +268,8 @@ class PushToTalkKey(QObject):
             self._button.key_released()
 
     def set_key(self, key_name: str) -> None:
+        if key_name == self._key_name:  # shown again with other settings: a key held stays held
+            return
         self.release()
         self._key_name, self._key = key_name, None
 

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, TypeVar
 
 from desktop_assistant.errors import UserFacingError
 
-if TYPE_CHECKING:  # the engine and the parts' modules load on the first probe
+if TYPE_CHECKING:  # the engine and the parts' modules load on the first probe, on the pool's threads
     from desktop_assistant.app import App
     from desktop_assistant.audio.devices import DeviceList
     from desktop_assistant.audio.recorder import Recorder
-    from desktop_assistant.engine import ModelChoice
+    from desktop_assistant.engine import Engine, ModelChoice
     from desktop_assistant.ui.bridge import EngineBridge
 
 log = logging.getLogger(__name__)
@@ -29,15 +29,25 @@ Device = str | int | None  # a device as the settings name it
 
 class SettingsServices:
     def __init__(self, app: App, bridge: EngineBridge) -> None:
-        from desktop_assistant.engine import Engine  # light: the parts' modules load when probed
-
         self.app = app
         self.bridge = bridge
-        self.probe = Engine(app)  # not built: only its probes run here, on the pool's threads
+        self._probe: Engine | None = None
+        self._probe_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(2, thread_name_prefix="gui-settings")
         self._mic: Recorder | None = None
         self._mic_lock = threading.Lock()
         self._closed = False
+
+    @property
+    def probe(self) -> Engine:
+        """An engine that is not built: only its probes run, on the pool's threads (which also import
+        it: the engine module imports the assistant and the Groq client, ~0.4 s)."""
+        with self._probe_lock:
+            if self._probe is None:
+                from desktop_assistant.engine import Engine
+
+                self._probe = Engine(self.app)
+            return self._probe
 
     def _run(self, work: Callable[[], T], done: Callable[[T | UserFacingError], None]) -> None:
         """Run `work` on a worker; call `done(result or UserFacingError)` on the GUI thread."""
@@ -58,7 +68,7 @@ class SettingsServices:
         self._pool.submit(job)
 
     def devices(self, done: Callable[[DeviceList | UserFacingError], None]) -> None:
-        self._run(self.probe.list_devices, done)
+        self._run(lambda: self.probe.list_devices(), done)  # (the probe is made on the pool)
 
     def model_plan(self, name: str, done: Callable[[ModelChoice | UserFacingError], None]) -> None:
         """Where the model would come from now, and whether it can be had at all (a model not here,
@@ -68,6 +78,11 @@ class SettingsServices:
     def model_plans(self, names: tuple[str, ...], done: Callable[[dict[str, str] | UserFacingError], None]) -> None:
         """{name: source} for every model name (offline, fast)."""
         self._run(lambda: self.probe.model_sources(names), done)
+
+    def key_location(self, done: Callable[[str | UserFacingError], None]) -> None:
+        """Where the key is kept, in words: finding the system keyring may take up to the key store's
+        timeout."""
+        self._run(lambda: self.app.keystore.location, done)
 
     def test_key(self, key: str | None, done: Callable[[str | UserFacingError], None]) -> None:
         """Ask Groq for a one-token reply with `key` (not saved); done(the model that answered)."""
@@ -113,6 +128,10 @@ class SettingsServices:
         if self._closed:
             return
         self._closed = True
-        with self._mic_lock:
-            self._stop_mic()
+
+        def stop() -> None:  # not on the GUI thread: a test microphone may still be opening (holding the lock)
+            with self._mic_lock:
+                self._stop_mic()
+
         self._pool.shutdown(wait=False, cancel_futures=True)
+        threading.Thread(target=stop, name="gui-settings-close", daemon=True).start()

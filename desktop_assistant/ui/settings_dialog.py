@@ -1,7 +1,8 @@
 """The Settings dialog. Apply/OK validate, persist (key → key store, the rest →
 settings file) and apply at once; problems show inline, not in another dialog.
-Device lists, model status and the mic/speaker tests run off the GUI thread
-through `SettingsServices`. The pages' widgets are made by settings_pages.py.
+Saving runs off the GUI thread (`SettingsWriter`: the disk, the keyring); so do the
+device lists, model status, where the key is kept and the mic/speaker tests
+(`SettingsServices`). The pages' widgets are made by settings_pages.py.
 """
 
 from __future__ import annotations
@@ -9,14 +10,14 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QUrl
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from desktop_assistant.errors import ErrorKind, UserFacingError
 from desktop_assistant.speech.catalog import WHISPER_MODELS
 from desktop_assistant.ui.combo_box import chosen, select
-from desktop_assistant.ui.preferences import UNCHANGED, save_settings
+from desktop_assistant.ui.preferences import UNCHANGED, SettingsWriter
 from desktop_assistant.ui.services import SettingsServices
 from desktop_assistant.ui.settings_pages import audio_page, controls_page, groq_page, speech_page
 
@@ -34,12 +35,15 @@ if TYPE_CHECKING:
 
     from desktop_assistant.app import App
     from desktop_assistant.audio.devices import DeviceList
-    from desktop_assistant.engine import ModelChoice
+    from desktop_assistant.engine import ModelChoice  # (the engine's import takes ~0.4 s: its probes import it)
     from desktop_assistant.ui.bridge import EngineBridge
     from desktop_assistant.ui.controller import EngineController
     from desktop_assistant.ui.level_meter import LevelMeter
 
 log = logging.getLogger(__name__)
+
+SAVED = "Saved and applied."
+LOOKING_FOR_KEYRING = "Stored in the system keyring if there is one (looking for it…); never written to logs."
 
 _SOURCES = {
     "embedded": "embedded (built in)",
@@ -55,6 +59,9 @@ KEY_TEST_LOG: dict[str, str] = {ErrorKind.AUTH: "rejected", ErrorKind.OFFLINE: "
 
 
 class SettingsDialog(QDialog):
+    #: a save (Apply/OK) is over: True when saved and applied, False when the dialog shows why not
+    save_finished = Signal(bool)
+
     # made by settings_pages: Assistant
     api_key: QLineEdit
     show_key: QCheckBox
@@ -88,10 +95,16 @@ class SettingsDialog(QDialog):
     ptt_mode: QComboBox
 
     def __init__(self, app: App, engine: EngineController, bridge: EngineBridge,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, writer: SettingsWriter | None = None) -> None:
         super().__init__(parent)
         self.app = app
         self.services = SettingsServices(app, bridge)
+        bridge.agents_loaded.connect(self._show_language)
+        self._own_writer = writer is None
+        self.writer = writer or SettingsWriter(app, bridge.post_call)  # the window's, shared with its toggles
+        self.saving = False  # a save is on its way (Apply and OK wait for it)
+        self._close_when_saved = False
+        self._key_sent: Any = UNCHANGED
         self.setWindowTitle("Settings")
         self.setObjectName("settingsDialog")
         self.setModal(False)
@@ -110,7 +123,7 @@ class SettingsDialog(QDialog):
         self.error.setWordWrap(True)  # coloured by app.qss (QLabel#settingsError)
         self.error.hide()
         layout.addWidget(self.error)
-        self.saved = QLabel("Saved and applied.", self)  # Apply confirms; any edit hides it again
+        self.saved = QLabel(SAVED, self)  # Apply confirms; any edit hides it again
         self.saved.setObjectName("settingsSaved")
         self.saved.setAccessibleName("Settings saved and applied")
         self.saved.hide()
@@ -133,13 +146,13 @@ class SettingsDialog(QDialog):
         s = self.app.settings
         self.api_key.setText(s.groq_api_key or "")
         self._key_dirty = False
-        self.key_where.setText(self._key_source())
+        self._show_key_source()
         select(self.llm_model, s.llm_model)
         self.temperature.setValue(s.llm_temperature)
         self.session_timeout.setValue(round(s.session_timeout / 60))
         select(self.stt_model, s.stt_model)
         select(self.compute_type, s.stt_compute_type)
-        self.language.setText(self.app.agent.stt.language or "detect automatically (set per agent)")
+        self._show_language()
         select(self.tts_engine, s.tts_engine)
         self.tts_speed.setValue(s.tts_speed)
         select(self.input_device, s.input_device)
@@ -157,6 +170,11 @@ class SettingsDialog(QDialog):
         self.services.devices(self._devices_loaded)
         self.services.model_plans(WHISPER_MODELS, self._models_listed)
         self._model_changed(self.stt_model.currentText())
+
+    def _show_language(self, _agents: Any = None) -> None:
+        """The agent's language, once the agents are parsed (the command thread parses them at start)."""
+        language = self.app.agent.stt.language if self.app.agents_loaded else None
+        self.language.setText(language or "detect automatically (set per agent)")
 
     def values(self) -> dict[str, Any]:
         key = self.ptt_key.keySequence().toString(QKeySequence.SequenceFormat.PortableText) or "Space"
@@ -176,21 +194,51 @@ class SettingsDialog(QDialog):
             "ptt_mode": chosen(self.ptt_mode),
         }
 
-    def apply(self) -> bool:
-        try:
-            save_settings(self.app, self.values(), self.api_key.text() if self._key_dirty else UNCHANGED)
-        except UserFacingError as exc:
-            self.error.setText(str(exc))
-            self.error.show()
-            return False
-        self._key_dirty = False
-        self.error.hide()
-        self.key_where.setText(self._key_source())
-        self.saved.show()
-        return True
+    def apply(self) -> None:
+        """Save and apply what the dialog shows, off the GUI thread: "Saved and applied." once that
+        is done, or the problem, inline (nothing half-saved). `save_finished` tells which."""
+        self._save()
 
     def accept(self) -> None:
-        if self.apply():
+        """OK: save, and close once saved (an error keeps the dialog open and shows it)."""
+        self._close_when_saved = True
+        self._save()
+
+    def _save(self) -> None:
+        if self.saving:  # Apply and OK are disabled meanwhile; an OK asked now closes after this save
+            return
+        self._key_sent = self.api_key.text() if self._key_dirty else UNCHANGED
+        self._set_saving(True)
+        self.writer.save(self.values(), self._key_sent, self._saved)
+
+    def _set_saving(self, saving: bool) -> None:
+        self.saving = saving
+        for button in (QDialogButtonBox.StandardButton.Ok, QDialogButtonBox.StandardButton.Apply):
+            self.buttons.button(button).setEnabled(not saving)
+        if saving:
+            self.error.hide()
+            self.saved.setText("Saving…")
+            self.saved.setAccessibleName("Saving the settings")
+            self.saved.show()
+
+    def _saved(self, result: Any) -> None:  # GUI thread: the new Settings, or why nothing was saved
+        close, self._close_when_saved = self._close_when_saved, False
+        self._set_saving(False)
+        if isinstance(result, UserFacingError):
+            self.saved.hide()
+            self.error.setText(str(result))
+            self.error.show()
+            self.save_finished.emit(False)
+            return
+        if self._key_sent is not UNCHANGED and self.api_key.text() == self._key_sent:
+            self._key_dirty = False  # (a key typed while saving is still to be saved)
+        self.error.hide()
+        self._show_key_source()
+        self.saved.setText(SAVED)
+        self.saved.setAccessibleName("Settings saved and applied")
+        self.saved.show()
+        self.save_finished.emit(True)
+        if close:
             self._stop_mic()
             super().accept()
 
@@ -202,11 +250,21 @@ class SettingsDialog(QDialog):
         self._stop_mic()
         super().closeEvent(event)
 
-    def _key_source(self) -> str:
+    def _show_key_source(self) -> None:
         override = self.app.key_override
         if override and self.app.settings.groq_api_key:
-            return f"The key in use comes from {override}; it overrides this field."
-        return f"Stored in {self.app.keystore.location}; never written to logs."
+            self.key_where.setText(f"The key in use comes from {override}; it overrides this field.")
+            return
+        where = self.app.keystore.known_location  # None until the system keyring was looked for
+        if where is None:
+            self.key_where.setText(LOOKING_FOR_KEYRING)
+            self.services.key_location(self._key_located)  # finding the keyring can hang: off this thread
+        else:
+            self._key_located(where)
+
+    def _key_located(self, where: Any) -> None:
+        if isinstance(where, str) and not (self.app.key_override and self.app.settings.groq_api_key):
+            self.key_where.setText(f"Stored in {where}; never written to logs.")
 
     def _key_edited(self, _text: str) -> None:
         self._key_dirty = True
@@ -238,8 +296,6 @@ class SettingsDialog(QDialog):
 
     def show_page(self, page: str | None) -> None:
         """Open on `page`: "key" (from the key banner: the key field focused), "speech" or "audio"."""
-        from PySide6.QtCore import Qt
-
         if page == "key":
             self.tabs.setCurrentIndex(0)
             self.api_key.setFocus(Qt.FocusReason.OtherFocusReason)
@@ -353,4 +409,6 @@ class SettingsDialog(QDialog):
     def shutdown(self) -> None:
         self._stop_mic()
         self.services.close()
+        if self._own_writer:
+            self.writer.close()
         self.close()

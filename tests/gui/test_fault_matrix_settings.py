@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from desktop_assistant.app import App
+from tests.gui.gui_helpers import saved
 from tests.support.faults import fill, read_only_dir, small_disk
 
 pytestmark = [pytest.mark.gui, pytest.mark.timeout(60)]
@@ -50,7 +51,7 @@ def _says(dialog: Any, *words: str) -> str:
 def _still_usable(dialog: Any, app: App) -> None:
     """The same dialog applies a good change right after, and it reaches the app."""
     dialog.temperature.setValue(0.35)
-    assert dialog.apply(), dialog.error.text()
+    assert saved(dialog), dialog.error.text()
     assert app.settings.llm_temperature == pytest.approx(0.35)
     assert not dialog.error.isVisibleTo(dialog)
 
@@ -66,7 +67,7 @@ def test_a_malformed_key_is_refused_in_the_dialog_and_nothing_is_saved(
     before = _snapshot(gui_app)
     dialog.temperature.setValue(0.9)  # a change made together with the bad key is not half-saved either
     _type_key(dialog, key)
-    assert not dialog.apply()
+    assert not saved(dialog)
     _says(dialog, "key", "malformed")
     assert _snapshot(gui_app) == before
     _type_key(dialog, GOOD_KEY)
@@ -76,7 +77,7 @@ def test_a_malformed_key_is_refused_in_the_dialog_and_nothing_is_saved(
 
 def test_a_key_pasted_with_spaces_around_it_is_kept_without_them(dialog: Any, gui_app: App) -> None:
     _type_key(dialog, f"  {GOOD_KEY}\n")
-    assert dialog.apply(), dialog.error.text()
+    assert saved(dialog), dialog.error.text()
     assert gui_app.settings.groq_api_key == GOOD_KEY
     assert gui_app.keystore.get() == GOOD_KEY
 
@@ -88,7 +89,7 @@ def test_settings_on_a_read_only_disk_are_one_line_and_the_app_keeps_its_setting
         assert ro is not None, "a read-only bind mount needs root (CI runs as root)"
         before = _snapshot(gui_app)
         dialog.temperature.setValue(1.2)
-        assert not dialog.apply()
+        assert not saved(dialog)
         _says(dialog, "settings", str(gui_app.paths.settings_file), "read-only")
         assert _snapshot(gui_app) == before
     _still_usable(dialog, gui_app)
@@ -103,7 +104,7 @@ def test_settings_on_a_full_disk_keep_the_old_file_whole(dialog: Any, gui_app: A
         before = _snapshot(gui_app)
         dialog.temperature.setValue(1.1)
         dialog.llm_model.setEditText("a-model-with-a-long-name-" + "x" * 3000)  # more than the last free byte
-        assert not dialog.apply()
+        assert not saved(dialog)
         _says(dialog, "settings", "space")
         assert _snapshot(gui_app) == before
         assert sorted(p.name for p in config.iterdir()) == ["filler", "filler-2", "settings.json"]
@@ -118,7 +119,7 @@ def test_a_settings_file_turned_into_a_folder_is_one_line(dialog: Any, gui_app: 
     settings.mkdir(parents=True)
     before = gui_app.settings
     dialog.temperature.setValue(1.3)
-    assert not dialog.apply()
+    assert not saved(dialog)
     _says(dialog, "settings", str(settings))
     assert gui_app.settings == before and settings.is_dir()
     settings.rmdir()
@@ -128,13 +129,13 @@ def test_a_settings_file_turned_into_a_folder_is_one_line(dialog: Any, gui_app: 
 def test_a_key_file_that_cannot_be_written_is_one_line_and_the_old_key_stays(
         dialog: Any, gui_app: App) -> None:
     _type_key(dialog, GOOD_KEY)
-    assert dialog.apply(), dialog.error.text()
+    assert saved(dialog), dialog.error.text()
     key_file = gui_app.keystore.file
     assert key_file.exists(), "an isolated home keeps the key in its private file"
     with read_only_dir(gui_app.paths.config_dir) as ro:
         assert ro is not None, "a read-only bind mount needs root (CI runs as root)"
         _type_key(dialog, GOOD_KEY + "new")
-        assert not dialog.apply()
+        assert not saved(dialog)
         _says(dialog, "key", "read-only")
         assert gui_app.settings.groq_api_key == GOOD_KEY and key_file.read_text().strip() == GOOD_KEY
     _type_key(dialog, GOOD_KEY + "new")

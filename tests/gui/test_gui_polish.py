@@ -48,6 +48,7 @@ def test_mute_shows_its_state_when_clicked_and_when_set_from_settings(qtbot: Any
     assert clicked[0] != off[0] and clicked[1] != off[1] and clicked[2] != off[2]  # text, tooltip, fill
     qtbot.mouseClick(mute, Qt.MouseButton.LeftButton)
     assert look() == off
+    qtbot.waitUntil(lambda: not fake_window.settings_writer.busy, timeout=5000)  # the clicks' saves are applied
     blocked = mute.blockSignals(True)  # as the window does when Settings turns muting on
     mute.setChecked(True)
     mute.blockSignals(blocked)

@@ -16,6 +16,7 @@ from PySide6.QtCore import QTimer
 
 from desktop_assistant.app import App
 from desktop_assistant.keystore import KeyStore
+from tests.gui.gui_helpers import saved
 
 pytestmark = pytest.mark.gui
 
@@ -34,7 +35,7 @@ def test_settings_dialog_persists_and_applies_without_restart(
     dialog.ptt_mode.setCurrentIndex(dialog.ptt_mode.findData("toggle"))
     dialog.session_timeout.setValue(15)
     dialog.tts_engine.setCurrentIndex(dialog.tts_engine.findData("espeak"))
-    assert dialog.apply()
+    assert saved(dialog)
 
     # applied now: the window and the App use it
     assert gui_app.settings.llm_temperature == 1.3 and gui_app.settings.groq_api_key == KEY
@@ -76,7 +77,7 @@ def test_removing_the_key_brings_the_banner_back(qtbot: Any, fake_window: Any, g
     dialog = w.open_settings()
     dialog.api_key.setFocus()
     qtbot.keyClicks(dialog.api_key, KEY)
-    dialog.accept()
+    assert saved(dialog, ok=True)
     assert not dialog.isVisible()
     assert not w.banner.isVisible()
     assert w.status.network.text() == "Groq: not contacted yet"
@@ -85,7 +86,7 @@ def test_removing_the_key_brings_the_banner_back(qtbot: Any, fake_window: Any, g
     assert dialog.api_key.echoMode() == dialog.api_key.EchoMode.Password
     dialog.api_key.clear()
     dialog._key_edited("")
-    assert dialog.apply()
+    assert saved(dialog)
     assert gui_app.settings.groq_api_key is None
     assert not KeyStore.for_paths(gui_app.paths).file.exists()
     assert w.status.network.text() == "Groq: no API key"
@@ -97,15 +98,15 @@ def test_invalid_value_is_shown_inline_and_nothing_is_saved(
     dialog = fake_window.open_settings()
     dialog.llm_model.setEditText("   ")  # blank falls back to the current model
     dialog.ptt_key.clear()  # no key falls back to Space
-    assert dialog.apply()
+    assert saved(dialog)
     assert gui_app.settings.ptt_key == "Space" and gui_app.settings.llm_model == "llama-3.1-8b-instant"
     before = gui_app.settings
-    saved = gui_app.paths.settings_file.read_text()
+    stored = gui_app.paths.settings_file.read_text()
     good = dialog.values()
     monkeypatch.setattr(dialog, "values", lambda: {**good, "llm_temperature": 7.5})
-    assert not dialog.apply()
+    assert not saved(dialog)
     assert dialog.error.isVisibleTo(dialog) and "llm_temperature" in dialog.error.text()
-    assert gui_app.settings == before and gui_app.paths.settings_file.read_text() == saved
+    assert gui_app.settings == before and gui_app.paths.settings_file.read_text() == stored
     dialog.close()
 
 
@@ -156,7 +157,7 @@ def test_model_list_shows_what_is_on_this_computer(qtbot: Any, fake_window: Any,
     assert dialog.stt_model.itemText(index) == "tiny.en ✓"
     dialog.stt_model.setCurrentIndex(index)
     qtbot.waitUntil(lambda: dialog.model_state.text().startswith("embedded"), timeout=10000)
-    assert dialog.apply()
+    assert saved(dialog)
     assert gui_app.settings.stt_model == "tiny.en"
     dialog.close()
 

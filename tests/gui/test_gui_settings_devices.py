@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from tests.gui.gui_helpers import saved
+
 pytestmark = [pytest.mark.gui, pytest.mark.audio]
 
 
@@ -46,7 +48,7 @@ def test_device_pickers_show_server_names_and_the_choice_records(
     assert not {"pulse", "default"} & {t.removesuffix(" (default)") for t in inputs + outputs}
     dialog.input_device.setCurrentIndex(inputs.index("Monitor of Other-Sink"))
     dialog.output_device.setCurrentIndex(outputs.index("Other-Sink"))
-    assert dialog.apply()
+    assert saved(dialog)
     settings = fake_window.app.settings
     assert (settings.input_device, settings.output_device) == (f"pulse:{other_sink}.monitor", f"pulse:{other_sink}")
 

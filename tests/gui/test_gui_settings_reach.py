@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from tests.gui.gui_helpers import history_of
+from tests.gui.gui_helpers import history_of, saved
 from tests.gui.test_gui_turns import wait_turn_done
 from tests.support.audio import MonitorCapture, pulse_available
 from tests.support.groq_server import GroqBehaviour
@@ -47,7 +47,7 @@ def test_temperature_and_session_timeout_reach_the_next_request(
     dialog = w.open_settings()
     dialog.temperature.setValue(1.3)
     dialog.session_timeout.setValue(0)  # minutes: every turn after a pause starts afresh
-    assert dialog.apply()
+    assert saved(dialog)
     dialog.close()
     say(qtbot, w, "three")
     after = groq_server.received[-1].body
@@ -82,7 +82,7 @@ def test_speech_engine_and_mute_decide_what_reaches_the_speakers(
 
         dialog = w.open_settings()
         dialog.tts_engine.setCurrentIndex(dialog.tts_engine.findData("espeak"))
-        assert dialog.apply()
+        assert saved(dialog)
         dialog.close()
         heard = spoken("speak with espeak")
         assert len(tts_server.requests) == 1  # no request: espeak-ng spoke it here

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 
-from tests.gui.gui_helpers import history_of
+from tests.gui.gui_helpers import history_of, saved
 from tests.support.audio import (
     SINK_MAX_WER,
     FakeInputStream,
@@ -176,7 +176,7 @@ def test_no_key_banner_then_adding_the_key_works(qtbot: Any, engine_window: Any)
     dialog = w.open_settings()
     dialog.api_key.setFocus()
     qtbot.keyClicks(dialog.api_key, "gsk_addedlater0123456789")
-    dialog.accept()
+    assert saved(dialog, ok=True) and not dialog.isVisible()
     qtbot.keyClicks(w.text_box, "hello again")
     qtbot.keyClick(w.text_box, Qt.Key.Key_Return)
     wait_turn_done(qtbot, w)

@@ -171,7 +171,7 @@ def test_agent_picker_switches_and_persists(qtbot: Any, fake_window: Any, gui_ap
     assert index > 0
     w.agent_box.setCurrentIndex(index)
     qtbot.waitUntil(lambda: ("set_agent", ("tutor",)) in w.fake.calls, timeout=3000)
-    assert gui_app.settings.agent == "tutor"
+    qtbot.waitUntil(lambda: gui_app.settings.agent == "tutor", timeout=5000)  # saved off the GUI thread
     assert read_settings_file(gui_app.paths.settings_file)["agent"] == "tutor"
 
 

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QLabel
 
 from desktop_assistant.app import App
 from desktop_assistant.ui.settings_dialog import SettingsDialog
+from tests.gui.gui_helpers import saved
 
 pytestmark = pytest.mark.gui
 
@@ -62,7 +63,7 @@ def test_apply_confirms_and_an_edit_clears_the_confirmation(qtbot: Any, fake_win
     dialog = fake_window.open_settings()
     assert dialog.saved.isHidden()
     dialog.temperature.setValue(0.4)
-    assert dialog.apply()
+    assert saved(dialog)
     assert dialog.saved.isVisible()
     qtbot.keyClicks(dialog.api_key, "g")
     assert dialog.saved.isHidden()
@@ -144,3 +145,18 @@ def test_test_key_without_any_key_says_so(qtbot: Any, loopback_dialog: Any, groq
     loopback_dialog.test_key_button.click()
     assert loopback_dialog.key_state.text() == "✗ Enter a key first"
     assert groq_server.received == []
+
+
+def test_opening_settings_leaves_the_agents_to_the_command_thread(qtbot: Any, fake_window: Any) -> None:
+    """The dialog shows the agent's language once the agents are parsed; it never parses them itself
+    (YAML on the GUI thread, or a wait on the command thread parsing them at start)."""
+    app = App.create(console_log=False)  # as at start, before the command thread has read the agents
+    try:
+        dialog = SettingsDialog(app, fake_window.engine, fake_window.bridge)
+        qtbot.addWidget(dialog)
+        assert not app.agents_loaded and dialog.language.text().startswith("detect automatically")
+        fake_window.bridge.post_agents_loaded(app.agents)  # (parsed here, off the dialog)
+        qtbot.waitUntil(lambda: dialog.language.text() == "en", timeout=5000)  # the assistant agent's
+    finally:
+        dialog.shutdown()
+        app.close()
