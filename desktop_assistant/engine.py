@@ -94,6 +94,7 @@ class Engine:
         self._gtts_endpoint = gtts_endpoint
         self._given = dict(given or {})
         self._owned: list[tuple[str, Any]] = []  # built here, closed here (in reverse order)
+        self._transcriber: Transcriber | None = None  # the one the assistant uses (built or given)
         self._pending_recorder = False  # new microphone settings wait for the recording to end
         self._retiring: list[threading.Thread] = []
         self._registered = False  # with the App, which closes the engine (before the database)
@@ -163,12 +164,14 @@ class Engine:
         return self._own("chat", ChatClient.from_settings(self.settings))
 
     def _make_transcriber(self) -> TranscriberPart:
-        if "transcriber" in self._given:
-            return cast(TranscriberPart, self._given["transcriber"])
         from desktop_assistant.speech.stt import Transcriber
 
-        return self._own("transcriber", Transcriber(self.settings, self.app.paths,
-                                                    on_status=self._on_model_status).start())
+        if "transcriber" in self._given:
+            self._transcriber = cast(Transcriber, self._given["transcriber"])
+        else:
+            self._transcriber = self._own("transcriber", Transcriber(self.settings, self.app.paths,
+                                                                     on_status=self._on_model_status).start())
+        return self._transcriber
 
     def _make_player(self) -> PlayerPart:
         if "player" in self._given:
@@ -261,7 +264,7 @@ class Engine:
     def _swap_transcriber(self, assistant: Assistant) -> None:
         from desktop_assistant.speech.models import unobtainable
 
-        settings, current = self.settings, assistant.transcriber
+        settings, current = self.settings, self._transcriber  # (the engine's own: it alone keeps serving)
         missing = unobtainable(settings, self.app.paths)
         if missing is not None and current is not None and current.resolved is not None:
             current.keep_serving(missing)  # e.g. offline: keep the model in use and say why

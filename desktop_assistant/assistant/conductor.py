@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from desktop_assistant.assistant.events import (
     ConversationChanged,
@@ -26,6 +26,7 @@ from desktop_assistant.assistant.events import (
     TurnFailed,
 )
 from desktop_assistant.assistant.listening import PushToTalk
+from desktop_assistant.assistant.parts import ChatPart, PlayerPart, RecorderPart, SynthesizerPart, TranscriberPart
 from desktop_assistant.assistant.persistence import TurnStore
 from desktop_assistant.assistant.turn import Turn, TurnSetup
 from desktop_assistant.assistant.voice import Voice
@@ -37,7 +38,11 @@ from desktop_assistant.audio.events import (
 )
 from desktop_assistant.config import Settings
 from desktop_assistant.errors import ErrorKind, NoticeKind, UserFacingError
-from desktop_assistant.llm.client import ChatOptions
+from desktop_assistant.llm.request import ChatOptions
+
+if TYPE_CHECKING:  # PyYAML and numpy: loaded with the agents and the audio
+    from desktop_assistant.agents import Agent, AgentSet, LLMPrefs
+    from desktop_assistant.audio.clip import AudioClip
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +56,10 @@ class Assistant:
     `player` is an `audio.player.Player` (opened on first use) or None for text only.
     """
 
-    def __init__(self, settings: Any, agents: Any, store: TurnStore, chat: Any, *,
-                 transcriber: Any = None, recorder: Any = None, player: Any = None,
-                 synthesizer_for: Callable[[Any], Any] | None = None, speak: bool = True,
+    def __init__(self, settings: Settings, agents: AgentSet, store: TurnStore, chat: ChatPart, *,
+                 transcriber: TranscriberPart | None = None, recorder: RecorderPart | None = None,
+                 player: PlayerPart | None = None,
+                 synthesizer_for: Callable[[Agent], SynthesizerPart | None] | None = None, speak: bool = True,
                  listener: Listener | None = None) -> None:
         self.settings = settings
         self._agents = agents
@@ -62,7 +68,7 @@ class Assistant:
         self.chat = chat
         self.transcriber = transcriber
         self.listening = PushToTalk(recorder)  # the recording phase
-        self.voice = Voice(player, synthesizer_for, allowed=speak, muted=bool(getattr(settings, "speech_muted", False)),
+        self.voice = Voice(player, synthesizer_for, allowed=speak, muted=settings.speech_muted,
                            emit=self.emit, turn_id=lambda: self._turn.id if self._turn else 0)  # the output side
         self._listeners: list[Listener] = [listener] if listener else []
         self._ids = itertools.count(1)
@@ -84,12 +90,12 @@ class Assistant:
                 log.exception("event listener failed on %s", type(event).__name__)
 
     @property
-    def recorder(self) -> Any:
+    def recorder(self) -> RecorderPart | None:
         """The microphone (`listening` owns it)."""
         return self.listening.recorder
 
     @property
-    def player(self) -> Any:
+    def player(self) -> PlayerPart | None:
         """The sound output (`voice` owns it)."""
         return self.voice.player
 
@@ -104,7 +110,7 @@ class Assistant:
 
     def play_cue(self, kind: str) -> None:
         """The short tone when listening starts or stops ("start"/"stop"; Settings → audio cues)."""
-        if getattr(self.settings, "audio_cues", False):
+        if self.settings.audio_cues:
             self.voice.cue(kind)
 
     def on_recorder_event(self, event: RecorderEvent) -> None:
@@ -125,11 +131,10 @@ class Assistant:
         """Prepare the LLM client and the voice in the background (first-turn latency)."""
         def run() -> None:
             try:
-                if hasattr(self.chat, "prepare"):
-                    self.chat.prepare()
+                self.chat.prepare()
                 with self._lock:
                     synthesizer = self.voice.synthesizer(self.agent)
-                if synthesizer is not None and hasattr(synthesizer, "prepare"):
+                if synthesizer is not None:
                     synthesizer.prepare()
                 if synthesizer is not None:
                     # A new output stream can take ~2 s to start flowing: open it now, not at the first reply.
@@ -188,7 +193,7 @@ class Assistant:
         if turn_id is not None:
             self.emit(RecordingCancelled(turn_id, reason))
 
-    def send_clip(self, clip: Any, *, released_at: float | None = None) -> Turn:
+    def send_clip(self, clip: AudioClip, *, released_at: float | None = None) -> Turn:
         """Run a voice turn on a clip recorded elsewhere (talk command, benchmarks)."""
         with self._lock:
             self._cancel_turn()
@@ -224,16 +229,15 @@ class Assistant:
 
     def cancel_download(self) -> None:
         """Cancel a Whisper model download in progress (if the transcriber has one)."""
-        cancel = getattr(self.transcriber, "cancel_download", None)
-        if cancel is not None:
-            cancel()
+        if self.transcriber is not None:
+            self.transcriber.cancel_download()
 
     def set_muted(self, muted: bool) -> None:
         """Mute/unmute speech; muting silences the reply being spoken (its text goes on)."""
         with self._lock:
             self.voice.set_muted(muted)
 
-    def apply_settings(self, new: Any) -> None:
+    def apply_settings(self, new: Settings) -> None:
         """Use changed settings from the next turn on (model, voice, mute, agent). The parts built
         from settings (microphone, output, speech model, Groq client) are the Engine's to replace."""
         with self._lock:
@@ -252,22 +256,22 @@ class Assistant:
             self.emit(ConversationChanged(0, None, switched.id))
 
     # -- parts replaced by the Engine (engine.py) when settings change; a running turn keeps its own --
-    def use_recorder(self, make: Callable[[], Any]) -> tuple[bool, Any]:
+    def use_recorder(self, make: Callable[[], RecorderPart]) -> tuple[bool, RecorderPart | None]:
         """Put `make()` in place of the microphone unless a recording is in progress: (done, old one)."""
         with self._lock:
             return self.listening.use_recorder(make)
 
-    def use_transcriber(self, transcriber: Any) -> Any:
+    def use_transcriber(self, transcriber: TranscriberPart) -> TranscriberPart | None:
         with self._lock:
             old, self.transcriber = self.transcriber, transcriber
         return old
 
-    def use_chat(self, chat: Any) -> Any:
+    def use_chat(self, chat: ChatPart) -> ChatPart:
         with self._lock:
             old, self.chat = self.chat, chat
         return old
 
-    def use_player(self, player: Any) -> Any:
+    def use_player(self, player: PlayerPart) -> PlayerPart | None:
         """The next spoken reply opens `player`; the running one finishes on the old one."""
         return self.voice.use_player(player)
 
@@ -287,7 +291,7 @@ class Assistant:
         if turn is not None and not turn.done:
             turn.cancel()
 
-    def _start(self, turn_id: int, *, text: str | None = None, clip: Any = None,
+    def _start(self, turn_id: int, *, text: str | None = None, clip: AudioClip | None = None,
                started_at: float | None = None) -> Turn:
         if self._closed:
             raise UserFacingError("The assistant is shutting down", kind=ErrorKind.CLOSED)
@@ -332,7 +336,7 @@ class Assistant:
 _DEFAULT_TEMPERATURE = Settings.__dataclass_fields__["llm_temperature"].default
 
 
-def temperature_for(settings: Any, llm: Any) -> float:
+def temperature_for(settings: Settings, llm: LLMPrefs) -> float:
     """The Settings temperature unless it is the default and the agent names its own: the rule the
     speech engine follows (speech.tts.engine_for). Every bundled agent names one, so letting the
     agent always win made the Settings field do nothing."""

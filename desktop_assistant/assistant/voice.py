@@ -11,13 +11,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from desktop_assistant.assistant.events import Event, Notice
 from desktop_assistant.audio.events import PlaybackFailed, PlayerEvent
 from desktop_assistant.errors import NoticeKind, UserFacingError
 
 if TYPE_CHECKING:
+    from desktop_assistant.agents import Agent
+    from desktop_assistant.assistant.parts import PlayerPart, SynthesizerPart
     from desktop_assistant.assistant.speaking import SpeechRun
 
 log = logging.getLogger(__name__)
@@ -30,11 +32,12 @@ class Voice:
     """`synthesizer_for(agent)` makes the voice for an agent; `allowed=False` is a text-only engine
     (`ask --no-speak`); `turn_id()` names the turn a notice belongs to."""
 
-    def __init__(self, player: Any, synthesizer_for: Callable[[Any], Any] | None, *, allowed: bool, muted: bool,
+    def __init__(self, player: PlayerPart | None, synthesizer_for: Callable[[Agent], SynthesizerPart | None] | None,
+                 *, allowed: bool, muted: bool,
                  emit: Callable[[Event], None], turn_id: Callable[[], int]) -> None:
         self.player = player
         self._synthesizer_for = synthesizer_for
-        self._voices: dict[str, Any] = {}
+        self._voices: dict[str, SynthesizerPart | None] = {}
         self._allowed = allowed
         self._muted = muted
         self._emit = emit
@@ -61,7 +64,7 @@ class Voice:
         return speech is not None and not speech.finished
 
     # -- what a turn asks for ---------------------------------------------------------------------
-    def synthesizer(self, agent: Any) -> Any:
+    def synthesizer(self, agent: Agent) -> SynthesizerPart | None:
         """The agent's voice, or None when replies are not spoken."""
         if not self.speaks or self._synthesizer_for is None:
             return None
@@ -128,7 +131,7 @@ class Voice:
         """The speech engine or speed changed: new voices from the next reply."""
         self._voices.clear()
 
-    def use_player(self, player: Any) -> Any:
+    def use_player(self, player: PlayerPart) -> PlayerPart | None:
         """The next spoken reply opens `player` (the running one finishes on the old one): the old one."""
         with self._lock:
             old, self.player = self.player, player
