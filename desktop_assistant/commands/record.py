@@ -75,7 +75,10 @@ def run(app: Any, args: argparse.Namespace) -> int:
     try:
         ended.wait(args.seconds + 2.0)  # the limit ends it; the margin bounds a silent device
     finally:
-        clip = recorder.stop()
+        try:
+            clip = recorder.stop()
+        finally:  # the stream is closed before the process ends: PortAudio's exit handler must not
+            recorder.close()  # run while a background thread still closes it (it hung the exit once)
     write_wav(out, clip)
     print(f"{out}: {clip.duration_s:.2f} s, level {level_dbfs(clip.samples):.1f} dBFS, "
           f"peak {clip.peak:.3f}")
