@@ -124,11 +124,13 @@ def main() -> int:
     for _ in range(args.turns):
         probe.start()
         started = time.perf_counter()
+        opened = len(streams)  # this turn's stream is the next one made (not the last turn's)
         window.ptt.begin()
         assert spin_until(
             qapp,
-            lambda: (
-                streams and streams[-1].blocks_sent * streams[-1].blocksize >= 3.3 * streams[-1].samplerate
+            lambda opened=opened: (
+                len(streams) > opened
+                and streams[-1].blocks_sent * streams[-1].blocksize >= 3.3 * streams[-1].samplerate
             ),
             20,
         )
