@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT = ["startup.py --runs 3", "responsiveness.py --turns 2", "latency.py --turns 5",
+DEFAULT = ["startup.py --runs 3", "responsiveness.py --turns 1", "latency.py --turns 5",
            "stt.py --reps 2 --no-corpus", "history.py --messages 50000 --queries 5 --like-queries 1"]
 
 
