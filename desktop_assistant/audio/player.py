@@ -6,7 +6,7 @@ up for a few tens of milliseconds (another thread holding the GIL on a busy mach
 not underrun, which on ALSA→PulseAudio can drop whole stretches of speech. `stop()` clears
 the queue and flushes that buffer (abort + start), so output is silent within a few
 milliseconds however long the buffer (see test_player.py).
-Events come from the audio thread: `ChunkStarted(tag, at)` when a chunk's first sample
+Events come from the audio thread: `ChunkStarted(at, tag)` when a chunk's first sample
 is handed to the device and `Drained(at)` when the queue has run dry (the last sample
 handed over; audible `latency` later). Listeners must be cheap.
 
@@ -180,7 +180,7 @@ class Player:
                         break
                     self._current, tag = self._queue.popleft()
                     self._pos = 0
-                    events.append(ChunkStarted(tag, time.monotonic()))
+                    events.append(ChunkStarted(time.monotonic(), tag))
                 n = min(frames - filled, len(self._current) - self._pos)
                 out[filled:filled + n] = self._current[self._pos:self._pos + n]
                 filled += n

@@ -131,7 +131,7 @@ class FakePlayer:
                 pcm, tag = self.queue.pop(0)
                 self._playing = True
             if self.on_event:
-                self.on_event(ChunkStarted(tag, time.monotonic()))
+                self.on_event(ChunkStarted(time.monotonic(), tag))
             end = time.monotonic() + len(pcm) / self.sample_rate / self.speedup
             with self._cond:
                 while self._playing and time.monotonic() < end:
