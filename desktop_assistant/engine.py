@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from desktop_assistant.assistant.conductor import Assistant, Listener
@@ -96,7 +96,6 @@ class Engine:
         self._owned: list[tuple[str, Any]] = []  # built here, closed here (in reverse order)
         self._transcriber: Transcriber | None = None  # the one the assistant uses (built or given)
         self._pending_recorder = False  # new microphone settings wait for the recording to end
-        self._retiring: list[threading.Thread] = []
         self._registered = False  # with the App, which closes the engine (before the database)
         self.assistant: Assistant | None = None
 
@@ -288,9 +287,7 @@ class Engine:
                 except Exception:  # an old part that fails to close is only logged
                     log.warning("closing the replaced %s failed", type(part).__name__, exc_info=True)
 
-        thread = threading.Thread(target=run, name="engine-retire-part", daemon=True)
-        self._retiring.append(thread)
-        thread.start()
+        threading.Thread(target=run, name="engine-retire-part", daemon=True).start()
 
     # ------------------------------------------------------------------ probes for Settings
     def list_devices(self) -> DeviceList:
@@ -393,12 +390,3 @@ class Engine:
             threading.Thread(target=run, name=f"engine-close-{name}", daemon=True).start()
             if not done.wait(timeout):
                 log.warning("closing the %s took longer than %.1f s; going on", name, timeout)
-
-
-def settings_covered() -> set[str]:
-    """Every setting named by `REBUILDS` or `READ_WHEN_USED` (a test checks it is all of them)."""
-    return set(REBUILDS) | set(READ_WHEN_USED)
-
-
-def all_settings() -> set[str]:
-    return {f.name for f in fields(Settings)}
