@@ -160,6 +160,7 @@ class Settings:
     agent: str = "assistant"
     audio_cues: bool = True
     speech_muted: bool = False
+    live_transcript: bool = True  # partial transcripts while the user speaks
 
     def redacted(self) -> dict[str, Any]:
         """The settings as a dict with secrets replaced (safe to log or print)."""
@@ -196,6 +197,7 @@ SPEC: dict[str, Field] = {
     "agent": Field("AGENT", _text, "an agent name from agents/"),
     "audio_cues": Field("AUDIO_CUES", _bool, "1/0, true/false, yes/no or on/off"),
     "speech_muted": Field("SPEECH_MUTED", _bool, "1/0, true/false, yes/no or on/off"),
+    "live_transcript": Field("LIVE_TRANSCRIPT", _bool, "1/0, true/false, yes/no or on/off"),
 }
 
 

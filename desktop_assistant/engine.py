@@ -56,7 +56,7 @@ REBUILDS: Mapping[str, Part] = {
 #: or the window itself (push-to-talk key and mode, window options).
 READ_WHEN_USED = frozenset({
     "llm_model", "llm_temperature", "max_conversation_history", "session_timeout", "audio_cues",
-    "speech_muted", "agent", "debug", "ptt_key", "ptt_mode",
+    "speech_muted", "agent", "debug", "ptt_key", "ptt_mode", "live_transcript",
 })
 #: How long closing one part may take at shutdown before the next is closed anyway.
 CLOSE_BOUND_S = 5.0

@@ -23,10 +23,18 @@ from desktop_assistant.assistant.events import (
     RecordingCancelled,
     RecordingStarted,
     RecordingStopped,
+    TranscriptPartial,
     TurnFailed,
 )
 from desktop_assistant.assistant.listening import PushToTalk
-from desktop_assistant.assistant.parts import ChatPart, PlayerPart, RecorderPart, SynthesizerPart, TranscriberPart
+from desktop_assistant.assistant.parts import (
+    ChatPart,
+    LivePart,
+    PlayerPart,
+    RecorderPart,
+    SynthesizerPart,
+    TranscriberPart,
+)
 from desktop_assistant.assistant.persistence import TurnStore
 from desktop_assistant.assistant.turn import Turn, TurnSetup
 from desktop_assistant.assistant.voice import Voice
@@ -42,6 +50,7 @@ from desktop_assistant.llm.request import ChatOptions
 
 if TYPE_CHECKING:  # PyYAML and numpy: loaded with the agents and the audio
     from desktop_assistant.agents import Agent, AgentSet, LLMPrefs
+    from desktop_assistant.audio.chunks import AudioChunks
     from desktop_assistant.audio.clip import AudioClip
 
 log = logging.getLogger(__name__)
@@ -165,7 +174,7 @@ class Assistant:
                 return
             turn_id = next(self._ids)
             try:
-                self.listening.press(turn_id)
+                self.listening.press(turn_id, lambda chunks: self._follow(turn_id, chunks))
             except UserFacingError as exc:
                 self.emit(TurnFailed(turn_id, exc))
                 return
@@ -178,13 +187,28 @@ class Assistant:
             released_clip = self.listening.release()
             if released_clip is None:
                 return None
-            turn_id, clip = released_clip
+            turn_id, clip, live = released_clip
             if isinstance(clip, UserFacingError):  # the microphone failed meanwhile
                 self.emit(TurnFailed(turn_id, clip))
                 return None
             self.emit(RecordingStopped(turn_id, clip.duration_s))
             self._cancel_turn()  # one turn at a time: e.g. a message typed while the key was held
-            return self._start(turn_id, clip=clip, started_at=released)
+            try:
+                return self._start(turn_id, clip=clip, started_at=released, live=live)
+            except UserFacingError:
+                if live is not None:
+                    live.cancel()
+                raise
+
+    def _follow(self, turn_id: int, chunks: AudioChunks) -> LivePart | None:
+        """The live transcript of the recording `turn_id` (None without a speech model)."""
+        transcriber = self.transcriber
+        if transcriber is None:
+            return None
+        prefs = self.agent.stt
+        return transcriber.listen(
+            chunks, on_update=lambda u: self.emit(TranscriptPartial(turn_id, u.text, u.seq, u.settled)),
+            language=prefs.language, initial_prompt=prefs.initial_prompt, partials=self.settings.live_transcript)
 
     def cancel_recording(self, reason: str = "tap") -> None:
         """Close the microphone without a turn (a tap too short to be speech: no error, nothing sent)."""
@@ -292,7 +316,7 @@ class Assistant:
             turn.cancel()
 
     def _start(self, turn_id: int, *, text: str | None = None, clip: AudioClip | None = None,
-               started_at: float | None = None) -> Turn:
+               started_at: float | None = None, live: LivePart | None = None) -> Turn:
         if self._closed:
             raise UserFacingError("The assistant is shutting down", kind=ErrorKind.CLOSED)
         agent = self.agent
@@ -313,7 +337,7 @@ class Assistant:
             synthesizer=synthesizer if player is not None else None, player=player,
             on_speech_run=self.voice.began_speaking,
         )
-        turn = Turn(setup, text=text, clip=clip, started_at=started_at, previous=self._turn)
+        turn = Turn(setup, text=text, clip=clip, started_at=started_at, previous=self._turn, live=live)
         self._turn = turn
         return turn.start()
 

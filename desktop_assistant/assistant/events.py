@@ -1,6 +1,7 @@
 """Typed events a turn emits, in this order for a spoken turn:
 
-RecordingStarted → RecordingStopped (or RecordingCancelled: no turn) → TranscriptReady →
+RecordingStarted → TranscriptPartial… (while the user speaks) → RecordingStopped (or
+RecordingCancelled: no turn) → TranscriptReady →
 UserMessageStored → ReplyStarted → ReplyDelta… → SpeakingStarted (first audio) → FragmentSpoken… →
 TurnFinished | TurnFailed.
 `Notice` can come at any time (e.g. the offline voice took over). Listeners are called
@@ -13,14 +14,20 @@ from dataclasses import dataclass
 
 from desktop_assistant.errors import NoticeKind, UserFacingError
 from desktop_assistant.messages import MessageStatus, TimingKey
+from desktop_assistant.speech.transcript import Early
 
 
 @dataclass(frozen=True)
 class TurnTimings:
-    stt_ms: float | None = None
+    stt_ms: float | None = None  # the final transcript's decode (done before the release on an early hit)
     llm_first_token_ms: float | None = None
     first_audio_ms: float | None = None  # release (or send) → first sample played
     total_ms: float | None = None
+    final_transcript_ms: float | None = None  # release → the final transcript (spoken turns)
+    # the live transcript (spoken turns with one): updates shown while the user spoke, and whether the
+    # final decode started at a pause was the final one ("hit"), was not ("miss"), or none ran ("none")
+    partials: int | None = None
+    early: Early | None = None
 
     def as_dict(self) -> dict[TimingKey, float | None]:
         return {TimingKey.STT_MS: self.stt_ms, TimingKey.LLM_FIRST_TOKEN_MS: self.llm_first_token_ms,
@@ -48,6 +55,16 @@ class RecordingCancelled(Event):
 
     reason: str  # "stopped" | "tap"
     duration_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class TranscriptPartial(Event):
+    """The words heard so far, while the user still speaks (replaced by the next one, then by
+    `TranscriptReady`); `settled`: decoded as the final transcript at a pause."""
+
+    text: str
+    seq: int
+    settled: bool = False
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from desktop_assistant.assistant.parts import RecorderPart
+from desktop_assistant.assistant.parts import LivePart, RecorderPart
 from desktop_assistant.errors import ErrorKind, UserFacingError
 
 if TYPE_CHECKING:  # numpy and PortAudio: loaded with the recorder
@@ -29,6 +29,7 @@ class PushToTalk:
     def __init__(self, recorder: RecorderPart | None) -> None:
         self.recorder = recorder
         self._turn_id: int | None = None
+        self._live: LivePart | None = None  # the live transcript following the recording
 
     @property
     def turn_id(self) -> int | None:
@@ -44,27 +45,43 @@ class PushToTalk:
         """The recording's audio so far, readable while the user speaks (None when not recording)."""
         return self.recorder.chunks if self._turn_id is not None and self.recorder is not None else None
 
-    def press(self, turn_id: int) -> None:
-        """Open the microphone for `turn_id`; raises UserFacingError when it cannot."""
+    def press(self, turn_id: int, follow: Callable[[AudioChunks], LivePart | None] | None = None) -> None:
+        """Open the microphone for `turn_id`, and `follow` its audio while the user speaks (a live
+        transcript); raises UserFacingError when the microphone cannot open."""
         if self.recorder is None:
             raise UserFacingError("No microphone is available", kind=ErrorKind.AUDIO)
         self.recorder.start()
         self._turn_id = turn_id
+        chunks = self.recorder.chunks
+        if follow is not None and chunks is not None:
+            try:
+                self._live = follow(chunks)
+            except UserFacingError as exc:  # (the speech model shut down meanwhile: the release says so)
+                log.info("no live transcript: %s", exc)
 
-    def release(self) -> tuple[int, AudioClip | UserFacingError] | None:
-        """Close the microphone: (turn id, what was said — or why the device failed meanwhile), or
-        None when nothing was recording."""
+    def release(self) -> tuple[int, AudioClip | UserFacingError, LivePart | None] | None:
+        """Close the microphone: (turn id, what was said — or why the device failed meanwhile, the live
+        transcript to finish with the clip), or None when nothing was recording. The live transcript
+        shows nothing more from here: the final one comes next."""
         turn_id, self._turn_id = self._turn_id, None
+        live, self._live = self._live, None
         if turn_id is None or self.recorder is None:
             return None
+        if live is not None:
+            live.stop_updates()
         try:
-            return turn_id, self.recorder.stop()
+            return turn_id, self.recorder.stop(), live
         except UserFacingError as exc:
-            return turn_id, exc
+            if live is not None:
+                live.cancel()
+            return turn_id, exc, None
 
     def cancel(self) -> int | None:
         """Close the microphone and drop the recording: the turn id it had, or None."""
         turn_id, self._turn_id = self._turn_id, None
+        live, self._live = self._live, None
+        if live is not None:
+            live.cancel()
         if turn_id is not None and self.recorder is not None:
             self.recorder.cancel()
         return turn_id

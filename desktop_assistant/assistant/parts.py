@@ -4,7 +4,7 @@ and the tests' small fakes have the same shape (`isinstance` checks the names; m
 
 | Protocol | real class |
 |---|---|
-| `TranscriberPart` | `speech.stt.Transcriber` |
+| `TranscriberPart` (→ `LivePart`) | `speech.stt.Transcriber` (→ `speech.live.LiveTranscription`) |
 | `RecorderPart` | `audio.recorder.Recorder` |
 | `PlayerPart` | `audio.player.Player` |
 | `ChatPart` (→ `ReplyStreamPart`) | `llm.client.ChatClient` (→ `ReplyStream`) |
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from desktop_assistant.audio.events import PlayerEvent, RecorderEvent
 from desktop_assistant.llm.request import ChatMessage, ChatOptions
-from desktop_assistant.speech.transcript import Transcript
+from desktop_assistant.speech.transcript import LiveStats, LiveUpdate, Transcript
 
 if TYPE_CHECKING:  # numpy: the values that carry audio
     import numpy as np
@@ -39,9 +39,27 @@ class TranscriberPart(Protocol):
     def transcribe(self, clip: AudioClip, *, language: str | None = None, initial_prompt: str | None = None,
                    timeout: float = 60.0, cancel: threading.Event | None = None) -> Transcript: ...
 
+    def listen(self, chunks: AudioChunks, *, on_update: Callable[[LiveUpdate], None] | None = None,
+               language: str | None = None, initial_prompt: str | None = None,
+               partials: bool = True) -> LivePart | None:
+        """Follow a recording while the user speaks (speech/live.py); None: no live transcript."""
+        ...
+
     def cancel_download(self) -> None: ...
 
     def close(self, timeout: float = 5.0) -> None: ...
+
+
+class LivePart(Protocol):
+    """One recording's live transcript: `finish` gives the final transcript at the release;
+    `stop_updates` (at the release) ends the partials at once, `cancel` (Stop) drops everything."""
+
+    def stop_updates(self) -> None: ...
+
+    def finish(self, clip: AudioClip, *, timeout: float = 60.0,
+               cancel: threading.Event | None = None) -> tuple[Transcript, LiveStats]: ...
+
+    def cancel(self) -> None: ...
 
 
 @runtime_checkable

@@ -38,7 +38,14 @@ from desktop_assistant.assistant.events import (
     TurnTimings,
     UserMessageStored,
 )
-from desktop_assistant.assistant.parts import ChatPart, PlayerPart, ReplyStreamPart, SynthesizerPart, TranscriberPart
+from desktop_assistant.assistant.parts import (
+    ChatPart,
+    LivePart,
+    PlayerPart,
+    ReplyStreamPart,
+    SynthesizerPart,
+    TranscriberPart,
+)
 from desktop_assistant.assistant.persistence import TurnStore
 from desktop_assistant.assistant.sentences import SentenceSplitter
 from desktop_assistant.assistant.speaking import SpeechRun
@@ -46,6 +53,7 @@ from desktop_assistant.errors import ErrorKind, NoticeKind, UserFacingError
 from desktop_assistant.llm.context import build_messages
 from desktop_assistant.llm.request import ChatOptions
 from desktop_assistant.messages import MessageStatus
+from desktop_assistant.speech.transcript import LiveStats
 
 if TYPE_CHECKING:  # numpy (the clip) and the YAML parser (the agents): loaded by whoever made them
     from desktop_assistant.agents import Agent
@@ -83,13 +91,15 @@ class TurnSetup:
 
 class Turn:
     def __init__(self, setup: TurnSetup, *, text: str | None = None, clip: AudioClip | None = None,
-                 started_at: float | None = None, previous: Turn | None = None) -> None:
+                 started_at: float | None = None, previous: Turn | None = None,
+                 live: LivePart | None = None) -> None:
         if (text is None) == (clip is None):
             raise ValueError("a turn needs either text or a clip")
         self.setup = setup
         self.id = setup.turn_id
         self._text = text
         self._clip = clip
+        self._live = live  # the clip's live transcript: its final transcript may be decoded already
         self.started_at = time.monotonic() if started_at is None else started_at
         self._previous = previous  # dropped once joined: a finished turn keeps no chain of older ones alive
         self._cancel = threading.Event()
@@ -146,6 +156,9 @@ class Turn:
                                               kind=ErrorKind.BUG))
         finally:
             self._previous = None
+            if self._live is not None:
+                self._live.cancel()  # (a turn stopped before it read its transcript: nothing more runs)
+                self._live = None
             speech = self._speech
             if speech is not None:
                 speech.close()
@@ -215,9 +228,13 @@ class Turn:
         if s.transcriber is None:
             raise UserFacingError("Speech recognition is not available", kind=ErrorKind.STT)
         prefs = s.agent.stt
-        transcript = s.transcriber.transcribe(self._clip, language=prefs.language,
-                                              initial_prompt=prefs.initial_prompt, timeout=s.stt_timeout,
-                                              cancel=self._cancel)
+        if self._live is not None:
+            transcript, state.live = self._live.finish(self._clip, timeout=s.stt_timeout, cancel=self._cancel)
+        else:
+            transcript = s.transcriber.transcribe(self._clip, language=prefs.language,
+                                                  initial_prompt=prefs.initial_prompt, timeout=s.stt_timeout,
+                                                  cancel=self._cancel)
+        state.final_transcript_ms = (time.monotonic() - self.started_at) * 1000
         state.stt_ms = float(transcript.stt_ms)
         self._check_cancel()
         text = transcript.text.strip()
@@ -285,6 +302,9 @@ class Turn:
             llm_first_token_ms=state.llm_first_token_ms,
             first_audio_ms=(first_audio - self.started_at) * 1000 if first_audio is not None else None,
             total_ms=(time.monotonic() - self.started_at) * 1000,
+            final_transcript_ms=state.final_transcript_ms,
+            partials=state.live.partials if state.live is not None else None,
+            early=state.live.early if state.live is not None else None,
         )
 
     def _finish(self, state: _State, status: MessageStatus) -> None:
@@ -331,6 +351,8 @@ class _State:
     message_id: int | None = None
     reply: str = ""
     stt_ms: float | None = None
+    final_transcript_ms: float | None = None
+    live: LiveStats | None = None
     llm_first_token_ms: float | None = None
     first_token_at: float | None = None
     saved_at: float = 0.0  # when the streaming text was last saved (monotonic)

@@ -63,3 +63,21 @@ class AudioChunks:
         """Everything kept so far, as one array at `rate`."""
         chunks = self.read()
         return np.concatenate([c.samples for c in chunks]) if chunks else np.zeros(0, dtype=np.float32)
+
+
+def play_into(chunks: AudioChunks, samples: np.ndarray, *, block_s: float = 0.02, speed: float = 1.0,
+              stop: threading.Event | None = None) -> None:
+    """Append `samples` to `chunks` block by block at the pace a microphone would deliver them
+    (`speed` times faster): a recording simulated from a file, on the calling thread."""
+    import time
+
+    block = max(1, int(chunks.rate * block_s))
+    start = time.monotonic()
+    for n, offset in enumerate(range(0, len(samples), block)):
+        due = start + (n + 1) * block_s / speed  # a block arrives once it has been "spoken"
+        if stop is not None:
+            if stop.wait(max(0.0, due - time.monotonic())):
+                return
+        else:
+            time.sleep(max(0.0, due - time.monotonic()))
+        chunks.append(samples[offset:offset + block], time.monotonic())

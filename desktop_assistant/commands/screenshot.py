@@ -90,8 +90,8 @@ def run(app: Any, args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UserFacingError(f"Cannot create {out}: {exc.strerror}", kind=ErrorKind.INPUT) from None
 
-    from desktop_assistant.assistant.events import TurnTimings
     from desktop_assistant.history.store import HistoryStore
+    from desktop_assistant.messages import TimingKey
     from desktop_assistant.speech.transcript import ModelStatus
     from desktop_assistant.ui.application import build_main_window, qt_application
     from desktop_assistant.ui.history_source import HistorySource
@@ -107,7 +107,7 @@ def run(app: Any, args: argparse.Namespace) -> int:
         qapp.processEvents()
     for question, answer, timings in SAMPLE:
         window.chat.add_message("user", question)
-        window.chat.add_message("assistant", answer, timings=TurnTimings(**timings).as_dict())
+        window.chat.add_message("assistant", answer, timings={TimingKey(k): v for k, v in timings.items()})
     window.banner.clear()
     window._set_state("ready")
     window.status.show_model(ModelStatus("tiny.en", "embedded", "ready"))

@@ -1,6 +1,5 @@
-"""What the app asks Whisper, and how it reads the answer: the decode options, the rules for
-"no speech" (silence, noise, subtitle hallucinations), and when a short-window decode is doubtful
-enough to be redone with the full window (speech/window.py).
+"""What the app asks Whisper, and how it reads the answer: the options of a final decode and of a
+live partial one, and the rules for "no speech" (silence, noise, subtitle hallucinations).
 """
 
 from __future__ import annotations
@@ -22,13 +21,31 @@ _BRACKETED = re.compile(r"^\s*([\[\(♪*].*[\]\)♪*]|♪+)\s*$")
 
 
 def decode_options(language: str | None, initial_prompt: str | None) -> dict[str, Any]:
-    """The keyword arguments the app passes to WhisperModel.transcribe()."""
+    """The final transcript: what a default `WhisperModel.transcribe(audio, beam_size=5)` does (its
+    temperature fallback, previous-text conditioning, timestamps, the full 30 s window), given the
+    agent's language and prompt, on the speech span (speech/endpoints.py) instead of the whole clip:
+    the VAD has already cut the silence around the words, so Whisper's own VAD filter stays off."""
     return {
         "beam_size": 5,
-        "temperature": (0.0, 0.4, 0.8),  # a retry only for a failed (looping) decode
-        "vad_filter": True,
-        "without_timestamps": False,
+        "vad_filter": False,
+        "language": language,
+        "initial_prompt": initial_prompt or None,
+    }
+
+
+PARTIAL_TOKENS_PER_S = 6.0  # ~3 words a second is fast speech; a greedy decode that loops stops there
+
+
+def partial_options(language: str | None, initial_prompt: str | None, audio_s: float) -> dict[str, Any]:
+    """A live partial transcript: fast over exact (greedy, one temperature, no timestamps), and never
+    longer than the audio could hold (a greedy decode can loop to Whisper's 448-token limit: 1.3 s)."""
+    return {
+        "max_new_tokens": int(8 + PARTIAL_TOKENS_PER_S * audio_s),
+        "beam_size": 1,
+        "temperature": 0.0,
+        "without_timestamps": True,
         "condition_on_previous_text": False,
+        "vad_filter": False,
         "language": language,
         "initial_prompt": initial_prompt or None,
     }
@@ -50,14 +67,3 @@ def is_hallucination(text: str) -> bool:
 def decode(model: Any, samples: Any, options: dict[str, Any]) -> tuple[list[Any], Any]:
     segments_iter, info = model.transcribe(samples, **options)
     return list(segments_iter), info  # the generator does the work: consume it here, in the worker
-
-
-def doubtful(segments: list[Any], info: Any) -> bool:
-    """Speech that fits one window (longer speech fills its windows anyway) where a segment needed
-    a temperature above 0 (its first decode looped), or where the decode found no words."""
-    speech_s = getattr(info, "duration_after_vad", 0.0) or 0.0
-    if speech_s > 30.0:
-        return False
-    if any((getattr(s, "temperature", 0.0) or 0.0) > 0.0 for s in segments):
-        return True
-    return speech_s >= MIN_CLIP_S and not any(s.text.strip() for s in segments)

@@ -4,24 +4,27 @@
 thread; `submit()` returns a Future, whose exception is always a UserFacingError. A wanted size
 not on disk is downloaded in the background (when online) while the embedded tiny.en serves.
 
-Latency (figures: bench/stt.py): int8; one CPU thread (on the 2-core target, beam search's
-small matrix products ran 2x slower on two threads, and the second core stays free for the GUI
-and audio); VAD (empty clips ~5 ms); an encoder window sized to the speech (speech/window.py);
-no previous-text conditioning; language given. Beam 5 stays: greedy loses words on tiny.en.
-Timestamps stay on: without them, tiny.en often stops after the first of several sentences.
+Two kinds of decode share the model, in order of priority: a final transcript (`submit`,
+`submit_span`: the words that are stored and sent) and a live partial one (`submit_partial`,
+speech/live.py), which runs only when no final one waits. A final decode is a default faster-whisper
+call (beam 5, the full 30 s window; speech/decoding.py) on the speech span the VAD finds
+(speech/endpoints.py: an empty clip costs ~10 ms, no decode); a partial is greedy with a window
+sized to the audio (speech/window.py). int8, one CPU thread: the second core stays for the GUI,
+the audio and a partial's caller (figures: bench/stt.py).
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import itertools
 import logging
 import queue
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop_assistant.audio.clip import SAMPLE_RATE, AudioClip
 from desktop_assistant.audio.decode import resample
@@ -29,15 +32,28 @@ from desktop_assistant.config import Settings
 from desktop_assistant.errors import ErrorKind, UserFacingError
 from desktop_assistant.paths import Paths
 from desktop_assistant.speech import models
-from desktop_assistant.speech.decoding import MIN_CLIP_S, decode, decode_options, doubtful, is_hallucination, not_speech
+from desktop_assistant.speech.decoding import (
+    MIN_CLIP_S,
+    decode,
+    decode_options,
+    is_hallucination,
+    not_speech,
+    partial_options,
+)
+from desktop_assistant.speech.endpoints import RATE, speech_span
 from desktop_assistant.speech.models import DownloadProgress, ModelError, ResolvedModel
 from desktop_assistant.speech.onnx_telemetry import disable_onnxruntime_telemetry
-from desktop_assistant.speech.transcript import ModelStatus, Segment, Transcript
+from desktop_assistant.speech.transcript import LiveUpdate, ModelStatus, Segment, Transcript
+
+if TYPE_CHECKING:
+    from desktop_assistant.audio.chunks import AudioChunks
+    from desktop_assistant.speech.live import LiveTranscription
 
 log = logging.getLogger(__name__)
 
 CPU_THREADS = 1
 CANCEL_CHECK_S = 0.02  # how soon a cancelled transcribe() stops waiting
+FIRST, LAST = 1, 2  # job priorities: control and final transcripts before live partials
 
 
 class Transcriber:
@@ -55,7 +71,8 @@ class Transcriber:
         self._allow_download = allow_download  # None: when online
         self._downloader = downloader
         self._factory = model_factory or load_whisper
-        self._jobs: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self._jobs: queue.PriorityQueue[tuple[int, int, str, Any]] = queue.PriorityQueue()
+        self._order = itertools.count()  # first in, first out within a priority
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._closed = False
@@ -84,7 +101,7 @@ class Transcriber:
         self._put(None)
         return self
 
-    def _put(self, job: tuple[str, Any] | None) -> None:
+    def _put(self, job: tuple[str, Any] | None, priority: int = FIRST) -> None:
         """Start the worker if needed and queue `job`; under the lock, so nothing lands after "stop"."""
         with self._lock:
             if self._closed:
@@ -92,22 +109,53 @@ class Transcriber:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="stt-worker", daemon=True)
                 self._thread.start()
-                self._jobs.put(("load", None))
+                self._jobs.put((FIRST, next(self._order), "load", None))
             if job is not None:
-                self._jobs.put(job)
+                self._jobs.put((priority, next(self._order), *job))
 
     def submit(self, clip: AudioClip, *, language: str | None = None,
                initial_prompt: str | None = None) -> cf.Future[Transcript]:
-        self._check_clip(clip)
+        """The final transcript of a whole clip (the VAD finds its speech span on the worker)."""
+        self.check_clip(clip)
         future: cf.Future[Transcript] = cf.Future()
         self._put(("transcribe", (clip, language, initial_prompt, future)))
+        return future
+
+    def submit_span(self, audio: Any, start_s: float, duration_s: float, *, language: str | None = None,
+                    initial_prompt: str | None = None) -> cf.Future[Transcript]:
+        """The final transcript of a speech span already found (16 kHz samples beginning `start_s` into
+        a clip of `duration_s`): live transcription decodes it at a pause, before the release."""
+        future: cf.Future[Transcript] = cf.Future()
+        self._put(("span", (audio, start_s, duration_s, language, initial_prompt, future)))
+        return future
+
+    def submit_partial(self, audio: Any, *, language: str | None = None,
+                       initial_prompt: str | None = None) -> cf.Future[str]:
+        """A fast, rough transcript of `audio` (16 kHz) for the live view; runs after any final decode."""
+        future: cf.Future[str] = cf.Future()
+        self._put(("partial", (audio, language, initial_prompt, future)), LAST)
         return future
 
     def transcribe(self, clip: AudioClip, *, language: str | None = None, initial_prompt: str | None = None,
                    timeout: float = 60.0, cancel: threading.Event | None = None) -> Transcript:
         """The transcript of `clip`; with `cancel`, setting it ends the wait within `CANCEL_CHECK_S`
         (kind "cancelled": a Stop must not wait for a decode; the worker finishes it unseen)."""
-        future = self.submit(clip, language=language, initial_prompt=initial_prompt)
+        return self.wait(self.submit(clip, language=language, initial_prompt=initial_prompt), timeout, cancel)
+
+    def listen(self, chunks: AudioChunks, *, on_update: Callable[[LiveUpdate], None] | None = None,
+               language: str | None = None, initial_prompt: str | None = None,
+               partials: bool = True) -> LiveTranscription:
+        """Follow a recording while the user speaks: partial transcripts to `on_update`, the final
+        one decoded at pauses (speech/live.py)."""
+        from desktop_assistant.speech.live import LiveTranscription
+
+        return LiveTranscription(self, chunks, on_update=on_update, language=language,
+                                 initial_prompt=initial_prompt, partials=partials).start()
+
+    @staticmethod
+    def wait(future: cf.Future[Transcript], timeout: float = 60.0,
+             cancel: threading.Event | None = None) -> Transcript:
+        """The result of a final decode; UserFacingError when it failed, timed out or `cancel` was set."""
         deadline = time.monotonic() + timeout
         while True:
             left = deadline - time.monotonic()
@@ -125,7 +173,7 @@ class Transcriber:
     def wait_ready(self, timeout: float) -> bool:
         """Block until a model is loaded (or loading failed); False on timeout."""
         done: cf.Future[None] = cf.Future()
-        self._put(("ping", done))
+        self._put(("ping", done), LAST)  # (after any partial too: nothing is queued behind it)
         try:
             done.result(timeout)
         except cf.TimeoutError:
@@ -139,7 +187,7 @@ class Transcriber:
     def close(self, timeout: float = 5.0) -> None:
         with self._lock:
             if not self._closed and self._thread is not None:
-                self._jobs.put(("stop", None))
+                self._jobs.put((FIRST, next(self._order), "stop", None))
             self._closed = True
             thread = self._thread
         self._cancel_download.set()
@@ -154,7 +202,7 @@ class Transcriber:
     # -- worker thread ------------------------------------------------------------------
     def _run(self) -> None:
         while True:
-            kind, payload = self._jobs.get()
+            _, _, kind, payload = self._jobs.get()
             if kind == "stop":
                 break
             try:
@@ -165,7 +213,14 @@ class Transcriber:
                 elif kind == "ping":
                     payload.set_result(None)
                 elif kind == "transcribe":
-                    self._do_transcribe(*payload)
+                    clip, language, prompt, future = payload
+                    self._answer(future, self._run_model, clip, language, prompt)
+                elif kind == "span":
+                    audio, start_s, duration_s, language, prompt, future = payload
+                    self._answer(future, self._final, audio, start_s, duration_s, language, prompt)
+                elif kind == "partial":
+                    audio, language, prompt, future = payload
+                    self._answer(future, self._partial, audio, language, prompt)
             except Exception:  # the worker must survive anything
                 log.exception("speech worker job %s failed", kind)
         self._drain_pending()
@@ -173,11 +228,11 @@ class Transcriber:
     def _drain_pending(self) -> None:
         while True:
             try:
-                kind, payload = self._jobs.get_nowait()
+                _, _, kind, payload = self._jobs.get_nowait()
             except queue.Empty:
                 return
-            if kind == "transcribe":
-                payload[3].set_exception(UserFacingError("Speech recognition was shut down"))
+            if kind in ("transcribe", "span", "partial"):
+                payload[-1].set_exception(UserFacingError("Speech recognition was shut down"))
             elif kind == "ping":
                 payload.set_result(None)
 
@@ -280,8 +335,7 @@ class Transcriber:
         if self._model is None and previous is not None:  # keep serving with what worked
             self._model, self._resolved = previous, previous_resolved
 
-    def _do_transcribe(self, clip: AudioClip, language: str | None, prompt: str | None,
-                       future: cf.Future[Transcript]) -> None:
+    def _answer(self, future: cf.Future[Any], work: Callable[..., Any], *args: Any) -> None:
         if not future.set_running_or_notify_cancel():
             return
         if self._closed:
@@ -291,7 +345,7 @@ class Transcriber:
             future.set_exception(self._load_error or ModelError("The speech model is not loaded"))
             return
         try:
-            future.set_result(self._run_model(clip, language, prompt))
+            future.set_result(work(*args))
         except UserFacingError as exc:
             future.set_exception(exc)
         except Exception as exc:  # turn into a typed error for the caller's thread
@@ -299,43 +353,60 @@ class Transcriber:
             error = UserFacingError(f"Speech recognition failed: {_first_line(exc)}", kind=ErrorKind.STT)
             future.set_exception(error)
 
+    def _language(self, language: str | None) -> str | None:
+        model = self._model
+        if not getattr(model, "model", None) or not getattr(model.model, "is_multilingual", True):
+            return "en"  # English-only model: skip detection, avoid its warning
+        return language
+
     def _run_model(self, clip: AudioClip, language: str | None, prompt: str | None) -> Transcript:
-        model, resolved = self._model, self._resolved
-        assert resolved is not None
+        """A whole clip: find its speech span, decode that."""
+        started = time.perf_counter()
         samples = clip.samples
         if clip.sample_rate != SAMPLE_RATE:
             samples = resample(samples, clip.sample_rate, SAMPLE_RATE)
-        if not getattr(model, "model", None) or not getattr(model.model, "is_multilingual", True):
-            language = "en"  # English-only model: skip detection, avoid its warning
-        options = decode_options(language, prompt)
-        started = time.perf_counter()
-        raw, info = decode(model, samples, options)
-        if getattr(model, "short_windows", False) and doubtful(raw, info):
-            # A decode that looped (temperature fallback) or heard nothing in what VAD calls speech:
-            # let Whisper see its usual 30 s window before accepting that (see speech/window.py).
-            log.info("short-window decode was doubtful; redoing it with the full 30 s window")
-            model.short_windows = False
-            try:
-                raw, info = decode(model, samples, options)
-            finally:
-                model.short_windows = True
+        span, audio = speech_span(samples)
+        if span is None:
+            return self._heard_nothing(clip.duration_s, started, "the VAD found no speech")
+        return self._final(audio, span.start / RATE, clip.duration_s, language, prompt, started)
+
+    def _final(self, audio: Any, start_s: float, duration_s: float, language: str | None, prompt: str | None,
+               started: float | None = None) -> Transcript:
+        resolved = self._resolved
+        assert resolved is not None
+        started = time.perf_counter() if started is None else started
+        language = self._language(language)
+        raw, info = decode(self._model, audio, decode_options(language, prompt))
         stt_ms = (time.perf_counter() - started) * 1000.0
-        kept = tuple(Segment(round(s.start, 2), round(s.end, 2), s.text.strip(), float(s.no_speech_prob),
-                             float(s.avg_logprob)) for s in raw if not not_speech(s))
+        kept = tuple(Segment(round(start_s + s.start, 2), round(start_s + s.end, 2), s.text.strip(),
+                             float(s.no_speech_prob), float(s.avg_logprob)) for s in raw if not not_speech(s))
         text = " ".join(s.text for s in kept if s.text).strip()
-        no_speech = not kept or is_hallucination(text)
-        if no_speech:
-            log.info("no speech recognised (raw: %r)", " ".join(s.text for s in raw)[:80])
-        return Transcript(
-            text="" if no_speech else text,
-            language=str(getattr(info, "language", language) or language or ""),
-            segments=() if no_speech else kept,
-            duration_s=round(clip.duration_s, 3),
-            stt_ms=round(stt_ms, 1),
-            no_speech=no_speech,
-            model=resolved.name,
-            model_source=resolved.source,
-        )
+        if not kept or is_hallucination(text):
+            return self._heard_nothing(duration_s, started, f"raw: {' '.join(s.text for s in raw)[:80]!r}")
+        return Transcript(text=text, language=str(getattr(info, "language", language) or language or ""),
+                          segments=kept, duration_s=round(duration_s, 3), stt_ms=round(stt_ms, 1),
+                          model=resolved.name, model_source=resolved.source)
+
+    def _heard_nothing(self, duration_s: float, started: float, why: str) -> Transcript:
+        resolved = self._resolved
+        assert resolved is not None
+        log.info("no speech recognised (%s)", why)
+        return Transcript(text="", language="", segments=(), duration_s=round(duration_s, 3),
+                          stt_ms=round((time.perf_counter() - started) * 1000.0, 1), no_speech=True,
+                          model=resolved.name, model_source=resolved.source)
+
+    def _partial(self, audio: Any, language: str | None, prompt: str | None) -> str:
+        model = self._model
+        windowed = hasattr(model, "short_windows")
+        if windowed:
+            model.short_windows = True
+        try:
+            raw, _ = decode(model, audio, partial_options(self._language(language), prompt, len(audio) / RATE))
+        finally:
+            if windowed:
+                model.short_windows = False
+        text = " ".join(s.text.strip() for s in raw if not not_speech(s)).strip()
+        return "" if is_hallucination(text) else text
 
     # -- background download ------------------------------------------------------------
     def _start_download(self, name: str) -> None:
@@ -364,7 +435,7 @@ class Transcriber:
             downloader=self._downloader)
 
     @staticmethod
-    def _check_clip(clip: AudioClip) -> None:
+    def check_clip(clip: AudioClip) -> None:
         if clip.duration_s < MIN_CLIP_S:
             raise UserFacingError("That was too short — hold the button while you speak", kind=ErrorKind.INPUT)
 

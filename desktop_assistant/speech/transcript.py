@@ -1,5 +1,6 @@
 """What speech recognition hands on, as values that import without numpy, PyAV or faster-whisper:
-a `Transcript` (the turn reads it) and the speech model's `ModelStatus` (the window shows it)."""
+a `Transcript` (the turn reads it), the live transcript's `LiveUpdate`s and `LiveStats` (speech/live.py),
+and the speech model's `ModelStatus` (the window shows it)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,30 @@ class Transcript:
     no_speech: bool = False
     model: str = ""
     model_source: str = ""
+
+
+Early = Literal["hit", "miss", "none"]
+
+
+@dataclass(frozen=True)
+class LiveUpdate:
+    """What the live view shows while the user speaks: the words so far (`settled`: decoded as the
+    final transcript at a pause, not a rough partial)."""
+
+    seq: int  # 1, 2, … within the recording
+    text: str
+    at: float  # time.monotonic()
+    settled: bool = False
+
+
+@dataclass(frozen=True)
+class LiveStats:
+    """How the live transcript of one recording went."""
+
+    partials: int  # updates shown while the user spoke
+    first_update_ms: float | None  # first speech heard → first words shown
+    early: Early  # the final decode done at a pause was the final ("hit"), was not ("miss"), or none ran
+    final_wait_ms: float  # release → final transcript
 
 
 @dataclass(frozen=True)

@@ -1,19 +1,14 @@
-"""Whisper's encoder window sized to the speech instead of always 30 seconds.
+"""Whisper's encoder window sized to the audio, for live partial transcripts only.
 
 faster-whisper pads every window's mel features to 3000 frames (30 s) with zeros and encodes all
-of them, so a 3-second push-to-talk clip pays for 30 s of encoder work, and every beam of the
-decoder then attends over 1500 encoder positions. `WindowedWhisperModel` cuts that zero padding
-down to twice the speech, never below 15 s (`encoder_frames`): on tiny.en that is 5x less
-encoder time, and the decoder's cross-attention halves.
+of them, so a 2-second prefix of what the user is saying pays for 30 s of encoder work. For a
+partial transcript (shown while the user speaks, replaced by the final one) `WindowedWhisperModel`
+cuts that padding down to twice the audio, never below `PARTIAL_MIN_FRAMES` (6 s): ~70-125 ms per
+partial on tiny.en instead of ~230.
 
-Measured by bench/stt.py against the same int8 model with the full window, and the default
-float32 call: word error rate 12.0 % vs 15.7 % and 15.1 % on 95 espeak-ng requests; 7.3 % vs 7.3 %
-and 6.2 % on 11 recordings of people (the gap to float32 is int8's). Word for word the window
-changes some transcripts either way: it fixes more than it breaks, and breaks one fixture
-(fox.wav, "brown fox" heard as "roundfire" under any window below 30 s). Windows below 15 s, or
-tighter than twice the speech, start to repeat phrases and drop sentences, hence the floor and
-the margin. A doubtful decode (a temperature fallback, or no words) is redone with the full
-window (stt.Transcriber).
+The final transcript always gets the full 30 s window Whisper was trained on: on recordings of
+people, windows sized to the speech made about a third more word errors than a default
+faster-whisper call with the same model (bench/stt.py reports both), for 0.1-0.2 s saved.
 """
 
 from __future__ import annotations
@@ -24,7 +19,7 @@ import numpy as np
 from faster_whisper import WhisperModel
 
 FULL_FRAMES = 3000  # 30 s of 10 ms mel frames: the window Whisper was trained on
-MIN_FRAMES = 1500  # 15 s: the shortest window that kept the words on the test corpus
+PARTIAL_MIN_FRAMES = 600  # 6 s: below it greedy partials of short prefixes start to drift
 
 
 def content_frames(features: np.ndarray) -> int:
@@ -35,18 +30,16 @@ def content_frames(features: np.ndarray) -> int:
     return int(nonzero[-1]) + 1 if nonzero.size else 0
 
 
-def encoder_frames(content: int) -> int:
-    """The window for `content` frames of audio: twice the audio, at least 15 s, at most 30 s."""
-    return min(FULL_FRAMES, max(MIN_FRAMES, 2 * content))
+def encoder_frames(content: int, floor: int = PARTIAL_MIN_FRAMES) -> int:
+    """The window for `content` frames of audio: twice the audio, at least `floor`, at most 30 s."""
+    return min(FULL_FRAMES, max(floor, 2 * content))
 
 
 class WindowedWhisperModel(WhisperModel):  # type: ignore[misc]  # faster_whisper ships no types
-    """A WhisperModel whose encoder sees `encoder_frames(...)` instead of a full 30 s window.
+    """A WhisperModel whose encoder sees `encoder_frames(...)` while `short_windows` is on (only the
+    thread that owns the model switches it, for one partial decode); the full 30 s window otherwise."""
 
-    `short_windows` may be switched off for one call by the thread that owns the model.
-    """
-
-    short_windows: bool = True
+    short_windows: bool = False
 
     def encode(self, features: np.ndarray) -> Any:
         if self.short_windows and features.shape[-1] == FULL_FRAMES:

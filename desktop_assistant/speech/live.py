@@ -1,0 +1,268 @@
+"""A transcript that follows the user while they speak, and a final one ready at the release.
+
+`LiveTranscription` reads a recording's chunks (audio/chunks.py) on its own thread every
+`POLL_S`: it scores them for speech (speech/endpoints.py) and asks the Transcriber for
+- a **partial** transcript (greedy, a short window; speech/window.py) of the speech so far, at most
+  one at a time and at most every `PARTIAL_EVERY_S`: shown, never stored. Partials run only when no
+  final decode waits on the model, so under load they come less often; the final never waits for
+  more than one partial already running.
+- a **final** transcript of the speech span as soon as the user pauses (`PAUSE_S` of silence after
+  speech, the span's end pad recorded): the same decode the release would run, started early.
+At the release, `finish()` scores the rest of the clip: if no speech came after that pause, the
+span is the same samples and the decode already done (or under way) is the final transcript — a
+"hit"; otherwise (a "miss": the user spoke on, or released mid-word) the span is decoded then.
+Either way the final transcript is exactly what decoding the released clip gives.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from desktop_assistant.audio.decode import resample
+from desktop_assistant.errors import UserFacingError
+from desktop_assistant.speech.endpoints import RATE, Span, SpeechEndpoints
+from desktop_assistant.speech.transcript import Early, LiveStats, LiveUpdate, Transcript
+
+if TYPE_CHECKING:
+    from desktop_assistant.audio.chunks import AudioChunks
+    from desktop_assistant.audio.clip import AudioClip
+    from desktop_assistant.speech.models import ResolvedModel
+
+log = logging.getLogger(__name__)
+
+POLL_S = 0.05  # how often new audio is read and scored
+PARTIAL_EVERY_S = 0.35  # at most this often a partial is asked for (≥ 2 updates a second)
+MIN_PARTIAL_AUDIO_S = 0.3  # of speech before the first partial
+PAUSE_S = 0.3  # silence after speech that starts the final decode
+PARTIAL_TAIL_S = 12.0  # a partial decodes at most the last this-many seconds after the settled text
+
+
+
+class Decoder(Protocol):
+    """What live transcription needs of the speech recogniser (speech.stt.Transcriber)."""
+
+    @property
+    def resolved(self) -> ResolvedModel | None: ...
+    def check_clip(self, clip: AudioClip) -> None: ...
+    def submit_span(self, audio: Any, start_s: float, duration_s: float, *, language: str | None = None,
+                    initial_prompt: str | None = None) -> cf.Future[Transcript]: ...
+    def submit_partial(self, audio: Any, *, language: str | None = None,
+                       initial_prompt: str | None = None) -> cf.Future[str]: ...
+    def wait(self, future: cf.Future[Transcript], timeout: float = 60.0,
+             cancel: threading.Event | None = None) -> Transcript: ...
+
+
+class LiveTranscription:
+    """One recording's live transcript; `finish()` at the release, `cancel()` on Stop."""
+
+    def __init__(self, transcriber: Decoder, chunks: AudioChunks, *,
+                 on_update: Callable[[LiveUpdate], None] | None = None, language: str | None = None,
+                 initial_prompt: str | None = None, partials: bool = True) -> None:
+        self.transcriber = transcriber
+        self.chunks = chunks
+        self.on_update = on_update
+        self.language = language
+        self.prompt = initial_prompt
+        self.partials_on = partials
+        self.endpoints = SpeechEndpoints()
+        self._read_seq = -1
+        self._device: list[np.ndarray] = []  # audio at the device's rate when it is not 16 kHz
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._closed = False
+        self._seq = 0
+        self._shown = ""
+        self._partial: cf.Future[str] | None = None
+        self._partial_asked_at = 0.0
+        self._partial_cut = False  # the partial asked for decodes only the last PARTIAL_TAIL_S
+        self._speech_at: float | None = None  # when the first speech was scored
+        self._first_update_at: float | None = None
+        self._early: tuple[Span, np.ndarray, cf.Future[Transcript]] | None = None
+        self._thread = threading.Thread(target=self._run, name="live-transcript", daemon=True)
+
+    def start(self) -> LiveTranscription:
+        self._thread.start()
+        return self
+
+    # -- the release and Stop ---------------------------------------------------------------------
+    def finish(self, clip: AudioClip, *, timeout: float = 60.0,
+               cancel: threading.Event | None = None) -> tuple[Transcript, LiveStats]:
+        """The final transcript of the released `clip` (its samples are what the chunks held)."""
+        released = time.monotonic()
+        self._halt()
+        self.transcriber.check_clip(clip)
+        samples = clip.samples if clip.sample_rate == RATE else resample(clip.samples, clip.sample_rate, RATE)
+        if len(samples) > self.endpoints.samples:
+            self.endpoints.feed(samples[self.endpoints.samples:])
+        span = self.endpoints.span()
+        early = self._early
+        verdict: Early = "none" if early is None else "miss"
+        if span is None:
+            transcript = self._nothing(clip)
+        elif early is not None and early[0] == span and np.array_equal(early[1], self.endpoints.audio(span)):
+            verdict = "hit"
+            transcript = self.transcriber.wait(early[2], timeout, cancel)
+        else:
+            if early is not None:
+                early[2].cancel()  # (a decode already running finishes unseen)
+            future = self.transcriber.submit_span(self.endpoints.audio(span), span.start / RATE, clip.duration_s,
+                                                  language=self.language, initial_prompt=self.prompt)
+            transcript = self.transcriber.wait(future, timeout, cancel)
+        waited = (time.monotonic() - released) * 1000.0
+        log.info("final transcript %.0f ms after the release (early decode: %s, %d partials)",
+                 waited, verdict, self._seq)
+        return transcript, self.stats(verdict, waited)
+
+    def stats(self, early: Early, final_wait_ms: float) -> LiveStats:
+        first = None
+        if self._first_update_at is not None and self._speech_at is not None:
+            first = max(0.0, (self._first_update_at - self._speech_at) * 1000.0)
+        return LiveStats(self._seq, first, early, round(final_wait_ms, 1))
+
+    def stop_updates(self) -> None:
+        """No update is shown after this returns (the release: the final transcript comes next)."""
+        with self._lock:
+            self._closed = True
+
+    def cancel(self) -> None:
+        """Stop: no more updates; decodes asked for finish unseen."""
+        self._halt()
+        early = self._early
+        if early is not None:
+            early[2].cancel()
+
+    def _halt(self) -> None:
+        self.stop_updates()
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive() and threading.current_thread() is not self._thread:
+            self._thread.join(2.0)
+        partial = self._partial
+        if partial is not None:
+            partial.cancel()
+
+    # -- while the user speaks (live thread) ------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            while True:
+                self._wake.wait(POLL_S)  # new audio every POLL_S, or a decode just finished
+                self._wake.clear()
+                if self._stop.is_set():
+                    return
+                self._step(time.monotonic())
+        except Exception:  # the live view is optional: the release still decodes the clip
+            log.exception("live transcription stopped")
+
+    def _step(self, now: float) -> None:
+        if self._read_new() and self._speech_at is None and self.endpoints.heard_speech:
+            start = self.endpoints.speech_start or 0  # when the first speech was said, not scored
+            self._speech_at = now - (self.endpoints.samples - start) / RATE
+        if not self.endpoints.heard_speech:
+            return
+        self._collect(now)
+        if self._want_early():
+            span = self.endpoints.span()
+            if span is not None:
+                audio = self.endpoints.audio(span)
+                future = self.transcriber.submit_span(audio, span.start / RATE, len(audio) / RATE,
+                                                      language=self.language, initial_prompt=self.prompt)
+                self._early = (span, audio, future)
+                future.add_done_callback(lambda _: self._wake.set())
+                return
+        self._maybe_partial(now)
+
+    def _read_new(self) -> bool:
+        chunks = self.chunks.read(self._read_seq)
+        if not chunks:
+            return False
+        self._read_seq = chunks[-1].seq
+        block = np.concatenate([c.samples for c in chunks])
+        if self.chunks.rate == RATE:
+            self.endpoints.feed(block)
+        else:  # resample what there is, keep the scored prefix (the last few ms may move at the release)
+            self._device.append(block)
+            whole = resample(np.concatenate(self._device), self.chunks.rate, RATE)
+            keep = max(self.endpoints.samples, len(whole) - int(0.05 * RATE))
+            self.endpoints.feed(whole[self.endpoints.samples:keep])
+        return True
+
+    def _want_early(self) -> bool:
+        e = self.endpoints
+        if e.silence_after_speech_s() < PAUSE_S or not e.span_complete():
+            return False
+        early = self._early
+        return early is None or early[0] != e.span()
+
+    def _maybe_partial(self, now: float) -> None:
+        if not self.partials_on or self._partial is not None or now - self._partial_asked_at < PARTIAL_EVERY_S:
+            return
+        if self.endpoints.silence_after_speech_s() >= PAUSE_S:
+            return  # a pause: the final decode has the model; nothing new to show
+        span = self.endpoints.span()
+        if span is None or (self.endpoints.samples - span.start) / RATE < MIN_PARTIAL_AUDIO_S:
+            return
+        start = max(span.start, self.endpoints.samples - int(PARTIAL_TAIL_S * RATE))  # (shown after "…")
+        audio = self.endpoints.audio(Span(start, self.endpoints.samples, span.speech_end))
+        self._partial_asked_at = now
+        self._partial_cut = start > span.start
+        self._partial = self.transcriber.submit_partial(audio, language=self.language, initial_prompt=self.prompt)
+        self._partial.add_done_callback(lambda _: self._wake.set())
+
+    def _collect(self, now: float) -> None:
+        """Show what finished: the early final (settled words) or a partial."""
+        early = self._early
+        if early is not None and early[2].done() and not early[2].cancelled():
+            try:
+                text = early[2].result().text
+            except UserFacingError:
+                text = ""
+            if text and text != self._shown:
+                self._show(text, now, settled=True)
+        partial = self._partial
+        if partial is None or not partial.done():
+            return
+        self._partial = None
+        if partial.cancelled():
+            return
+        try:
+            text = partial.result()
+        except UserFacingError as exc:
+            log.info("a partial transcript failed: %s", exc)
+            return
+        log.debug("partial after %.0f ms: %r", (now - self._partial_asked_at) * 1000, text)
+        if not text:
+            self._partial_asked_at = 0.0  # nothing yet: ask again as soon as there is more audio
+        if text and self._partial_cut:
+            text = "… " + text
+        if text and text != self._shown:
+            self._show(text, now)
+
+    def _show(self, text: str, now: float, *, settled: bool = False) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._seq += 1
+            self._shown = text
+            if self._first_update_at is None:
+                self._first_update_at = now
+            update = LiveUpdate(self._seq, text, now, settled)
+            if self.on_update is not None:
+                try:
+                    self.on_update(update)
+                except Exception:
+                    log.exception("live transcript listener failed")
+
+    def _nothing(self, clip: AudioClip) -> Transcript:
+        resolved = self.transcriber.resolved
+        return Transcript(text="", language="", segments=(), duration_s=round(clip.duration_s, 3), stt_ms=0.0,
+                          no_speech=True, model=resolved.name if resolved else "",
+                          model_source=resolved.source if resolved else "")
+
