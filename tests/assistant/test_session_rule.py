@@ -160,6 +160,8 @@ def test_within_the_session_the_first_view_shows_the_context_the_next_turn_sends
 class SilentRecorder:
     """A microphone that hears nothing: every recording is a second of silence."""
 
+    chunks = None  # (nothing reads the audio while it records here)
+
     def start(self) -> None:
         pass
 

@@ -21,6 +21,7 @@ from desktop_assistant.assistant.events import (
     ReplyDelta,
     ReplyStarted,
     SpeakingStarted,
+    TranscriptPartial,
     TranscriptReady,
     TurnFinished,
     UserMessageStored,
@@ -164,7 +165,10 @@ def test_push_to_talk_records_the_microphone_and_answers(rig: Rig, groq_server: 
     result = turn.wait(60)
     assert isinstance(result, TurnFinished) and result.status == "complete", result
     kinds = [type(e) for e in rig.events]
-    assert kinds[:3] == [RecordingStarted, RecordingStopped, TranscriptReady]
+    stopped = kinds.index(RecordingStopped)
+    # the words appeared while the user spoke, and none after the release
+    assert kinds[0] == RecordingStarted and set(kinds[1:stopped]) == {TranscriptPartial}, kinds
+    assert kinds[stopped + 1] == TranscriptReady and TranscriptPartial not in kinds[stopped:]
     assert rig.of(RecordingStopped)[0].duration_s > 2.0
     heard = rig.of(TranscriptReady)[0].text
     assert word_error_rate(SENTENCES["weather.wav"], heard) <= SINK_MAX_WER, heard

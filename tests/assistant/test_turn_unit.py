@@ -66,6 +66,9 @@ class FakeTranscriber:
         self.calls += 1
         return self.transcript
 
+    def listen(self, chunks, *, on_update=None, language=None, initial_prompt=None, partials=True):
+        return None  # no live transcript: the release transcribes the clip
+
     def cancel_download(self) -> None:
         pass
 

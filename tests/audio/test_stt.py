@@ -161,16 +161,25 @@ def fake_transcriber(app_home: Path, fake: FakeWhisper | None = None, *, fail_so
     return stt, loaded
 
 
-CLIP = AudioClip(np.zeros(16000, np.float32))
+CLIP = AudioClip(fixture_samples("weather.wav"))  # speech: the VAD hands it to the (fake) model
 
 
 def test_app_decode_options() -> None:
     options = decode_options("en", "Names: Groq.")
-    assert options["beam_size"] == 5 and options["vad_filter"] is True
-    # timestamps on: without them tiny.en stops after the first of several sentences
-    assert options["without_timestamps"] is False and options["condition_on_previous_text"] is False
-    assert options["language"] == "en" and options["initial_prompt"] == "Names: Groq."
+    # the default call's options (its temperature fallback, conditioning, timestamps) but beam 5, the
+    # agent's language and prompt, and no second VAD pass: the span given is the speech already
+    assert options == {"beam_size": 5, "vad_filter": False, "language": "en", "initial_prompt": "Names: Groq."}
     assert decode_options(None, None)["initial_prompt"] is None
+
+
+def test_a_clip_the_vad_finds_no_speech_in_is_not_decoded(app_home: Path) -> None:
+    fake = FakeWhisper()
+    stt, _ = fake_transcriber(app_home, fake)
+    try:
+        result = stt.transcribe(AudioClip(np.zeros(32000, np.float32)))
+    finally:
+        stt.close()
+    assert result.no_speech and result.text == "" and fake.calls == []
 
 
 def test_language_and_prompt_reach_the_model(app_home: Path) -> None:
