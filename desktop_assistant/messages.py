@@ -25,6 +25,7 @@ class TimingKey(StrEnum):
     LLM_FIRST_TOKEN_MS = "llm_first_token_ms"  # the model's first word, after it was asked
     FIRST_AUDIO_MS = "first_audio_ms"  # release (or send) → first sample played
     TOTAL_MS = "total_ms"  # the whole turn
+    FINAL_TRANSCRIPT_MS = "final_transcript_ms"  # release → the final transcript (spoken turns)
 
 
 class MessageLike(Protocol):

@@ -11,6 +11,7 @@ on the engine's threads: the GUI re-emits them as Qt signals, the CLI prints the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from desktop_assistant.errors import NoticeKind, UserFacingError
 from desktop_assistant.messages import MessageStatus, TimingKey
@@ -31,7 +32,12 @@ class TurnTimings:
 
     def as_dict(self) -> dict[TimingKey, float | None]:
         return {TimingKey.STT_MS: self.stt_ms, TimingKey.LLM_FIRST_TOKEN_MS: self.llm_first_token_ms,
-                TimingKey.FIRST_AUDIO_MS: self.first_audio_ms, TimingKey.TOTAL_MS: self.total_ms}
+                TimingKey.FIRST_AUDIO_MS: self.first_audio_ms, TimingKey.TOTAL_MS: self.total_ms,
+                TimingKey.FINAL_TRANSCRIPT_MS: self.final_transcript_ms}
+
+    def stored(self) -> dict[str, Any]:
+        """What the history keeps of them: the keyword arguments of `TurnStore.update_message`."""
+        return {"timings": self.as_dict(), "partials": self.partials, "early": self.early}
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,10 @@ class TurnStore(Protocol):
 
     def update_message(self, message_id: int, *, text: str | None = None, status: str | None = None,
                        error: str | None = None,
-                       timings: Mapping[str, float | None] | None = None) -> None: ...
+                       timings: Mapping[str, float | None] | None = None, partials: int | None = None,
+                       early: str | None = None) -> None:
+        """`partials`, `early`: the live transcript's facts (`assistant.events.TurnTimings.stored`)."""
+        ...
 
     def save_reply_text(self, message_id: int, text: str) -> bool:
         """Save the text of a reply still streaming, without waiting for a busy database:

@@ -316,7 +316,7 @@ class Turn:
         stored = spoken if status == MessageStatus.INTERRUPTED and speech is not None else state.reply
         timings = self._timings(state)
         conversation_id, message_id = state.stored_ids()
-        problem = self._store_final(message_id, text=stored, status=status, timings=timings.as_dict())
+        problem = self._store_final(message_id, text=stored, status=status, **timings.stored())
         if problem is not None:
             self._not_saved(problem)
         self.result = TurnFinished(self.id, conversation_id, message_id, state.reply, status, spoken, timings)
@@ -336,7 +336,7 @@ class Turn:
         if state.message_id is not None:
             try:
                 problem = self._store_final(state.message_id, text=state.reply, status=MessageStatus.FAILED,
-                                            error=str(error), timings=timings.as_dict())
+                                            error=str(error), **timings.stored())
                 if problem is not None:
                     self._not_saved(problem)
             except Exception:  # the failure we report matters more

@@ -1,9 +1,12 @@
-"""`desktop-assistant transcribe FILE [--model NAME] [--language xx] [--json]`.
+"""`desktop-assistant transcribe FILE [--model NAME] [--language xx] [--json] [--live [--speed X]]`.
 
 Decodes WAV, FLAC, MP3, OGG, … in-process (PyAV) and prints the text (or JSON).
-A missing, empty or non-audio file is one line on stderr and exit code 2. The
-command never downloads: when the wanted model is not on disk it says so and uses
-the embedded tiny.en.
+With --live the file is played in real time (or X times faster) through the live
+transcript the app shows while you speak: each update is printed as it appears,
+then the final transcript (--json: one JSON object per line per update, then the
+final). A missing, empty or non-audio file is one line on stderr and exit code 2.
+The command never downloads: when the wanted model is not on disk it says so and
+uses the embedded tiny.en.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from desktop_assistant.errors import ErrorKind, UserFacingError
 from desktop_assistant.terminal import inert
 
 if TYPE_CHECKING:
+    from desktop_assistant.audio.clip import AudioClip
     from desktop_assistant.speech.models import ResolvedModel
     from desktop_assistant.speech.transcript import Transcript
 
@@ -29,7 +33,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("file", metavar="FILE", help="audio file to transcribe")
     p.add_argument("--model", metavar="NAME", help="Whisper size or model folder (default: STT_MODEL)")
     p.add_argument("--language", metavar="xx", help="spoken language code, e.g. en (default: the agent's)")
-    p.add_argument("--json", action="store_true", help="print a JSON object instead of plain text")
+    p.add_argument("--json", action="store_true", help="print a JSON object instead of plain text "
+                   "(--live: one per line per update)")
+    p.add_argument("--live", action="store_true",
+                   help="play the file in real time through the live transcript: print each update, then the final")
+    p.add_argument("--speed", type=float, metavar="X",
+                   help="with --live: play X times faster than real time (default 1)")
     p.set_defaults(func=run)
 
 
@@ -81,8 +90,12 @@ def run(app: Any, args: argparse.Namespace) -> int:
     # numpy, PyAV and faster-whisper load only when this command runs, not at every start
     from desktop_assistant.audio.clip import SAMPLE_RATE, AudioClip
     from desktop_assistant.audio.decode import decode_file
+    from desktop_assistant.commands.transcribe_live import check_speed
     from desktop_assistant.engine import Engine
 
+    if args.speed is not None and not args.live:
+        raise UserFacingError("--speed needs --live", kind=ErrorKind.INPUT)
+    speed = check_speed(1.0 if args.speed is None else args.speed)
     language = _language(app, args)
     settings = app.settings.with_values(stt_model=args.model) if args.model else app.settings
     model = _model_for(settings, app.paths, language, asked=bool(args.language))
@@ -96,6 +109,8 @@ def run(app: Any, args: argparse.Namespace) -> int:
         resolved = transcriber.resolved
         if resolved is not None and resolved.reason:
             print(f"desktop-assistant: note: {resolved.reason}", file=sys.stderr)
+        if args.live:
+            return _live(transcriber, clip, language, speed, as_json=args.json)
         timeout = max(60.0, clip.duration_s * 3.0)
         result = transcriber.transcribe(clip, language=language, timeout=timeout)
     finally:
@@ -106,6 +121,22 @@ def run(app: Any, args: argparse.Namespace) -> int:
         print("desktop-assistant: no speech recognised", file=sys.stderr)
     else:
         print(result.text)
+    return 0
+
+
+def _live(transcriber: Any, clip: AudioClip, language: str | None, speed: float, *, as_json: bool) -> int:
+    from desktop_assistant.commands.transcribe_live import final_line, play_live
+
+    result, stats = play_live(transcriber, clip.samples, language=language, speed=speed, as_json=as_json)
+    if as_json:
+        print(json.dumps(final_line(result, stats), ensure_ascii=False))
+        return 0
+    if result.no_speech:
+        print("desktop-assistant: no speech recognised", file=sys.stderr)
+    else:
+        print(inert(result.text))
+    print(f"desktop-assistant: note: {stats.partials} updates; the final transcript came {stats.final_wait_ms:.0f} ms "
+          f"after the end (early decode: {stats.early})", file=sys.stderr)
     return 0
 
 

@@ -12,6 +12,8 @@ kept in this module (nothing to bundle). Never edit a released step: add one.
   by agent.
 - v4: `conversations.message_count`, kept by triggers, so the list and its
   count need no per-row subquery (and hide conversations with no messages).
+- v5: the live transcript's facts on a reply: release → final transcript (ms), the partials shown
+  while the user spoke, and whether the final decode started at a pause was used (`early`).
 """
 
 from __future__ import annotations
@@ -90,7 +92,13 @@ _V4 = (
     "CREATE INDEX ix_conversations_listed ON conversations(updated_at) WHERE message_count > 0",
 )
 
-STEPS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
+_V5 = (
+    "ALTER TABLE messages ADD COLUMN final_transcript_ms REAL",
+    "ALTER TABLE messages ADD COLUMN partials INTEGER",
+    "ALTER TABLE messages ADD COLUMN early TEXT",
+)
+
+STEPS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
 LATEST_VERSION = len(STEPS)
 
 

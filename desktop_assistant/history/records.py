@@ -33,11 +33,15 @@ class MessageRecord:
     total_ms: float | None = None
     stt_model: str | None = None
     llm_model: str | None = None
+    final_transcript_ms: float | None = None
+    partials: int | None = None  # live-transcript updates shown while the user spoke
+    early: str | None = None  # "hit" | "miss" | "none" (speech.transcript.Early)
 
     def timings(self) -> dict[TimingKey, float | None]:
         """The turn's timings by key (as `assistant.events.TurnTimings.as_dict` gives a live turn's)."""
         return {TimingKey.STT_MS: self.stt_ms, TimingKey.LLM_FIRST_TOKEN_MS: self.llm_first_token_ms,
-                TimingKey.FIRST_AUDIO_MS: self.first_audio_ms, TimingKey.TOTAL_MS: self.total_ms}
+                TimingKey.FIRST_AUDIO_MS: self.first_audio_ms, TimingKey.TOTAL_MS: self.total_ms,
+                TimingKey.FINAL_TRANSCRIPT_MS: self.final_transcript_ms}
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Float, ForeignKey, Text
+from sqlalchemy import Float, ForeignKey, Integer, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -75,5 +75,10 @@ class MessageRow(Base):
     total_ms: Mapped[float | None] = mapped_column(Float)
     stt_model: Mapped[str | None] = mapped_column(Text)
     llm_model: Mapped[str | None] = mapped_column(Text)
+    final_transcript_ms: Mapped[float | None] = mapped_column(Float)
+    #: the live transcript of a spoken turn: updates shown while the user spoke, and the early decode's
+    #: verdict ("hit" | "miss" | "none"; speech.transcript.Early)
+    partials: Mapped[int | None] = mapped_column(Integer)
+    early: Mapped[str | None] = mapped_column(Text)
 
     conversation: Mapped[ConversationRow] = relationship(back_populates="messages")

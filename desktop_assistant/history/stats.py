@@ -26,7 +26,8 @@ class DayStats:
     turns: int
     failed: int
     interrupted: int
-    #: per timing key (stt_ms, llm_first_token_ms, first_audio_ms, total_ms); absent when no values
+    #: per timing key (stt_ms, llm_first_token_ms, first_audio_ms, total_ms, final_transcript_ms); absent
+    #: when no values
     latency: dict[TimingKey, Latency]
 
 

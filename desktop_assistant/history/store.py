@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from desktop_assistant.errors import ErrorKind, UserFacingError
 from desktop_assistant.history import db
@@ -77,12 +77,13 @@ class HistoryStore(TurnWrites, Browsing):
         )
 
     def recent_latencies(self, limit: int = 200) -> list[MessageRecord]:
-        """The latest messages that have a `first_audio_ms` timing (spoken replies), oldest first."""
+        """The latest replies that have a `first_audio_ms` or a `final_transcript_ms` timing (spoken
+        replies, spoken questions), oldest first."""
         rows = self._read(
             lambda s: list(
                 s.scalars(
                     select(MessageRow)
-                    .where(MessageRow.first_audio_ms.is_not(None))
+                    .where(or_(MessageRow.first_audio_ms.is_not(None), MessageRow.final_transcript_ms.is_not(None)))
                     .order_by(MessageRow.id.desc())
                     .limit(max(limit, 0))
                 )

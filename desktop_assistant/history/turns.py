@@ -11,6 +11,7 @@ import logging
 import sqlite3
 from collections.abc import Mapping
 from datetime import datetime
+from typing import get_args
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,6 +27,7 @@ from desktop_assistant.history.records import (
 from desktop_assistant.history.schema import ConversationRow, MessageRow
 from desktop_assistant.log import redact
 from desktop_assistant.messages import MessageStatus, TimingKey
+from desktop_assistant.speech.transcript import Early
 
 log = logging.getLogger(__name__)
 
@@ -108,10 +110,17 @@ class TurnWrites(DatabaseAccess):
         status: str | None = None,
         error: str | None = None,
         timings: Mapping[str, float | None] | None = None,
+        partials: int | None = None,
+        early: str | None = None,
     ) -> None:
-        """Set the given fields (None leaves a field as it is; timings set exactly the keys given)."""
+        """Set the given fields (None leaves a field as it is; timings set exactly the keys given).
+        `partials` and `early`: the live transcript's updates and early-decode verdict (spoken turns)."""
         if status is not None:
             _check("status", status, tuple(MessageStatus))
+        if early is not None:
+            _check("early", early, get_args(Early))
+        if partials is not None and partials < 0:
+            raise ValueError(f"partials must be >= 0, not {partials}")
         unknown = set(timings or ()) - set(TimingKey)
         if unknown:
             raise ValueError(f"unknown timing keys {sorted(unknown)}; expected some of {list(TimingKey)}")
@@ -128,6 +137,10 @@ class TurnWrites(DatabaseAccess):
                 row.error = redact(error)
             for key, value in (timings or {}).items():
                 setattr(row, key, None if value is None else float(value))
+            if partials is not None:
+                row.partials = int(partials)
+            if early is not None:
+                row.early = early
             conv = s.get(ConversationRow, row.conversation_id)
             if conv is not None:
                 conv.updated_at = max(self._clock(), conv.updated_at)

@@ -35,11 +35,12 @@ READABLE_CHARS = 90
 #: (timing key, its label under a reply, what it measures: the tooltip)
 STAGES = (
     (TimingKey.STT_MS, "speech", "turning what you said into text"),
+    (TimingKey.FINAL_TRANSCRIPT_MS, "final transcript", "from the end of your question to its final transcript"),
     (TimingKey.LLM_FIRST_TOKEN_MS, "first word", "the model's first word, after it was asked"),
     (TimingKey.FIRST_AUDIO_MS, "voice", "from the end of your question to the first sound of the reply"),
     (TimingKey.TOTAL_MS, "total", "the whole turn, until the reply was complete"),
 )
-# under a reply; "total" only without them
+# under a reply; "total" only without them (the others are in the tooltip)
 SHOWN = (TimingKey.STT_MS, TimingKey.LLM_FIRST_TOKEN_MS, TimingKey.FIRST_AUDIO_MS)
 NO_REPLY = "(no reply)"
 

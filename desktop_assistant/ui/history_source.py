@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # SQLAlchemy: loaded when the browser first reads
     from desktop_assistant.history.records import ConversationDetail, ConversationRecord, MessageRecord
     from desktop_assistant.history.search import SearchHit
     from desktop_assistant.history.store import HistoryStore
+    from desktop_assistant.ui.latency_plot import LatencyPoint
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,10 @@ class HistorySource:
 
         return export_conversation(self._detail(conversation_id), fmt)
 
-    def latency_points(self, limit: int = 200) -> list[tuple[str, float]]:
-        """(label, first-audio ms) of the most recent spoken turns, oldest first."""
-        rows = self.store.recent_latencies(limit=limit)
-        return [(r.created_at.astimezone().strftime("%d %b %H:%M"), r.first_audio_ms)
-                for r in rows if r.first_audio_ms is not None]  # (all: the query keeps only those)
+    def latency_points(self, limit: int = 200) -> list[LatencyPoint]:
+        """The latencies of the most recent turns (release → first audio, → final transcript), oldest first."""
+        from desktop_assistant.ui.latency_plot import LatencyPoint
+
+        return [LatencyPoint(r.created_at.astimezone().strftime("%d %b %H:%M"), r.first_audio_ms,
+                             r.final_transcript_ms)
+                for r in self.store.recent_latencies(limit=limit)]

@@ -53,7 +53,8 @@ class MemoryStore:
             return message.id
 
     def update_message(self, message_id: int, *, text: str | None = None, status: str | None = None,
-                       error: str | None = None, timings: Mapping[str, float | None] | None = None) -> None:
+                       error: str | None = None, timings: Mapping[str, float | None] | None = None,
+                       partials: int | None = None, early: str | None = None) -> None:
         with self._lock:
             self.calls.append("update_message")
             old = self.messages[message_id]

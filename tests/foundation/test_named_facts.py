@@ -33,7 +33,8 @@ def test_the_kinds_the_window_maps_are_all_named_kinds() -> None:
 
 def test_timings_are_keyed_by_the_timing_keys_in_column_order() -> None:
     assert list(TurnTimings(1.0, 2.0, 3.0, 4.0).as_dict()) == list(TimingKey)
-    assert [str(key) for key in TimingKey] == ["stt_ms", "llm_first_token_ms", "first_audio_ms", "total_ms"]
+    assert [str(key) for key in TimingKey] == ["stt_ms", "llm_first_token_ms", "first_audio_ms", "total_ms",
+                                               "final_transcript_ms"]
 
 
 def test_stored_statuses_and_timings_are_the_same_plain_strings_on_disk(app_home: Path,

@@ -86,7 +86,7 @@ def test_list_is_newest_first_grouped_by_day_with_timings_and_plot(
         ("assistant", TURNS[0][2], "complete"),
     ]
     assert browser.messages.bubbles[-1].meta.text() == "speech 0.25 s · first word 0.40 s · voice 0.90 s"
-    assert [ms for _, ms in browser.plot.points] == [900.0, 1100.0, 1300.0]
+    assert [p.first_audio_ms for p in browser.plot.points] == [900.0, 1100.0, 1300.0]
 
 
 def test_search_as_you_type_highlights_and_opens_the_hit(qtbot: Any, browser: HistoryWindow) -> None:

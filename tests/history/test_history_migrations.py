@@ -40,7 +40,7 @@ def test_first_version_database_upgrades_with_its_data(tmp_path):
     store = HistoryStore.open(db)
     try:
         with closing(sqlite3.connect(db)) as raw:
-            assert raw.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION == 4
+            assert raw.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION == 5
             columns = {r[1] for r in raw.execute("PRAGMA table_info(messages)")}
             assert {"stt_ms", "total_ms", "llm_model"} <= columns
         detail = store.get_conversation(1)

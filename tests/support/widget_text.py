@@ -72,6 +72,7 @@ def text_rects(window: Any, skip: set[Any] | frozenset[Any] = frozenset()) -> li
         elif w.objectName() == "latencyPlot":
             x, y, width, height = _rect(w, window)
             found.append(("latency plot: axis labels", (x, y, 38, height)))
+            found.append(("latency plot: legend", (x + 40, y + 8, width - 48, 14)))
             found.append(("latency plot: time labels", (x + 40, y + height - 17, width - 48, 16)))
     return found
 
