@@ -161,6 +161,7 @@ class Settings:
     audio_cues: bool = True
     speech_muted: bool = False
     live_transcript: bool = True  # partial transcripts while the user speaks
+    speculative_reply: bool = True  # ask for the reply when the user pauses, before the release
 
     def redacted(self) -> dict[str, Any]:
         """The settings as a dict with secrets replaced (safe to log or print)."""
@@ -198,6 +199,7 @@ SPEC: dict[str, Field] = {
     "audio_cues": Field("AUDIO_CUES", _bool, "1/0, true/false, yes/no or on/off"),
     "speech_muted": Field("SPEECH_MUTED", _bool, "1/0, true/false, yes/no or on/off"),
     "live_transcript": Field("LIVE_TRANSCRIPT", _bool, "1/0, true/false, yes/no or on/off"),
+    "speculative_reply": Field("SPECULATIVE_REPLY", _bool, "1/0, true/false, yes/no or on/off"),
 }
 
 

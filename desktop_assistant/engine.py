@@ -57,6 +57,7 @@ REBUILDS: Mapping[str, Part] = {
 READ_WHEN_USED = frozenset({
     "llm_model", "llm_temperature", "max_conversation_history", "session_timeout", "audio_cues",
     "speech_muted", "agent", "debug", "ptt_key", "ptt_mode", "live_transcript",
+    "speculative_reply",
 })
 #: How long closing one part may take at shutdown before the next is closed anyway.
 CLOSE_BOUND_S = 5.0

@@ -36,6 +36,7 @@ from desktop_assistant.assistant.parts import (
     TranscriberPart,
 )
 from desktop_assistant.assistant.persistence import TurnStore
+from desktop_assistant.assistant.speculation import Speculation
 from desktop_assistant.assistant.turn import Turn, TurnSetup
 from desktop_assistant.assistant.voice import Voice
 from desktop_assistant.audio.events import (
@@ -46,7 +47,9 @@ from desktop_assistant.audio.events import (
 )
 from desktop_assistant.config import Settings
 from desktop_assistant.errors import ErrorKind, NoticeKind, UserFacingError
+from desktop_assistant.llm.context import build_messages
 from desktop_assistant.llm.request import ChatOptions
+from desktop_assistant.messages import MessageStatus
 
 if TYPE_CHECKING:  # PyYAML and numpy: loaded with the agents and the audio
     from desktop_assistant.agents import Agent, AgentSet, LLMPrefs
@@ -86,6 +89,8 @@ class Assistant:
         self._new_conversation = False  # "New conversation" asked for and not yet used by a turn
         self._new_lock = threading.Lock()
         self._closed = False
+        self._guess: tuple[int, Speculation] | None = None  # the reply asked for before the release
+        self._guess_lock = threading.Lock()
 
     # -- listeners --------------------------------------------------------------------------------
     def add_listener(self, listener: Listener) -> None:
@@ -133,6 +138,7 @@ class Assistant:
     def _recording_failed(self, error: UserFacingError) -> None:
         with self._lock:
             turn_id = self.listening.cancel()
+        self._drop_guess("the microphone failed")
         if turn_id is not None:
             self.emit(TurnFailed(turn_id, error))
 
@@ -168,6 +174,7 @@ class Assistant:
         """Start recording; barges in on a running turn."""
         if self.listening.recorder is None:
             raise UserFacingError("No microphone is available", kind=ErrorKind.AUDIO)
+        self._drop_guess("a new recording")
         with self._lock:
             self._cancel_turn()
             if self.listening.is_recording:
@@ -188,16 +195,21 @@ class Assistant:
             if released_clip is None:
                 return None
             turn_id, clip, live = released_clip
+            guess = self._take_guess(turn_id)
             if isinstance(clip, UserFacingError):  # the microphone failed meanwhile
+                if guess is not None:
+                    guess.cancel("the microphone failed")
                 self.emit(TurnFailed(turn_id, clip))
                 return None
             self.emit(RecordingStopped(turn_id, clip.duration_s))
             self._cancel_turn()  # one turn at a time: e.g. a message typed while the key was held
             try:
-                return self._start(turn_id, clip=clip, started_at=released, live=live)
+                return self._start(turn_id, clip=clip, started_at=released, live=live, guess=guess)
             except UserFacingError:
                 if live is not None:
                     live.cancel()
+                if guess is not None:
+                    guess.cancel("no turn")
                 raise
 
     def _follow(self, turn_id: int, chunks: AudioChunks) -> LivePart | None:
@@ -208,12 +220,56 @@ class Assistant:
         prefs = self.agent.stt
         return transcriber.listen(
             chunks, on_update=lambda u: self.emit(TranscriptPartial(turn_id, u.text, u.seq, u.settled)),
-            language=prefs.language, initial_prompt=prefs.initial_prompt, partials=self.settings.live_transcript)
+            language=prefs.language, initial_prompt=prefs.initial_prompt, partials=self.settings.live_transcript,
+            on_guess=lambda text: self._guessed(turn_id, text))
+
+    # -- the reply asked for before the release (assistant/speculation.py) --------------------------
+    def _guessed(self, turn_id: int, text: str | None) -> None:
+        """The user paused after `text` (live thread): ask for its reply now; None: they speak again."""
+        self._drop_guess("the user spoke again" if text is None else "better words")
+        if text is None or not self.settings.speculative_reply or self._closed:
+            return
+        with self._lock:
+            if self.listening.turn_id != turn_id:
+                return  # released or stopped meanwhile
+            agent = self.agent
+            new = self._new_conversation
+            synthesizer = self.voice.synthesizer(agent) if self.voice.speaks else None
+        try:
+            conversation = None if new else self.store.conversation_to_continue(agent.id, self.settings.session_timeout)
+            max_history = self._max_history(agent)
+            history = list(self.store.recent_messages(conversation, max_history)) if conversation else []
+            messages = build_messages(agent.system_prompt, [*history, _Said(text)], max_history=max(1, max_history + 1))
+            guess = Speculation(self.chat, messages, self._options(agent), synthesizer)
+        except UserFacingError as exc:  # (the database is busy: the release asks for the reply as usual)
+            log.info("no speculative reply: %s", exc)
+            return
+        with self._guess_lock:
+            if self.listening.turn_id != turn_id or self._guess is not None:
+                return
+            self._guess = (turn_id, guess.start())
+
+    def _take_guess(self, turn_id: int) -> Speculation | None:
+        with self._guess_lock:
+            guess, self._guess = self._guess, None
+        if guess is None:
+            return None
+        if guess[0] != turn_id:
+            guess[1].cancel("another recording")
+            return None
+        return guess[1]
+
+    def _drop_guess(self, why: str) -> None:
+        with self._guess_lock:
+            guess, self._guess = self._guess, None
+        if guess is not None:
+            guess[1].cancel(why)
 
     def cancel_recording(self, reason: str = "tap") -> None:
         """Close the microphone without a turn (a tap too short to be speech: no error, nothing sent)."""
         with self._lock:
             turn_id = self.listening.cancel()
+        self._drop_guess("the recording was cancelled")
         if turn_id is not None:
             self.emit(RecordingCancelled(turn_id, reason))
 
@@ -234,6 +290,7 @@ class Assistant:
         with self._lock:
             cancelled = self.listening.cancel()
             self._cancel_turn()
+        self._drop_guess("stopped")
         if cancelled is not None:  # the microphone is off: say so (the window stops showing "Listening")
             self.emit(RecordingCancelled(cancelled, "stopped"))
 
@@ -305,6 +362,7 @@ class Assistant:
             self.listening.cancel()
             turn = self._turn
             self._cancel_turn()
+        self._drop_guess("closing")
         if turn is not None:
             turn.join(timeout)
         self.voice.close(timeout)
@@ -315,29 +373,31 @@ class Assistant:
         if turn is not None and not turn.done:
             turn.cancel()
 
+    def _options(self, agent: Agent) -> ChatOptions:
+        llm = agent.llm
+        return ChatOptions(model=llm.model or self.settings.llm_model, temperature=temperature_for(self.settings, llm),
+                           max_tokens=llm.max_tokens)
+
+    def _max_history(self, agent: Agent) -> int:
+        return agent.max_history if agent.max_history is not None else self.settings.max_conversation_history
+
     def _start(self, turn_id: int, *, text: str | None = None, clip: AudioClip | None = None,
-               started_at: float | None = None, live: LivePart | None = None) -> Turn:
+               started_at: float | None = None, live: LivePart | None = None,
+               guess: Speculation | None = None) -> Turn:
         if self._closed:
             raise UserFacingError("The assistant is shutting down", kind=ErrorKind.CLOSED)
         agent = self.agent
-        llm = agent.llm
-        options = ChatOptions(
-            model=llm.model or self.settings.llm_model,
-            temperature=temperature_for(self.settings, llm),
-            max_tokens=llm.max_tokens,
-        )
+        options = self._options(agent)
         synthesizer = self.voice.synthesizer(agent)
         player = self.voice.player if synthesizer is not None and self.voice.open_output(turn_id) else None
         setup = TurnSetup(
-            turn_id=turn_id, agent=agent, options=options,
-            max_history=agent.max_history if agent.max_history is not None
-            else self.settings.max_conversation_history,
+            turn_id=turn_id, agent=agent, options=options, max_history=self._max_history(agent),
             session_timeout=self.settings.session_timeout, take_new_conversation=self._take_new_conversation,
             store=self.store, chat=self.chat, emit=self.emit, transcriber=self.transcriber,
             synthesizer=synthesizer if player is not None else None, player=player,
             on_speech_run=self.voice.began_speaking,
         )
-        turn = Turn(setup, text=text, clip=clip, started_at=started_at, previous=self._turn, live=live)
+        turn = Turn(setup, text=text, clip=clip, started_at=started_at, previous=self._turn, live=live, guess=guess)
         self._turn = turn
         return turn.start()
 
@@ -367,3 +427,13 @@ def temperature_for(settings: Settings, llm: LLMPrefs) -> float:
     if llm.temperature is not None and settings.llm_temperature == _DEFAULT_TEMPERATURE:
         return float(llm.temperature)
     return float(settings.llm_temperature)
+
+
+class _Said:
+    """The words of a guess, as the LLM context reads a stored user message."""
+
+    role = "user"
+    status = MessageStatus.COMPLETE
+
+    def __init__(self, text: str) -> None:
+        self.text = text

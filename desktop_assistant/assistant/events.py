@@ -29,6 +29,7 @@ class TurnTimings:
     # final decode started at a pause was the final one ("hit"), was not ("miss"), or none ran ("none")
     partials: int | None = None
     early: Early | None = None
+    speculation: Early | None = None  # the reply asked for before the release (assistant/speculation.py)
 
     def as_dict(self) -> dict[TimingKey, float | None]:
         return {TimingKey.STT_MS: self.stt_ms, TimingKey.LLM_FIRST_TOKEN_MS: self.llm_first_token_ms,
@@ -37,7 +38,8 @@ class TurnTimings:
 
     def stored(self) -> dict[str, Any]:
         """What the history keeps of them: the keyword arguments of `TurnStore.update_message`."""
-        return {"timings": self.as_dict(), "partials": self.partials, "early": self.early}
+        return {"timings": self.as_dict(), "partials": self.partials, "early": self.early,
+                "speculation": self.speculation}
 
 
 @dataclass(frozen=True)

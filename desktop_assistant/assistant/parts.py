@@ -41,8 +41,9 @@ class TranscriberPart(Protocol):
 
     def listen(self, chunks: AudioChunks, *, on_update: Callable[[LiveUpdate], None] | None = None,
                language: str | None = None, initial_prompt: str | None = None,
-               partials: bool = True) -> LivePart | None:
-        """Follow a recording while the user speaks (speech/live.py); None: no live transcript."""
+               partials: bool = True, on_guess: Callable[[str | None], None] | None = None) -> LivePart | None:
+        """Follow a recording while the user speaks (speech/live.py): partial transcripts to `on_update`,
+        the words to start a reply on when the user pauses to `on_guess`; None: no live transcript."""
         ...
 
     def cancel_download(self) -> None: ...

@@ -23,6 +23,10 @@ class StoredMessage(MessageLike, Protocol):
 
 @runtime_checkable
 class TurnStore(Protocol):
+    def conversation_to_continue(self, agent: str, session_timeout: float) -> int | None:
+        """The conversation a turn of `agent` would continue now, or None (a new one): read only."""
+        ...
+
     def conversation_for_turn(self, agent: str, session_timeout: float, *, new: bool = False) -> int: ...
 
     def add_message(self, conversation_id: int, role: str, text: str, *, status: str = MessageStatus.COMPLETE,
@@ -32,8 +36,8 @@ class TurnStore(Protocol):
     def update_message(self, message_id: int, *, text: str | None = None, status: str | None = None,
                        error: str | None = None,
                        timings: Mapping[str, float | None] | None = None, partials: int | None = None,
-                       early: str | None = None) -> None:
-        """`partials`, `early`: the live transcript's facts (`assistant.events.TurnTimings.stored`)."""
+                       early: str | None = None, speculation: str | None = None) -> None:
+        """`partials`, `early`, `speculation`: the live transcript's facts (`assistant.events.TurnTimings.stored`)."""
         ...
 
     def save_reply_text(self, message_id: int, text: str) -> bool:

@@ -49,11 +49,12 @@ from desktop_assistant.assistant.parts import (
 from desktop_assistant.assistant.persistence import TurnStore
 from desktop_assistant.assistant.sentences import SentenceSplitter
 from desktop_assistant.assistant.speaking import SpeechRun
+from desktop_assistant.assistant.speculation import Speculation
 from desktop_assistant.errors import ErrorKind, NoticeKind, UserFacingError
 from desktop_assistant.llm.context import build_messages
 from desktop_assistant.llm.request import ChatOptions
 from desktop_assistant.messages import MessageStatus
-from desktop_assistant.speech.transcript import LiveStats
+from desktop_assistant.speech.transcript import Early, LiveStats
 
 if TYPE_CHECKING:  # numpy (the clip) and the YAML parser (the agents): loaded by whoever made them
     from desktop_assistant.agents import Agent
@@ -92,7 +93,7 @@ class TurnSetup:
 class Turn:
     def __init__(self, setup: TurnSetup, *, text: str | None = None, clip: AudioClip | None = None,
                  started_at: float | None = None, previous: Turn | None = None,
-                 live: LivePart | None = None) -> None:
+                 live: LivePart | None = None, guess: Speculation | None = None) -> None:
         if (text is None) == (clip is None):
             raise ValueError("a turn needs either text or a clip")
         self.setup = setup
@@ -100,6 +101,7 @@ class Turn:
         self._text = text
         self._clip = clip
         self._live = live  # the clip's live transcript: its final transcript may be decoded already
+        self._guess = guess  # the reply asked for before the release, on the words heard then
         self.started_at = time.monotonic() if started_at is None else started_at
         self._previous = previous  # dropped once joined: a finished turn keeps no chain of older ones alive
         self._cancel = threading.Event()
@@ -159,6 +161,9 @@ class Turn:
             if self._live is not None:
                 self._live.cancel()  # (a turn stopped before it read its transcript: nothing more runs)
                 self._live = None
+            if self._guess is not None:
+                self._guess.cancel("the turn ended before it was used")
+                self._guess = None
             speech = self._speech
             if speech is not None:
                 speech.close()
@@ -182,14 +187,20 @@ class Turn:
         self._check_cancel()
         history = s.store.recent_messages(conversation, s.max_history + 1)
         messages = build_messages(s.agent.system_prompt, history, max_history=max(1, s.max_history + 1))
+        guess, self._guess = self._guess, None
+        if guess is not None:
+            state.speculation = "hit" if guess.answers(messages) else "miss"
+            if state.speculation == "miss":
+                guess.cancel(f"the final transcript differs: {len(guess.text)} → {len(text)} characters")
+                guess = None
         state.message_id = s.store.add_message(conversation, "assistant", "", status=MessageStatus.STREAMING,
                                                source=source, llm_model=s.options.model)
         s.emit(ReplyStarted(self.id, conversation, state.message_id, s.agent.id))
         self._check_cancel()
-        speech = self._start_speech(state)
+        speech = self._start_speech(state, guess)
         splitter = SentenceSplitter()
-        llm_started = time.monotonic()
-        stream = s.chat.stream(messages, s.options, cancel=self._cancel)
+        llm_started = time.monotonic() if guess is None else guess.started_at
+        stream = s.chat.stream(messages, s.options, cancel=self._cancel) if guess is None else guess.take()
         with self._lock:
             self._stream = stream
         if self._cancel.is_set():
@@ -243,10 +254,11 @@ class Turn:
         s.emit(TranscriptReady(self.id, text, state.stt_ms, transcript.language))
         return text, "voice", transcript.model or None
 
-    def _start_speech(self, state: _State) -> SpeechRun | None:
+    def _start_speech(self, state: _State, guess: Speculation | None = None) -> SpeechRun | None:
         s = self.setup
         if s.synthesizer is None or s.player is None:
             return None
+        synthesizer = s.synthesizer if guess is None else guess.speech(s.synthesizer)
 
         def first_audio(at: float) -> None:
             s.emit(SpeakingStarted(self.id, (at - self.started_at) * 1000))
@@ -254,7 +266,7 @@ class Turn:
         def fragment(index: int, text: str) -> None:
             s.emit(FragmentSpoken(self.id, index, text))
 
-        speech = SpeechRun(self.id, s.synthesizer, s.player, on_first_audio=first_audio, on_fragment=fragment)
+        speech = SpeechRun(self.id, synthesizer, s.player, on_first_audio=first_audio, on_fragment=fragment)
         if s.on_speech_run is not None:
             s.on_speech_run(speech)
         with self._lock:
@@ -305,6 +317,7 @@ class Turn:
             final_transcript_ms=state.final_transcript_ms,
             partials=state.live.partials if state.live is not None else None,
             early=state.live.early if state.live is not None else None,
+            speculation=state.speculation if self._clip is not None else None,
         )
 
     def _finish(self, state: _State, status: MessageStatus) -> None:
@@ -353,6 +366,7 @@ class _State:
     stt_ms: float | None = None
     final_transcript_ms: float | None = None
     live: LiveStats | None = None
+    speculation: Early = "none"  # the reply asked for before the release: used, cancelled, or none asked
     llm_first_token_ms: float | None = None
     first_token_at: float | None = None
     saved_at: float = 0.0  # when the streaming text was last saved (monotonic)

@@ -26,6 +26,7 @@ from desktop_assistant.assistant.events import (
     RecordingStopped,
     ReplyDelta,
     ReplyStarted,
+    TranscriptPartial,
     TranscriptReady,
     TurnFailed,
     TurnFinished,
@@ -107,6 +108,7 @@ class ConsolePrinter:
         self._status_since = 0.0
         self._drawn = False  # the status line is on the screen
         self._level = METER_FLOOR_DB
+        self._heard = ""  # the live transcript of the recording under way
         self._ticker: threading.Thread | None = None
         self._closed = False
 
@@ -133,6 +135,10 @@ class ConsolePrinter:
             self._set_status("transcribing")
         elif isinstance(event, RecordingCancelled):
             self._set_status(None)
+        elif isinstance(event, TranscriptPartial):
+            if self._status == "recording":
+                self._heard = inert(event.text)
+                self._draw()
         elif isinstance(event, TranscriptReady):
             if self.show_transcript:
                 self._print(f"you: {inert(event.text)}")
@@ -232,6 +238,7 @@ class ConsolePrinter:
         self._wipe()
         self._status = status
         self._status_since = time.monotonic()
+        self._heard = ""
         if status is not None and self.live:
             self._draw()
             if self._ticker is None and not self._closed:
@@ -239,11 +246,16 @@ class ConsolePrinter:
                 self._ticker.start()
             self._tick.notify_all()
 
-    def _status_text(self) -> str:
+    def _status_text(self, width: int = 80) -> str:
         g = self.glyphs
         elapsed = time.monotonic() - self._status_since
         if self._status == "recording":
-            return (f"{g.dot} Recording {clock_text(elapsed)}  {level_meter(self._level, g)}  {RECORDING_HINT}")
+            head = f"{g.dot} Recording {clock_text(elapsed)}  {level_meter(self._level, g)}  "
+            if not self._heard:
+                return head + RECORDING_HINT
+            room = max(8, width - 1 - len(head))  # the newest words: the start gives way
+            heard = self._heard if len(self._heard) <= room else g.ellipsis + self._heard[-(room - len(g.ellipsis)):]
+            return head + heard
         spin = g.spinner[int(elapsed / TICK_S) % len(g.spinner)]
         return f"{spin} {'Transcribing' if self._status == 'transcribing' else 'Thinking'}{g.ellipsis}"
 
@@ -251,7 +263,7 @@ class ConsolePrinter:
         if self._status is None or not self.live:
             return
         width = shutil.get_terminal_size((80, 24)).columns
-        self.out.write("\r" + self._status_text()[: max(1, width - 1)] + "\x1b[K")
+        self.out.write("\r" + self._status_text(width)[: max(1, width - 1)] + "\x1b[K")
         self.out.flush()
         self._drawn = True
 

@@ -13,7 +13,8 @@ kept in this module (nothing to bundle). Never edit a released step: add one.
 - v4: `conversations.message_count`, kept by triggers, so the list and its
   count need no per-row subquery (and hide conversations with no messages).
 - v5: the live transcript's facts on a reply: release → final transcript (ms), the partials shown
-  while the user spoke, and whether the final decode started at a pause was used (`early`).
+  while the user spoke, whether the final decode started at a pause was used (`early`) and whether
+  the reply asked for before the release was (`speculation`).
 """
 
 from __future__ import annotations
@@ -96,6 +97,7 @@ _V5 = (
     "ALTER TABLE messages ADD COLUMN final_transcript_ms REAL",
     "ALTER TABLE messages ADD COLUMN partials INTEGER",
     "ALTER TABLE messages ADD COLUMN early TEXT",
+    "ALTER TABLE messages ADD COLUMN speculation TEXT",
 )
 
 STEPS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)

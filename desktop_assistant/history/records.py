@@ -36,6 +36,7 @@ class MessageRecord:
     final_transcript_ms: float | None = None
     partials: int | None = None  # live-transcript updates shown while the user spoke
     early: str | None = None  # "hit" | "miss" | "none" (speech.transcript.Early)
+    speculation: str | None = None  # the reply asked for before the release: "hit" | "miss" | "none"
 
     def timings(self) -> dict[TimingKey, float | None]:
         """The turn's timings by key (as `assistant.events.TurnTimings.as_dict` gives a live turn's)."""

@@ -80,5 +80,7 @@ class MessageRow(Base):
     #: verdict ("hit" | "miss" | "none"; speech.transcript.Early)
     partials: Mapped[int | None] = mapped_column(Integer)
     early: Mapped[str | None] = mapped_column(Text)
+    #: the reply asked for before the release (assistant/speculation.py): used, cancelled, none asked
+    speculation: Mapped[str | None] = mapped_column(Text)
 
     conversation: Mapped[ConversationRow] = relationship(back_populates="messages")

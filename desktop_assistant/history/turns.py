@@ -112,13 +112,17 @@ class TurnWrites(DatabaseAccess):
         timings: Mapping[str, float | None] | None = None,
         partials: int | None = None,
         early: str | None = None,
+        speculation: str | None = None,
     ) -> None:
         """Set the given fields (None leaves a field as it is; timings set exactly the keys given).
-        `partials` and `early`: the live transcript's updates and early-decode verdict (spoken turns)."""
+        `partials` and `early`: the live transcript's updates and early-decode verdict, `speculation`: the
+        verdict on the reply asked for before the release (spoken turns)."""
         if status is not None:
             _check("status", status, tuple(MessageStatus))
         if early is not None:
             _check("early", early, get_args(Early))
+        if speculation is not None:
+            _check("speculation", speculation, get_args(Early))
         if partials is not None and partials < 0:
             raise ValueError(f"partials must be >= 0, not {partials}")
         unknown = set(timings or ()) - set(TimingKey)
@@ -141,6 +145,8 @@ class TurnWrites(DatabaseAccess):
                 row.partials = int(partials)
             if early is not None:
                 row.early = early
+            if speculation is not None:
+                row.speculation = speculation
             conv = s.get(ConversationRow, row.conversation_id)
             if conv is not None:
                 conv.updated_at = max(self._clock(), conv.updated_at)

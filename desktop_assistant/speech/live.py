@@ -12,6 +12,10 @@ At the release, `finish()` scores the rest of the clip: if no speech came after 
 span is the same samples and the decode already done (or under way) is the final transcript — a
 "hit"; otherwise (a "miss": the user spoke on, or released mid-word) the span is decoded then.
 Either way the final transcript is exactly what decoding the released clip gives.
+
+When the user pauses, a partial covering everything said is asked for at once, and handed to
+`on_guess` (the words the reply may be started on: assistant/speculation.py), then the final
+decode's words when they differ; `on_guess(None)` when the user speaks again.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ log = logging.getLogger(__name__)
 POLL_S = 0.05  # how often new audio is read and scored
 PARTIAL_EVERY_S = 0.35  # at most this often a partial is asked for (≥ 2 updates a second)
 MIN_PARTIAL_AUDIO_S = 0.3  # of speech before the first partial
+GUESS_PAUSE_S = 0.12  # silence after speech that asks for a partial of all the words (a guess)
 PAUSE_S = 0.3  # silence after speech that starts the final decode
 PARTIAL_TAIL_S = 12.0  # a partial decodes at most the last this-many seconds after the settled text
 
@@ -64,13 +69,18 @@ class LiveTranscription:
 
     def __init__(self, transcriber: Decoder, chunks: AudioChunks, *,
                  on_update: Callable[[LiveUpdate], None] | None = None, language: str | None = None,
-                 initial_prompt: str | None = None, partials: bool = True) -> None:
+                 initial_prompt: str | None = None, partials: bool = True,
+                 on_guess: Callable[[str | None], None] | None = None) -> None:
         self.transcriber = transcriber
         self.chunks = chunks
         self.on_update = on_update
         self.language = language
         self.prompt = initial_prompt
         self.partials_on = partials
+        self.on_guess = on_guess
+        self._partial_covers = 0  # the samples the partial asked for last had heard
+        self._guessed_end: int | None = None  # the speech end the last guess covered
+        self._guessed = ""
         self.endpoints = SpeechEndpoints()
         self._read_seq = -1
         self._device: list[np.ndarray] = []  # audio at the device's rate when it is not 16 kHz
@@ -167,6 +177,9 @@ class LiveTranscription:
             self._speech_at = now - (self.endpoints.samples - start) / RATE
         if not self.endpoints.heard_speech:
             return
+        end = self.endpoints.speech_end
+        if self._guessed_end is not None and end is not None and end > self._guessed_end:
+            self._guess(None)  # the user speaks again: the guess is no longer all they said
         self._collect(now)
         if self._want_early():
             span = self.endpoints.span()
@@ -202,10 +215,14 @@ class LiveTranscription:
         return early is None or early[0] != e.span()
 
     def _maybe_partial(self, now: float) -> None:
-        if not self.partials_on or self._partial is not None or now - self._partial_asked_at < PARTIAL_EVERY_S:
+        if not self.partials_on or self._partial is not None:
             return
-        if self.endpoints.silence_after_speech_s() >= PAUSE_S:
-            return  # a pause: the final decode has the model; nothing new to show
+        silence = self.endpoints.silence_after_speech_s()
+        if silence >= GUESS_PAUSE_S:  # a pause: one partial of all the words (a guess), then the final's turn
+            if self._partial_covers >= (self.endpoints.speech_end or 0):
+                return
+        elif now - self._partial_asked_at < PARTIAL_EVERY_S:
+            return
         span = self.endpoints.span()
         if span is None or (self.endpoints.samples - span.start) / RATE < MIN_PARTIAL_AUDIO_S:
             return
@@ -213,6 +230,7 @@ class LiveTranscription:
         audio = self.endpoints.audio(Span(start, self.endpoints.samples, span.speech_end))
         self._partial_asked_at = now
         self._partial_cut = start > span.start
+        self._partial_covers = self.endpoints.samples
         self._partial = self.transcriber.submit_partial(audio, language=self.language, initial_prompt=self.prompt)
         self._partial.add_done_callback(lambda _: self._wake.set())
 
@@ -226,6 +244,8 @@ class LiveTranscription:
                 text = ""
             if text and text != self._shown:
                 self._show(text, now, settled=True)
+            if text and self._guessed_end == early[0].speech_end and text != self._guessed:
+                self._guess(text, early[0].speech_end)  # the final decode's words are the better guess
         partial = self._partial
         if partial is None or not partial.done():
             return
@@ -240,10 +260,23 @@ class LiveTranscription:
         log.debug("partial after %.0f ms: %r", (now - self._partial_asked_at) * 1000, text)
         if not text:
             self._partial_asked_at = 0.0  # nothing yet: ask again as soon as there is more audio
+        end = self.endpoints.speech_end
+        if text and not self._partial_cut and end is not None and self._partial_covers >= end \
+                and self.endpoints.silence_after_speech_s() >= GUESS_PAUSE_S and self._guessed_end != end:
+            self._guess(text, end)  # all that was said, and the user has paused
         if text and self._partial_cut:
             text = "… " + text
         if text and text != self._shown:
             self._show(text, now)
+
+    def _guess(self, text: str | None, speech_end: int | None = None) -> None:
+        self._guessed_end, self._guessed = (speech_end, text or "") if text is not None else (None, "")
+        if self.on_guess is None or self._closed:
+            return
+        try:
+            self.on_guess(text)
+        except Exception:
+            log.exception("the guess listener failed")
 
     def _show(self, text: str, now: float, *, settled: bool = False) -> None:
         with self._lock:

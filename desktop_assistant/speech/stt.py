@@ -144,13 +144,13 @@ class Transcriber:
 
     def listen(self, chunks: AudioChunks, *, on_update: Callable[[LiveUpdate], None] | None = None,
                language: str | None = None, initial_prompt: str | None = None,
-               partials: bool = True) -> LiveTranscription:
+               partials: bool = True, on_guess: Callable[[str | None], None] | None = None) -> LiveTranscription:
         """Follow a recording while the user speaks: partial transcripts to `on_update`, the final
         one decoded at pauses (speech/live.py)."""
         from desktop_assistant.speech.live import LiveTranscription
 
         return LiveTranscription(self, chunks, on_update=on_update, language=language,
-                                 initial_prompt=initial_prompt, partials=partials).start()
+                                 initial_prompt=initial_prompt, partials=partials, on_guess=on_guess).start()
 
     @staticmethod
     def wait(future: cf.Future[Transcript], timeout: float = 60.0,

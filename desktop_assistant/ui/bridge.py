@@ -32,6 +32,7 @@ SIGNAL_FOR: dict[type[ev.Event], str] = {
     ev.RecordingStarted: "recording_started",
     ev.RecordingStopped: "recording_stopped",
     ev.RecordingCancelled: "recording_cancelled",
+    ev.TranscriptPartial: "transcript_partial",
     ev.TranscriptReady: "transcript_ready",
     ev.UserMessageStored: "user_message_stored",
     ev.ReplyStarted: "reply_started",
@@ -63,6 +64,7 @@ class EngineBridge(QObject):
     recording_started = Signal(object)
     recording_stopped = Signal(object)
     recording_cancelled = Signal(object)
+    transcript_partial = Signal(object)
     transcript_ready = Signal(object)
     user_message_stored = Signal(object)
     reply_started = Signal(object)

@@ -131,6 +131,13 @@ class MessageBubble(QFrame):
     def append(self, delta: str) -> None:
         self.set_text(self._text + delta)
 
+    def set_live_text(self, text: str) -> None:
+        """The words heard so far, while the user still speaks (not a message yet)."""
+        self._text = text
+        self.body.setText(f"{text} …")
+        self.body.setAccessibleName(f"You are saying: {text}")
+        self.body.setAccessibleDescription("live transcript, sent when you let go")
+
     def finish(
         self, status: str, timings: Mapping[TimingKey, float | None] | None = None, error: str | None = None
     ) -> None:
@@ -177,6 +184,7 @@ class ChatView(QScrollArea):
         self._bubbles: list[MessageBubble] = []
         self._notices: list[QLabel] = []
         self._reply: MessageBubble | None = None
+        self._live: MessageBubble | None = None  # the user's words while they speak
         self._current: MessageBubble | None = None  # where keyboard focus goes in the conversation
         self._following = True
         self._shown: MessageBubble | None = None
@@ -272,6 +280,57 @@ class ChatView(QScrollArea):
     def notices(self) -> list[str]:
         return [label.text() for label in self._notices]
 
+    # ------------------------------------------------------------ the live transcript
+
+    @property
+    def live(self) -> MessageBubble | None:
+        """The bubble showing the user's words while they speak, if any."""
+        return self._live
+
+    def show_live(self, text: str) -> MessageBubble:
+        """The words heard so far (each update replaces the last); a screen reader finds them as the
+        bubble's name, "You are saying: …"."""
+        if self._live is None:
+            self._live = self.add_message("user", "")
+            self._mark_live(self._live, True)
+        self._live.set_live_text(text)
+        self._scroll_to_end()
+        return self._live
+
+    def settle_live(self, text: str) -> MessageBubble | None:
+        """The final transcript: the live bubble becomes the user's message (None: there was none)."""
+        bubble, self._live = self._live, None
+        if bubble is not None:
+            self._mark_live(bubble, False)
+            bubble.body.setAccessibleDescription("")
+            bubble.set_text(text)
+        return bubble
+
+    def drop_live(self) -> None:
+        """No message after all (Stop while speaking, nothing recognised): the live words go."""
+        bubble, self._live = self._live, None
+        if bubble is None:
+            return
+        if self._current is bubble:
+            self._current = None
+        if bubble.body.hasFocus():
+            self.setFocus()
+        self._bubbles.remove(bubble)
+        for i in range(self._column.count()):
+            item = self._column.itemAt(i)
+            row = item.layout() if item is not None else None
+            if row is not None and row.indexOf(bubble) >= 0:
+                _delete_layout_item(self._column.takeAt(i))
+                break
+        if not self._bubbles and not self._notices:
+            self._placeholder.show()
+
+    @staticmethod
+    def _mark_live(bubble: MessageBubble, live: bool) -> None:
+        bubble.setProperty("live", live)
+        bubble.style().unpolish(bubble)
+        bubble.style().polish(bubble)
+
     def begin_reply(self) -> MessageBubble:
         """The assistant's bubble for the reply under way, shown at once ("…" until its first words)."""
         if self._reply is None:
@@ -297,6 +356,7 @@ class ChatView(QScrollArea):
 
     def clear(self) -> None:
         self._reply = None
+        self._live = None
         self._current = None
         if any(b.body.hasFocus() for b in self._bubbles):
             self.setFocus()  # keep the focus in the conversation, not on a deleted message

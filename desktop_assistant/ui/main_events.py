@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         RecordingCancelled,
         RecordingStarted,
         RecordingStopped,
+        TranscriptPartial,
         TranscriptReady,
         TurnFailed,
         TurnFinished,
@@ -110,12 +111,14 @@ class EngineEvents(_Window):
     _banner_turn = 0  # the newest turn when the banner's problem was shown
     _typed_pending = 0  # typed messages shown at once whose UserMessageStored has not come yet
     _last_typed = ""  # the last message typed (given back if the engine cannot take it)
+    _live_turn: int | None = None  # the turn whose words the live bubble shows
 
     def _connect_bridge(self) -> None:
         b = self.bridge
         b.recording_started.connect(self._on_recording_started)
         b.recording_stopped.connect(self._on_recording_stopped)
         b.recording_cancelled.connect(self._on_recording_cancelled)
+        b.transcript_partial.connect(self._on_partial)
         b.transcript_ready.connect(self._on_transcript)
         b.user_message_stored.connect(self._on_user_stored)
         b.reply_started.connect(lambda e: self._turn_state(e.turn_id, "thinking"))
@@ -178,8 +181,24 @@ class EngineEvents(_Window):
         if self._recording_over(event.turn_id):
             self._set_state("transcribing")
 
+    def _on_partial(self, event: TranscriptPartial) -> None:
+        """The words so far while the user speaks: in the live bubble (only the recording shown)."""
+        if event.turn_id != self._recording_id:
+            return
+        if self._live_turn not in (None, event.turn_id):  # an older turn's words, barged in on
+            self.chat.drop_live()
+        self._live_turn = event.turn_id
+        self.chat.show_live(event.text)
+        log.info("live transcript %d of turn %d (%d words)", event.seq, event.turn_id, len(event.text.split()))
+
+    def _drop_live(self, turn_id: int) -> None:
+        if self._live_turn == turn_id:
+            self._live_turn = None
+            self.chat.drop_live()
+
     def _on_recording_cancelled(self, event: RecordingCancelled) -> None:
         """Stop while listening, or a tap too short to be speech (dropped quietly)."""
+        self._drop_live(event.turn_id)
         if self._recording_over(event.turn_id):
             log.info("recording cancelled (%s, %.2f s)", event.reason, event.duration_s)
             self._set_state("ready")
@@ -227,7 +246,11 @@ class EngineEvents(_Window):
 
     def _on_transcript(self, event: TranscriptReady) -> None:
         if event.text.strip():
-            self.chat.add_message("user", event.text)
+            if self._live_turn == event.turn_id:  # the live bubble becomes the message
+                self._live_turn = None
+                self.chat.settle_live(event.text)
+            else:
+                self.chat.add_message("user", event.text)
             self._user_shown.add(event.turn_id)
             if self._is_current(event.turn_id):
                 self.chat.begin_reply()  # the reply's bubble is there at once
@@ -265,6 +288,7 @@ class EngineEvents(_Window):
     def _on_failed(self, event: TurnFailed) -> None:
         error = event.error
         kind = error.kind
+        self._drop_live(event.turn_id)  # (nothing heard, Stop before the transcript: no message)
         timings = event.timings.as_dict()
         unseen = event.turn_id > self._latest_turn  # e.g. a press whose recording could not start
         self._recording_over(event.turn_id)
@@ -298,6 +322,7 @@ class EngineEvents(_Window):
     def _on_conversation_changed(self, event: ConversationChanged) -> None:
         if event.conversation_id is None:
             self.chat.clear()
+            self._live_turn = None
             self._user_shown.clear()
 
     def _on_model_status(self, status: ModelStatus) -> None:

@@ -36,6 +36,11 @@ class MemoryStore:
         self._lock = threading.Lock()
         self.calls: list[str] = []
 
+    def conversation_to_continue(self, agent: str, session_timeout: float) -> int | None:
+        with self._lock:
+            last = self.conversations[-1] if self.conversations else None
+            return last[0] if last is not None and last[1] == agent else None
+
     def conversation_for_turn(self, agent: str, session_timeout: float, *, new: bool = False) -> int:
         with self._lock:
             self.calls.append("conversation_for_turn")
@@ -54,7 +59,8 @@ class MemoryStore:
 
     def update_message(self, message_id: int, *, text: str | None = None, status: str | None = None,
                        error: str | None = None, timings: Mapping[str, float | None] | None = None,
-                       partials: int | None = None, early: str | None = None) -> None:
+                       partials: int | None = None, early: str | None = None,
+                       speculation: str | None = None) -> None:
         with self._lock:
             self.calls.append("update_message")
             old = self.messages[message_id]
