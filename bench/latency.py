@@ -56,7 +56,7 @@ from desktop_assistant.paths import Paths  # noqa: E402
 from desktop_assistant.speech.models import ResolvedModel, embedded_model_dir  # noqa: E402
 from desktop_assistant.speech.stt import Transcriber  # noqa: E402
 from desktop_assistant.speech.tts import Synthesizer, Voice  # noqa: E402
-from tests.support.groq_server import GroqBehaviour, GroqServer, tokens_of  # noqa: E402
+from tests.support.groq_server import GroqBehaviour, GroqServer  # noqa: E402
 from tests.support.tts_server import TTSServer  # noqa: E402
 
 UTTERANCE = "What is the capital of France, and what is it famous for?"
