@@ -44,6 +44,8 @@ class GroqBehaviour:
     #: answer with this body (and `status`, `content_type`) instead: a proxy's page, a non-streamed reply
     raw_body: bytes | None = None
     content_type: str = "text/html"
+    #: answer "You asked: <the last user message>." instead of `reply` (which words a reply answers)
+    echo_question: bool = False
 
 
 def tokens_of(text: str) -> list[str]:
@@ -135,7 +137,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._event(chunk({"role": "assistant", "content": ""}))
             start = time.monotonic()
             step = 1.0 / behaviour.tokens_per_s if behaviour.tokens_per_s else 0.0
-            for n, token in enumerate(tokens_of(behaviour.reply)):
+            reply = behaviour.reply
+            if behaviour.echo_question:
+                reply = f"You asked: {body['messages'][-1]['content'].rstrip('.?!')}. That is all."
+            for n, token in enumerate(tokens_of(reply)):
                 if behaviour.cut_after_tokens is not None and n >= behaviour.cut_after_tokens:
                     self.connection.shutdown(socket.SHUT_RDWR)
                     self.close_connection = True
