@@ -154,7 +154,7 @@ REAL_FOLDER = Path(__file__).resolve().parent.parent / "fixtures" / "real_speech
 
 def committed_real_speech(folder: Path = REAL_FOLDER) -> list[Clip]:
     """The 32 recordings of people committed under tests/fixtures/real_speech/ (16 kHz mono FLAC,
-    1.8–11.5 s, 512 words), with the transcripts their sources give, in transcripts.tsv's order.
+    1.8–11.5 s, 515 words), with the transcripts their sources give, in transcripts.tsv's order.
     A clip's kind is its group, the file name up to the first "-" (e.g. "vctk-p238_165.flac")."""
     import csv
 
