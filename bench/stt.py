@@ -9,8 +9,8 @@ usual 30 s window;
 on the committed espeak-ng fixtures (median ms, real-time factor, ratio, the words recognised),
 then, unless --no-corpus, on a 95-clip corpus generated with espeak-ng (tests/support/speech_corpus.py):
 word error rate against the text spoken, for single requests, noisy ones and several in a row;
-with --real-speech, also on 43 recordings of people (tests/support/speech_corpus.py real_speech: 11 from
-pocketsphinx's test data, read books and spoken commands, and the 32 committed under
+with --real-speech, also on 74 recordings of people (tests/support/speech_corpus.py real_speech: 11 from
+pocketsphinx's test data, read books and spoken commands, and the 63 committed under
 tests/fixtures/real_speech/: FLEURS, LibriSpeech, VCTK accents, LJ Speech, an address, a command).
 Also: one encoder pass (app window vs 30 s), model load time and RSS after load.
 Goals (issue 3): ratio <= 0.5 with the same words recognised, read as: a word error rate, over
@@ -68,8 +68,8 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=5, help="timed runs per fixture and path (default 5)")
     parser.add_argument("--no-corpus", action="store_true", help="skip the generated corpus (needs espeak-ng)")
     parser.add_argument("--real-speech", action="store_true",
-                        help="also score 43 recordings of people (11 from pocketsphinx's test data, 34 MB from PyPI, "
-                             "cached; 32 committed in tests/fixtures/real_speech)")
+                        help="also score 74 recordings of people (11 from pocketsphinx's test data, 34 MB from PyPI, "
+                             "cached; 63 committed in tests/fixtures/real_speech)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a goal is missed")
     args = parser.parse_args()

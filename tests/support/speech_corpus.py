@@ -8,8 +8,8 @@ show whether a decode stops after the first sentence. The word error rate is cou
 text espeak-ng was given, after light normalisation (case, punctuation, spelled-out numbers,
 British/American spellings).
 
-Recorded people: `real_speech(cache)` gives 43 clips, the 11 in pocketsphinx's source package
-(downloaded once) and the 32 committed under tests/fixtures/real_speech/ (`committed_real_speech()`;
+Recorded people: `real_speech(cache)` gives 74 clips, the 11 in pocketsphinx's source package
+(downloaded once) and the 63 committed under tests/fixtures/real_speech/ (`committed_real_speech()`;
 its README says where each comes from and under which licence).
 """
 
@@ -153,8 +153,8 @@ REAL_FOLDER = Path(__file__).resolve().parent.parent / "fixtures" / "real_speech
 
 
 def committed_real_speech(folder: Path = REAL_FOLDER) -> list[Clip]:
-    """The 32 recordings of people committed under tests/fixtures/real_speech/ (16 kHz mono FLAC,
-    1.8–11.5 s, 515 words), with the transcripts their sources give, in transcripts.tsv's order.
+    """The 63 recordings of people committed under tests/fixtures/real_speech/ (16 kHz mono FLAC,
+    1.1–11.5 s, 784 words), with the transcripts their sources give, in transcripts.tsv's order.
     A clip's kind is its group, the file name up to the first "-" (e.g. "vctk-p238_165.flac")."""
     import csv
 
@@ -167,9 +167,9 @@ def committed_real_speech(folder: Path = REAL_FOLDER) -> list[Clip]:
 
 
 def real_speech(cache: Path) -> list[Clip]:
-    """43 recordings of people speaking, with their transcripts: 11 from pocketsphinx's source package
+    """74 recordings of people speaking, with their transcripts: 11 from pocketsphinx's source package
     on PyPI (downloaded once into `cache`, 34 MB: LibriVox readings, card names, a command), then the
-    32 committed ones (`committed_real_speech`)."""
+    63 committed ones (`committed_real_speech`)."""
     import tarfile
     import urllib.request
 
