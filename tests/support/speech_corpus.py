@@ -1,4 +1,5 @@
-"""A speech corpus made on the spot with espeak-ng, and word error rates over it (bench/stt.py).
+"""A speech corpus made on the spot with espeak-ng, recordings of people, and word error rates over
+them (bench/stt.py).
 
 Three fixtures say little about accuracy, so bench/stt.py also runs both transcription paths over
 this corpus: 30 assistant-style requests, each in two voices and speeds (60 clips), every third
@@ -6,6 +7,10 @@ clip again with background noise, and 15 clips of two or three requests in a row
 show whether a decode stops after the first sentence. The word error rate is counted against the
 text espeak-ng was given, after light normalisation (case, punctuation, spelled-out numbers,
 British/American spellings).
+
+Recorded people: `real_speech(cache)` gives 74 clips, the 11 in pocketsphinx's source package
+(downloaded once) and the 63 committed under tests/fixtures/real_speech/ (`committed_real_speech()`;
+its README says where each comes from and under which licence).
 """
 
 from __future__ import annotations
@@ -62,7 +67,8 @@ LEAD, TAIL = 4000, 6000  # samples of silence around each single request
 class Clip:
     text: str
     samples: np.ndarray
-    kind: str  # "single" | "noisy" | "several" (espeak-ng); "read" | "command" (people)
+    kind: str  # "single" | "noisy" | "several" (espeak-ng); "read" | "command" (pocketsphinx's people);
+    # the group of a committed recording: "fleurs" | "librispeech" | "vctk" | "ljspeech" | "address" | "command"
 
 
 def _speak(text: str, voice: str, speed: int, folder: Path, index: int) -> np.ndarray:
@@ -143,9 +149,27 @@ REAL_SDIST_URL = ("https://files.pythonhosted.org/packages/61/e7/13e0e787ff46721
                   "af0bde1e428c/pocketsphinx-5.1.1.tar.gz")
 
 
+REAL_FOLDER = Path(__file__).resolve().parent.parent / "fixtures" / "real_speech"
+
+
+def committed_real_speech(folder: Path = REAL_FOLDER) -> list[Clip]:
+    """The 63 recordings of people committed under tests/fixtures/real_speech/ (16 kHz mono FLAC,
+    1.1–11.5 s, 784 words), with the transcripts their sources give, in transcripts.tsv's order.
+    A clip's kind is its group, the file name up to the first "-" (e.g. "vctk-p238_165.flac")."""
+    import csv
+
+    from faster_whisper import decode_audio
+
+    with (folder / "transcripts.tsv").open(newline="", encoding="utf-8") as tsv:
+        rows = list(csv.DictReader(tsv, delimiter="\t", quoting=csv.QUOTE_NONE))
+    return [Clip(row["text"], decode_audio(str(folder / row["file"]), sampling_rate=RATE), row["file"].split("-", 1)[0])
+            for row in rows]
+
+
 def real_speech(cache: Path) -> list[Clip]:
-    """11 recordings of people speaking, with their transcripts, from pocketsphinx's source package
-    on PyPI (downloaded once into `cache`, 34 MB)."""
+    """74 recordings of people speaking, with their transcripts: 11 from pocketsphinx's source package
+    on PyPI (downloaded once into `cache`, 34 MB: LibriVox readings, card names, a command), then the
+    63 committed ones (`committed_real_speech`)."""
     import tarfile
     import urllib.request
 
@@ -174,4 +198,4 @@ def real_speech(cache: Path) -> list[Clip]:
             clips.append(Clip(text, decode_audio(str(wav), RATE), "command"))
         raw = np.frombuffer((root / "goforward.raw").read_bytes(), "<i2").astype(np.float32) / 32768.0
         clips.append(Clip("go forward ten meters", raw, "command"))
-    return clips
+    return clips + committed_real_speech()
