@@ -81,6 +81,7 @@ class LiveTranscription:
         self._partial_covers = 0  # the samples the partial asked for last had heard
         self._guessed_end: int | None = None  # the speech end the last guess covered
         self._guessed = ""
+        self._heard: tuple[int, str] = (0, "")  # the latest whole partial: (samples it heard, its words)
         self.endpoints = SpeechEndpoints()
         self._read_seq = -1
         self._device: list[np.ndarray] = []  # audio at the device's rate when it is not 16 kHz
@@ -181,6 +182,7 @@ class LiveTranscription:
         if self._guessed_end is not None and end is not None and end > self._guessed_end:
             self._guess(None)  # the user speaks again: the guess is no longer all they said
         self._collect(now)
+        self._maybe_guess()
         if self._want_early():
             span = self.endpoints.span()
             if span is not None:
@@ -260,14 +262,20 @@ class LiveTranscription:
         log.debug("partial after %.0f ms: %r", (now - self._partial_asked_at) * 1000, text)
         if not text:
             self._partial_asked_at = 0.0  # nothing yet: ask again as soon as there is more audio
-        end = self.endpoints.speech_end
-        if text and not self._partial_cut and end is not None and self._partial_covers >= end \
-                and self.endpoints.silence_after_speech_s() >= GUESS_PAUSE_S and self._guessed_end != end:
-            self._guess(text, end)  # all that was said, and the user has paused
+        if text and not self._partial_cut:
+            self._heard = (self._partial_covers, text)
         if text and self._partial_cut:
             text = "… " + text
         if text and text != self._shown:
             self._show(text, now)
+
+    def _maybe_guess(self) -> None:
+        """The user has paused and a partial heard all they said: that is the guess."""
+        end = self.endpoints.speech_end
+        covers, text = self._heard
+        if end is not None and self._guessed_end != end and covers >= end and text \
+                and self.endpoints.silence_after_speech_s() >= GUESS_PAUSE_S:
+            self._guess(text, end)
 
     def _guess(self, text: str | None, speech_end: int | None = None) -> None:
         self._guessed_end, self._guessed = (speech_end, text or "") if text is not None else (None, "")
