@@ -160,7 +160,7 @@ class HistoryWindow(QWidget):
         rv.addLayout(buttons)
         rv.addWidget(self.notice)
         rv.addWidget(self.messages, 1)
-        rv.addWidget(QLabel("Latency per turn from the end of your question (dashed: 1.5 s goal)", right))
+        rv.addWidget(QLabel("Latency per turn (dashed: 1.5 s goal)", right))  # the legend names each line
         rv.addWidget(self.plot)
         splitter.addWidget(left)
         splitter.addWidget(right)

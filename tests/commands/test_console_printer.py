@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import re
 import threading
 import time
@@ -19,6 +20,7 @@ from desktop_assistant.assistant.events import (
     RecordingStopped,
     ReplyDelta,
     ReplyStarted,
+    TranscriptPartial,
     TranscriptReady,
     TurnFailed,
     TurnFinished,
@@ -123,6 +125,34 @@ def test_the_status_line_is_redrawn_in_place_and_wiped_before_the_reply() -> Non
     printer.close()
     assert rendered(term.getvalue()) == ["● Recorded 2.5 s", "you: what is the capital of France",
                                          "Paris is the capital of France.", ""]
+
+
+def test_the_words_heard_so_far_follow_the_recording_on_the_status_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("shutil.get_terminal_size", lambda fallback=(80, 24): os.terminal_size((60, 24)))
+    term = Tty()
+    printer = ConsolePrinter(term, term, show_transcript=True, live=True)
+    printer(RecordingStarted(1))
+    printer(TranscriptPartial(1, "what is", 1))
+    assert re.fullmatch(r"● Recording 0:00  ▯{10}  what is", rendered(term.getvalue())[-1])
+    printer(TranscriptPartial(1, "what is the capital of France and what is it famous for", 2))
+    line = rendered(term.getvalue())[-1]
+    assert len(line) <= 59 and line.endswith("what is it famous for") and "…" in line  # the newest words
+    printer(RecordingStopped(1, 3.0))
+    printer(TranscriptReady(1, "What is the capital of France, and what is it famous for?", 100.0))
+    printer.close()
+    shown = rendered(term.getvalue())
+    assert shown[:2] == ["● Recorded 3.0 s", "you: What is the capital of France, and what is it famous for?"]
+
+
+def test_piped_output_gets_no_partial_transcripts() -> None:
+    out = Tty(False)
+    printer = ConsolePrinter(out, Tty(False), show_transcript=True)
+    printer(RecordingStarted(1))
+    printer(TranscriptPartial(1, "what is", 1))
+    printer(RecordingStopped(1, 2.0))
+    printer(TranscriptReady(1, "What is it?", 100.0))
+    printer.close()
+    assert out.getvalue() == "● Recording… press Enter when you are done\nyou: What is it?\n"
 
 
 def test_the_status_line_is_redrawn_at_most_ten_times_a_second() -> None:

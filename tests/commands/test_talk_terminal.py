@@ -26,7 +26,8 @@ pytestmark = pytest.mark.timeout(120)
 REPO = Path(__file__).resolve().parents[2]
 KEY = "gsk_terminal_test_key_0123456789"
 WARNING = f"desktop-assistant: warning: {OFFLINE_NOTICE}"
-RECORDING_LINE = re.compile(r"● Recording (\d+):(\d\d)  ([▮▯]{10})  press Enter when you are done")
+# the hint until the first words are heard, then the words heard so far (the live transcript)
+RECORDING_LINE = re.compile(r"● Recording (\d+):(\d\d)  ([▮▯]{10})  (press Enter when you are done|.+)")
 SPINNER = re.compile(r"[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] (Thinking|Transcribing)…")
 
 
@@ -108,6 +109,9 @@ def test_talk_records_with_a_live_timer_and_answers_unbroken(terminal: TmuxTermi
     clocks = {int(m.group(1)) * 60 + int(m.group(2)) for m in seen}
     assert max(clocks) >= 2 and len(clocks) >= 2, clocks
     assert max(m.group(3).count("▮") for m in seen) >= 3, [m.group(3) for m in seen]
+    # the words appeared on the line while the user spoke, and grew
+    words = [m.group(4) for m in seen if m.group(4) != "press Enter when you are done"]
+    assert words and "weather" in words[-1].lower(), [m.group(4) for m in seen]
     # After: the status line became "Recorded …", then the transcript and the reply, unbroken.
     assert [line for line in lines if line.startswith("● Recorded ")], lines
     heard = next(line for line in lines if line.startswith("you: "))

@@ -16,6 +16,7 @@ import pytest
 
 from desktop_assistant.history.db import HistoryError
 from desktop_assistant.history.diagnose import diagnose
+from desktop_assistant.history.migrations import LATEST_VERSION
 from desktop_assistant.history.store import HistoryStore
 from desktop_assistant.paths import Paths
 
@@ -185,7 +186,7 @@ def test_diagnose_reports_without_creating_the_file(db_path):
     store.close()
     report = diagnose(db_path)
     assert report["exists"] and report["integrity"] == "ok"
-    assert (report["schema_version"], report["conversations"], report["messages"]) == (4, 1, 2)
+    assert (report["schema_version"], report["conversations"], report["messages"]) == (LATEST_VERSION, 1, 2)
 
     db_path.write_bytes(b"garbage " * 1000)
     for side in ("history.db-wal", "history.db-shm"):
