@@ -2,12 +2,17 @@
 
 When the user stops speaking (still holding the key) and a partial transcript covers everything
 said, the assistant asks the LLM for the reply to those words at once (`Speculation`), and has the
-first fragment of it synthesised — nothing is played or stored. At the release the turn decodes the
-final transcript; if the request it would send is the one already under way (the same system prompt
-and history, and the same words — case and punctuation aside), it takes the reply from there (a
-"hit": the time to the first token and the first TTS request are already behind it). Otherwise the
+first fragment of it synthesised — nothing is played or stored. As soon as the final decode of
+those words is done (speech/live.py decodes it at the pause), the guess is replaced by its words
+when they differ. At the release the turn has its final transcript; if the request it would send is
+exactly the one under way (the same system prompt, history and words, to the comma), it takes the
+reply from there (a "hit": the time to the first token and the first TTS request are already behind
+it). When the final transcript has the guess's words but another case or punctuation (a greedy partial
+against a beam search: "what is it" / "What is it?"), the guess's wording is the one sent and
+stored: the words — all that word error rates count — are the final transcript's. Otherwise the
 guess is cancelled (a "miss": the reply is asked for anew on the final words) — as it is when the
-user speaks again, presses Stop, or the recording ends without a turn. The cost of a miss is the
+user speaks again, presses Stop, or the recording ends without a turn. So the stored reply always
+answers exactly the stored words. The cost of a miss is the
 tokens streamed meanwhile and at most one TTS request; both are logged.
 
 Setting: `speculative_reply` (SPECULATIVE_REPLY). Off, the user's words leave the computer only at
@@ -34,15 +39,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PREFETCH_WAIT_S = 30.0  # a bound only: the synthesizer's own timeouts end it sooner
-
 
 def same_words(a: str, b: str) -> bool:
-    """The same words, case and punctuation aside ("What's up?" and "what's up")."""
+    """The same words, case and punctuation aside ("what is it" and "What is it?")."""
     def norm(text: str) -> list[str]:
         return re.sub(r"[^\w\s']+", " ", text.lower()).split()
 
     return norm(a) == norm(b)
+
+PREFETCH_WAIT_S = 30.0  # a bound only: the synthesizer's own timeouts end it sooner
 
 
 class Speculation:
@@ -76,11 +81,8 @@ class Speculation:
         return self
 
     def answers(self, messages: Sequence[ChatMessage]) -> bool:
-        """Whether `messages` is the request under way: the same context, the same last words."""
-        if self._cancel.is_set() or len(messages) != len(self.messages) or not messages:
-            return False
-        return list(messages[:-1]) == self.messages[:-1] and messages[-1].role == self.messages[-1].role \
-            and same_words(messages[-1].content, self.messages[-1].content)
+        """Whether `messages` is exactly the request under way (a comma moved is another question)."""
+        return not self._cancel.is_set() and list(messages) == self.messages
 
     def take(self) -> ReplyStreamPart:
         """The reply so far and as it goes on (closing it cancels the request)."""

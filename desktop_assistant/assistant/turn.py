@@ -49,7 +49,7 @@ from desktop_assistant.assistant.parts import (
 from desktop_assistant.assistant.persistence import TurnStore
 from desktop_assistant.assistant.sentences import SentenceSplitter
 from desktop_assistant.assistant.speaking import SpeechRun
-from desktop_assistant.assistant.speculation import Speculation
+from desktop_assistant.assistant.speculation import Speculation, same_words
 from desktop_assistant.errors import ErrorKind, NoticeKind, UserFacingError
 from desktop_assistant.llm.context import build_messages
 from desktop_assistant.llm.request import ChatOptions
@@ -251,6 +251,9 @@ class Turn:
         text = transcript.text.strip()
         if transcript.no_speech or not text:
             raise UserFacingError("I didn't hear anything", "hold the button while you speak", kind=ErrorKind.NO_SPEECH)
+        guess = self._guess
+        if guess is not None and guess.text != text and same_words(guess.text, text):
+            text = guess.text  # the same words: worded as the reply under way was asked (speculation.py)
         s.emit(TranscriptReady(self.id, text, state.stt_ms, transcript.language))
         return text, "voice", transcript.model or None
 

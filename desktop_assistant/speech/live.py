@@ -15,7 +15,7 @@ Either way the final transcript is exactly what decoding the released clip gives
 
 When the user pauses, a partial covering everything said is asked for at once, and handed to
 `on_guess` (the words the reply may be started on: assistant/speculation.py), then the final
-decode's words when they differ; `on_guess(None)` when the user speaks again.
+decode's words as soon as they are there and differ; `on_guess(None)` when the user speaks again.
 """
 
 from __future__ import annotations
@@ -82,6 +82,7 @@ class LiveTranscription:
         self._guessed_end: int | None = None  # the speech end the last guess covered
         self._guessed = ""
         self._heard: tuple[int, str] = (0, "")  # the latest whole partial: (samples it heard, its words)
+        self._settled: tuple[int, str] = (0, "")  # the latest early final: (the speech end it heard, its words)
         self.endpoints = SpeechEndpoints()
         self._read_seq = -1
         self._device: list[np.ndarray] = []  # audio at the device's rate when it is not 16 kHz
@@ -246,8 +247,7 @@ class LiveTranscription:
                 text = ""
             if text and text != self._shown:
                 self._show(text, now, settled=True)
-            if text and self._guessed_end == early[0].speech_end and text != self._guessed:
-                self._guess(text, early[0].speech_end)  # the final decode's words are the better guess
+            self._settled = (early[0].speech_end, text)
         partial = self._partial
         if partial is None or not partial.done():
             return
@@ -270,11 +270,18 @@ class LiveTranscription:
             self._show(text, now)
 
     def _maybe_guess(self) -> None:
-        """The user has paused and a partial heard all they said: that is the guess."""
+        """The user has paused: the guess is the final decode of all they said when it is done (the
+        words the release will have if they say no more), else a partial that heard all of it."""
         end = self.endpoints.speech_end
+        if end is None or self.endpoints.silence_after_speech_s() < GUESS_PAUSE_S:
+            return
+        settled_end, settled = self._settled
+        if settled_end == end and settled:
+            if settled != self._guessed or self._guessed_end != end:
+                self._guess(settled, end)
+            return
         covers, text = self._heard
-        if end is not None and self._guessed_end != end and covers >= end and text \
-                and self.endpoints.silence_after_speech_s() >= GUESS_PAUSE_S:
+        if self._guessed_end != end and covers >= end and text:
             self._guess(text, end)
 
     def _guess(self, text: str | None, speech_end: int | None = None) -> None:

@@ -23,7 +23,7 @@ from desktop_assistant.config import Settings
 from desktop_assistant.speech.transcript import LiveStats, Transcript
 from tests.support.groq_server import DEFAULT_REPLY, GroqBehaviour, GroqServer
 
-GUESS = "what is the capital of france"
+GUESS = "What is the capital of France?"
 
 
 class FakeLive:
@@ -113,13 +113,6 @@ def slow_groq(groq_server: GroqServer) -> GroqServer:
     return groq_server
 
 
-def test_same_words_ignores_case_and_punctuation_only() -> None:
-    assert same_words("What is the capital of France?", "what is the capital of france")
-    assert same_words("What's up?", "what's up")
-    assert not same_words("What is the capital of France?", "what is the capital of spain")
-    assert not same_words("turn it on", "turn it on now")
-
-
 def test_a_guess_with_the_final_words_is_the_reply(slow_groq: GroqServer) -> None:
     h, stt = rig(slow_groq, "What is the capital of France?")
     try:
@@ -143,8 +136,34 @@ def test_a_guess_with_the_final_words_is_the_reply(slow_groq: GroqServer) -> Non
     assert result.timings.llm_first_token_ms is not None
 
 
-def test_a_guess_with_other_words_is_cancelled_and_the_reply_answers_the_final_words(slow_groq: GroqServer) -> None:
-    h, stt = rig(slow_groq, "What is the capital of Spain?")
+def test_same_words_ignores_case_and_punctuation_only() -> None:
+    assert same_words("What is the capital of France?", "what is the capital of france")
+    assert same_words("What's up?", "what's up")
+    assert not same_words("What is the capital of France?", "what is the capital of spain")
+    assert not same_words("turn it on", "turn it on now")
+
+
+def test_the_final_words_worded_otherwise_keep_the_guess_s_wording(slow_groq: GroqServer) -> None:
+    """A greedy partial and the beam search agree on the words, not on case and stops: the reply under
+    way is used, and the words stored are worded as they were sent (the reply answers exactly them)."""
+    h, stt = rig(slow_groq, "what is the capital of France.")
+    try:
+        h.assistant.push_to_talk_pressed()
+        assert stt.on_guess is not None
+        stt.on_guess(GUESS)
+        wait_for(lambda: len(slow_groq.received) == 1)
+        result = h.assistant.push_to_talk_released().wait(15)
+    finally:
+        h.close()
+    assert isinstance(result, TurnFinished) and result.timings.speculation == "hit", result
+    assert len(slow_groq.received) == 1
+    assert [m.text for m in h.store.of_role("user")] == [GUESS]
+
+
+@pytest.mark.parametrize("final", ["What is the capital of Spain?", "What is the capital of France today?"])
+def test_a_guess_with_other_words_is_cancelled_and_the_reply_answers_the_final_words(
+        slow_groq: GroqServer, final: str) -> None:
+    h, stt = rig(slow_groq, final)
     try:
         h.assistant.push_to_talk_pressed()
         assert stt.on_guess is not None
@@ -155,8 +174,8 @@ def test_a_guess_with_other_words_is_cancelled_and_the_reply_answers_the_final_w
         h.close()
     assert isinstance(result, TurnFinished) and result.status == "complete", result
     assert result.timings.speculation == "miss"
-    assert [user_words(r) for r in slow_groq.received] == [GUESS, "What is the capital of Spain?"]
-    assert [m.text for m in h.store.of_role("user")] == ["What is the capital of Spain?"]
+    assert [user_words(r) for r in slow_groq.received] == [GUESS, final]
+    assert [m.text for m in h.store.of_role("user")] == [final]
     assert h.store.of_role("assistant")[0].text == DEFAULT_REPLY and len(h.store.of_role("assistant")) == 1
 
 
