@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -69,12 +71,32 @@ TTS_DELAY_S = 0.4
 AUDIBLE = 1.5 / 32768  # any non-zero 16-bit sample: between turns the sink is digitally silent
 
 
-def spoken(gap_s: float) -> AudioClip:
-    """The utterance as the microphone hears it until the release: its speech, then `gap_s` of silence."""
-    samples = utterance_clip().samples
-    loud = np.flatnonzero(np.abs(samples) > 0.01)
-    end = int(loud[-1]) + 1 if loud.size else len(samples)
-    return AudioClip(np.concatenate([samples[:end], np.zeros(int(gap_s * 16000), np.float32)]))
+PAUSED = ("What is the capital of France,", "and what is it famous for?")
+
+
+def speech_of(text: str) -> np.ndarray:
+    """`text` spoken by espeak-ng, 16 kHz mono, without its trailing silence."""
+    import io
+    import wave
+
+    wav = subprocess.run(["espeak-ng", "--stdout", text], capture_output=True, timeout=20, check=True).stdout
+    with wave.open(io.BytesIO(wav)) as w:
+        rate = w.getframerate()
+        pcm = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16).astype(np.float32) / 32768.0
+    pcm = resample(pcm, rate, 16000)
+    loud = np.flatnonzero(np.abs(pcm) > 0.01)
+    return pcm[: int(loud[-1]) + 1 if loud.size else len(pcm)]
+
+
+def spoken(gap_s: float, pause_s: float = 0.0) -> AudioClip:
+    """The utterance as the microphone hears it until the release: its speech (with `pause_s` of
+    silence after its first half, when given: the user stops to think), then `gap_s` of silence."""
+    if pause_s > 0:
+        first, second = (speech_of(part) for part in PAUSED)
+        speech = np.concatenate([first, np.zeros(int(pause_s * 16000), np.float32), second])
+    else:
+        speech = speech_of(UTTERANCE)
+    return AudioClip(np.concatenate([speech, np.zeros(int(gap_s * 16000), np.float32)]))
 
 
 class FileMicrophone:
@@ -219,10 +241,27 @@ def pct(values: list[float], q: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
+class _Waste(logging.Handler):
+    """Collects what cancelled speculative replies had streamed (assistant/speculation.py logs it)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.found: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        match = re.search(r"speculative reply cancelled.* after (\d+) characters", record.getMessage())
+        if match:
+            self.found.append(match.group(1))
+
+
+WASTE = _Waste()
+
+
 class Bench:
-    def __init__(self, home: Path, turns: int, gap_s: float = 0.5, live: bool = True) -> None:
+    def __init__(self, home: Path, turns: int, gap_s: float = 0.5, live: bool = True, pause_s: float = 0.0) -> None:
         self.turns = turns
         self.gap_s = gap_s
+        self.pause_s = pause_s
         self.paths = Paths(home / "data", home / "config", home / "logs", home / "cache").ensure()
         self.groq = GroqServer(GroqBehaviour(reply=REPLY, ttft_s=TTFT_S, tokens_per_s=TOKENS_PER_S)).start()
         self.tts = TTSServer(delay_s=TTS_DELAY_S).start()
@@ -239,7 +278,7 @@ class Bench:
         self.device_buffer_ms = 1000 * self.player.latency  # first audio is heard this much later
         self.synth = Synthesizer("gtts", Voice(), gtts_endpoint=self.tts.url)
         self.clip = utterance_clip()
-        self.said = spoken(gap_s)
+        self.said = spoken(gap_s, pause_s)
 
     def close(self) -> None:
         self.player.close()
@@ -273,7 +312,7 @@ class Bench:
             "first_audio", "stt", "final", "ttft", "stop_call", "silent", "bound", "partials", "first_partial",
             "rate", "early_hit", "spec_hit", "spec_miss")}
         tap = SinkTap().start()
-        speech_s = len(self.said.samples) / 16000 - self.gap_s
+        speech_s = len(self.said.samples) / 16000 - self.gap_s - self.pause_s
         try:
             for n in range(self.turns + 1):  # the first turn warms up caches and is not counted
                 spoken_ev.clear()
@@ -397,11 +436,27 @@ def main(argv: list[str] | None = None) -> int:
                         help="seconds between the last word and the release (default 0.5)")
     parser.add_argument("--no-live", action="store_true",
                         help="without the live transcript (LIVE_TRANSCRIPT=0): no partials while speaking")
+    parser.add_argument("--pause", type=float, default=0.0, metavar="S",
+                        help="the user stops S seconds mid-question (a reply asked for then is wasted)")
+    parser.add_argument("--hog", action="store_true", help="with a busy loop in another process (a core taken)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
+    logger = logging.getLogger("desktop_assistant.assistant.speculation")
+    logger.setLevel(logging.INFO)
+    logger.addHandler(WASTE)
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"]) if args.hog else None
+    try:
+        return _run(args)
+    finally:
+        if hog is not None:
+            hog.kill()
+            hog.wait()
+
+
+def _run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="da-bench-") as home:
         try:
-            bench = Bench(Path(home), args.turns, args.gap, live=not args.no_live)
+            bench = Bench(Path(home), args.turns, args.gap, live=not args.no_live, pause_s=args.pause)
         except UserFacingError as exc:
             print(f"latency bench: {exc} (run it under scripts/test-env.sh)", file=sys.stderr)
             return 1
@@ -413,11 +468,14 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             bench.close()
     floor = sum(floor_parts.values())
+    wasted_chars = [int(m) for m in WASTE.found]
     p50, seq_p50 = statistics.median(pipe["first_audio"]), statistics.median(seq)
     after_final = [fa - fin for fa, fin in zip(pipe["first_audio"], pipe["final"], strict=True)]
     result = {
         "turns": args.turns,
         "gap_s": args.gap,
+        "pause_s": args.pause,
+        "hog": args.hog,
         "live": not args.no_live,
         "first_audio_p50_ms": round(p50, 1),
         "first_audio_p90_ms": round(pct(pipe["first_audio"], 0.9), 1),
@@ -432,6 +490,10 @@ def main(argv: list[str] | None = None) -> int:
         "early_hit_rate": round(statistics.mean(pipe["early_hit"]), 2),
         "speculative_hit_rate": round(statistics.mean(pipe["spec_hit"]), 2),
         "speculative_wasted_rate": round(statistics.mean(pipe["spec_miss"]), 2),
+        # every cancelled speculative request, the warm-up turn's included: how many, and what each
+        # had streamed when it was cancelled (at most one TTS request was made for each)
+        "speculative_cancelled": len(wasted_chars),
+        "speculative_cancelled_chars_p50": statistics.median(wasted_chars) if wasted_chars else 0,
         "stt_decode_p50_ms": round(statistics.median(pipe["stt"]), 1),
         "partials_p50": statistics.median(pipe["partials"]),
         "partial_rate_per_s": round(statistics.median(pipe["rate"]), 2) if pipe["rate"] else 0.0,
@@ -452,8 +514,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result))
         return 0
     r = result
-    print(f"voice-to-voice latency over {args.turns} turns (~3 s utterance spoken in real time, released "
-          f"{args.gap:g} s after the last word; tiny.en; TTFT 200 ms, 750 tok/s, TTS 400 ms/request)")
+    print(f"voice-to-voice latency over {args.turns} turns (~3 s utterance spoken in real time"
+          + (f" with a {args.pause:g} s pause in it" if args.pause else "")
+          + f", released {args.gap:g} s after the last word; tiny.en; TTFT 200 ms, 750 tok/s, TTS 400 ms/request"
+          + ("; a busy loop beside it" if args.hog else "") + ")")
     print(f"  pipeline    release → first audio  p50 {r['first_audio_p50_ms']:7.1f} ms   "
           f"p90 {r['first_audio_p90_ms']:7.1f} ms")
     print(f"  floor       {r['floor_ms']:.1f} ms = first token {r['floor_ttft_ms']:.1f} + first fragment's tokens "
@@ -464,7 +528,8 @@ def main(argv: list[str] | None = None) -> int:
           f"ready from a pause (early hit) in {100 * r['early_hit_rate']:.0f} % of turns")
     print(f"  final transcript → first audio p50 {r['final_to_first_audio_p50_ms']:.1f} ms; the reply asked for "
           f"before the release was used in {100 * r['speculative_hit_rate']:.0f} % of turns, wasted in "
-          f"{100 * r['speculative_wasted_rate']:.0f} % (the rest: none asked)")
+          f"{100 * r['speculative_wasted_rate']:.0f} % (the rest: none asked); {r['speculative_cancelled']} "
+          f"requests cancelled in all, {r['speculative_cancelled_chars_p50']:g} characters streamed each (median)")
     if r["live"]:
         print(f"  live transcript: {r['partials_p50']:g} updates a turn, {r['partial_rate_per_s']:.2f} per second "
               f"of speech, first words {r['first_partial_p50_ms']} ms after the press (speech starts with it)")

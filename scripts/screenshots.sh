@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Regenerate docs/screenshots/: the main window, the main window with a banner, History and
+# Regenerate docs/screenshots/: the main window, the main window with a banner, listening with the
+# live transcript, History and
 # Settings, each in light and dark. `desktop-assistant screenshot` renders them on a private
 # Xvfb with Qt's gtk3 platform theme (GTK_THEME=Adwaita / Adwaita:dark), i.e. with the palette a
 # GNOME desktop gives the app. Needs xvfb and gnome-themes-extra (scripts/sysdeps.sh test).
@@ -29,7 +30,7 @@ for theme in light dark; do
         QT_QPA_PLATFORMTHEME=gtk3 GTK_THEME="$gtk_theme" DESKTOP_ASSISTANT_HOME="$WORK/home-$theme" \
         PYTHONPATH="$HERE" "$PYTHON" -m desktop_assistant screenshot "$WORK/$theme" >"$WORK/$theme.log" 2>&1 \
         || { cat "$WORK/$theme.log" >&2; exit 1; }
-    for name in main-window main-window-banner history settings; do
+    for name in main-window main-window-banner main-window-live history settings; do
         cp "$WORK/$theme/$name.png" "$OUT/$name-$theme.png"
         echo "$OUT/$name-$theme.png"
     done

@@ -1,5 +1,6 @@
 """`desktop-assistant screenshot DIR`: render the main window (with a sample
-conversation, then with the "No Groq API key" banner), the history browser (over a
+conversation, then with the "No Groq API key" banner, then listening with the words heard
+so far in the live bubble), the history browser (over a
 temporary sample history) and the Settings dialog to PNG files in DIR. Offscreen
 unless a display platform is set; the colours are the platform theme's (light or
 dark: scripts/screenshots.sh renders both). The user's own history, settings and
@@ -31,6 +32,8 @@ SAMPLE = [
         {"stt_ms": 280.0, "llm_first_token_ms": 520.0, "first_audio_ms": 1120.0, "total_ms": 4100.0},
     ),
 ]
+LIVE_TURN = 99
+LIVE_WORDS = "And is the sea warm enough to swim"
 HISTORY = [
     ("assistant", "Quick pasta recipe for two"),
     ("assistant", "Set a reminder for the dentist"),
@@ -44,7 +47,8 @@ HISTORY = [
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("screenshot", help="render the main window, history browser and settings to PNGs")
     p.add_argument(
-        "dir", type=Path, help="folder for main-window.png, main-window-banner.png, history.png, settings.png"
+        "dir", type=Path,
+        help="folder for main-window.png, main-window-banner.png, main-window-live.png, history.png, settings.png"
     )
     p.set_defaults(func=run)
 
@@ -90,6 +94,7 @@ def run(app: Any, args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UserFacingError(f"Cannot create {out}: {exc.strerror}", kind=ErrorKind.INPUT) from None
 
+    from desktop_assistant.assistant.events import RecordingCancelled, RecordingStarted, TranscriptPartial
     from desktop_assistant.history.store import HistoryStore
     from desktop_assistant.messages import TimingKey
     from desktop_assistant.speech.transcript import ModelStatus
@@ -118,6 +123,12 @@ def run(app: Any, args: argparse.Namespace) -> int:
     )
     written.append(_save(qapp, window, out / "main-window-banner.png"))
     window.banner.clear()
+    # listening, the words so far in the live bubble (as the engine's events would put them there)
+    window.bridge.post(RecordingStarted(LIVE_TURN))
+    window.bridge.post(TranscriptPartial(LIVE_TURN, LIVE_WORDS, 4))
+    written.append(_save(qapp, window, out / "main-window-live.png"))
+    window.bridge.post(RecordingCancelled(LIVE_TURN, "stopped"))
+    qapp.processEvents()
 
     with tempfile.TemporaryDirectory(prefix="da-screenshot-") as tmp:
         store = HistoryStore.open(Path(tmp) / "history.db")

@@ -92,6 +92,8 @@ class LiveTranscription:
         self._closed = False
         self._seq = 0
         self._shown = ""
+        self._shown_covers = 0  # the samples the words shown had heard
+        self._collected: cf.Future[Transcript] | None = None  # the early final last shown
         self._partial: cf.Future[str] | None = None
         self._partial_asked_at = 0.0
         self._partial_cut = False  # the partial asked for decodes only the last PARTIAL_TAIL_S
@@ -240,13 +242,15 @@ class LiveTranscription:
     def _collect(self, now: float) -> None:
         """Show what finished: the early final (settled words) or a partial."""
         early = self._early
-        if early is not None and early[2].done() and not early[2].cancelled():
+        if early is not None and early[2].done() and not early[2].cancelled() and early[2] is not self._collected:
+            self._collected = early[2]  # (each early final is shown once, when it is done)
             try:
                 text = early[2].result().text
             except UserFacingError:
                 text = ""
-            if text and text != self._shown:
-                self._show(text, now, settled=True)
+            # shown unless a partial of what was said after it is on screen already (the user spoke on)
+            if text and text != self._shown and early[0].end >= self._shown_covers:
+                self._show(text, now, settled=True, covers=early[0].end)
             self._settled = (early[0].speech_end, text)
         partial = self._partial
         if partial is None or not partial.done():
@@ -267,7 +271,7 @@ class LiveTranscription:
         if text and self._partial_cut:
             text = "… " + text
         if text and text != self._shown:
-            self._show(text, now)
+            self._show(text, now, covers=self._partial_covers)
 
     def _maybe_guess(self) -> None:
         """The user has paused: the guess is the final decode of all they said when it is done (the
@@ -293,12 +297,13 @@ class LiveTranscription:
         except Exception:
             log.exception("the guess listener failed")
 
-    def _show(self, text: str, now: float, *, settled: bool = False) -> None:
+    def _show(self, text: str, now: float, *, settled: bool = False, covers: int = 0) -> None:
         with self._lock:
             if self._closed:
                 return
             self._seq += 1
             self._shown = text
+            self._shown_covers = covers
             if self._first_update_at is None:
                 self._first_update_at = now
             update = LiveUpdate(self._seq, text, now, settled)

@@ -93,6 +93,8 @@ class SettingsDialog(QDialog):
     # Controls
     ptt_key: QKeySequenceEdit
     ptt_mode: QComboBox
+    live_transcript: QCheckBox
+    speculative_reply: QCheckBox
 
     def __init__(self, app: App, engine: EngineController, bridge: EngineBridge,
                  parent: QWidget | None = None, writer: SettingsWriter | None = None) -> None:
@@ -163,6 +165,8 @@ class SettingsDialog(QDialog):
             QKeySequence.fromString(s.ptt_key, QKeySequence.SequenceFormat.PortableText)
         )
         select(self.ptt_mode, s.ptt_mode)
+        self.live_transcript.setChecked(s.live_transcript)
+        self.speculative_reply.setChecked(s.speculative_reply)
         self.error.hide()
         self.saved.hide()
         self.key_state.hide()
@@ -192,6 +196,8 @@ class SettingsDialog(QDialog):
             "speech_muted": self.muted.isChecked(),
             "ptt_key": key,
             "ptt_mode": chosen(self.ptt_mode),
+            "live_transcript": self.live_transcript.isChecked(),
+            "speculative_reply": self.speculative_reply.isChecked(),
         }
 
     def apply(self) -> None:

@@ -1,8 +1,9 @@
 """The Settings dialog's pages: Assistant (Groq key, LLM model, temperature,
 session timeout, data folder), Speech (model, compute type, voice, speed), Audio
 (devices, microphone and speaker tests, cues, mute) and Controls (push-to-talk key
-and mode). Each function makes a page's widgets as attributes of the dialog and
-connects them to its slots; the dialog's behaviour stays in settings_dialog.py.
+and mode, the live transcript, answering before the release). Each function makes a page's
+widgets as attributes of the dialog and connects them to its slots; the dialog's behaviour stays
+in settings_dialog.py.
 """
 
 from __future__ import annotations
@@ -189,4 +190,10 @@ def controls_page(dialog: SettingsDialog) -> QWidget:
         [({"hold": "Hold to talk", "toggle": "Click to start, click to stop"}[m], m) for m in PTT_MODES],
     )
     form.addRow("&Mode:", dialog.ptt_mode)
+    dialog.live_transcript = QCheckBox("Show my words while I speak", page)
+    form.addRow("", dialog.live_transcript)
+    dialog.speculative_reply = QCheckBox("Start answering when I pause, before I let go", page)
+    dialog.speculative_reply.setToolTip("Your words go to Groq a moment before you let go; nothing is played "
+                                        "or saved until you do, and the request is cancelled if you go on")
+    form.addRow("", dialog.speculative_reply)
     return page

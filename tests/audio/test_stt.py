@@ -341,3 +341,26 @@ def test_unsupported_compute_type_falls_back_to_int8(app_home: Path) -> None:
     stt.close()
     assert word_error_rate(SENTENCES["weather.wav"], result.text) == 0.0, result.text
     assert statuses[-1].message == "compute type float16 is not supported on this CPU — using int8"
+
+
+def test_final_transcripts_go_before_partials_waiting_for_the_model(app_home: Path) -> None:
+    """Partials degrade first: a final transcript asked for while partials wait is decoded next (it
+    waits at most for the one decode already running), and the partials after it."""
+    fake = FakeWhisper(delay=0.2)
+    stt, _ = fake_transcriber(app_home, fake)
+    try:
+        assert stt.wait_ready(5)
+        speech = CLIP.samples
+        running = stt.submit_partial(speech[:16000], language="en")
+        deadline = time.monotonic() + 5
+        while not fake.calls and time.monotonic() < deadline:  # the first partial is being decoded
+            time.sleep(0.005)
+        waiting = [stt.submit_partial(speech[:16000], language="en") for _ in range(3)]
+        final = stt.submit(CLIP, language="en")
+        assert final.result(5).text == "Hello there."
+        assert running.done() and not any(p.done() for p in waiting)  # the final overtook them
+        assert all(p.result(5) == "Hello there." for p in waiting)
+    finally:
+        stt.close()
+    kinds = ["partial" if call["beam_size"] == 1 else "final" for call in fake.calls]
+    assert kinds == ["partial", "final", "partial", "partial", "partial"], kinds

@@ -191,3 +191,19 @@ def test_microphone_meter_and_speaker_test_on_the_null_sink(qtbot: Any, fake_win
     assert np.abs(played).max() > 0.1, "the test sound did not reach the sink"
     assert active_seconds(played, 16000) == pytest.approx(0.6, abs=0.15)
     dialog.close()
+
+
+def test_the_live_transcript_and_answering_before_the_release_can_be_turned_off(
+    qtbot: Any, fake_window: Any, gui_app: App
+) -> None:
+    dialog = fake_window.open_settings()
+    assert dialog.live_transcript.isChecked() and dialog.speculative_reply.isChecked()  # on by default
+    assert "before I let go" in dialog.speculative_reply.text() and "Groq" in dialog.speculative_reply.toolTip()
+    dialog.live_transcript.setChecked(False)
+    dialog.speculative_reply.setChecked(False)
+    assert saved(dialog)
+    assert not gui_app.settings.live_transcript and not gui_app.settings.speculative_reply
+    stored = json.loads(gui_app.paths.settings_file.read_text())
+    assert stored["live_transcript"] is False and stored["speculative_reply"] is False
+    again = fake_window.open_settings()
+    assert not again.live_transcript.isChecked() and not again.speculative_reply.isChecked()
