@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from desktop_assistant.audio.decode import resample
-from desktop_assistant.errors import UserFacingError
+from desktop_assistant.errors import ErrorKind, UserFacingError
 from desktop_assistant.speech.endpoints import RATE, Span, SpeechEndpoints
 from desktop_assistant.speech.transcript import Early, LiveStats, LiveUpdate, Transcript
 
@@ -123,17 +123,27 @@ class LiveTranscription:
             transcript = self._nothing(clip)
         elif early is not None and early[0] == span and np.array_equal(early[1], self.endpoints.audio(span)):
             verdict = "hit"
-            transcript = self.transcriber.wait(early[2], timeout, cancel)
+            try:
+                transcript = self.transcriber.wait(early[2], timeout, cancel)
+            except UserFacingError as exc:
+                if exc.kind == ErrorKind.CANCELLED:
+                    raise
+                # (e.g. decoded while the speech model was still loading): once more, now
+                log.info("the decode at the pause failed (%s); decoding the clip again", exc)
+                transcript = self._decode(span, clip, timeout, cancel)
         else:
             if early is not None:
                 early[2].cancel()  # (a decode already running finishes unseen)
-            future = self.transcriber.submit_span(self.endpoints.audio(span), span.start / RATE, clip.duration_s,
-                                                  language=self.language, initial_prompt=self.prompt)
-            transcript = self.transcriber.wait(future, timeout, cancel)
+            transcript = self._decode(span, clip, timeout, cancel)
         waited = (time.monotonic() - released) * 1000.0
         log.info("final transcript %.0f ms after the release (early decode: %s, %d partials)",
                  waited, verdict, self._seq)
         return transcript, self.stats(verdict, waited)
+
+    def _decode(self, span: Span, clip: AudioClip, timeout: float, cancel: threading.Event | None) -> Transcript:
+        future = self.transcriber.submit_span(self.endpoints.audio(span), span.start / RATE, clip.duration_s,
+                                              language=self.language, initial_prompt=self.prompt)
+        return self.transcriber.wait(future, timeout, cancel)
 
     def stats(self, early: Early, final_wait_ms: float) -> LiveStats:
         first = None
@@ -261,7 +271,7 @@ class LiveTranscription:
         try:
             text = partial.result()
         except UserFacingError as exc:
-            log.info("a partial transcript failed: %s", exc)
+            log.debug("a partial transcript failed: %s", exc)  # (the model may be loading: the release says so)
             return
         log.debug("partial after %.0f ms: %r", (now - self._partial_asked_at) * 1000, text)
         if not text:
