@@ -1,17 +1,19 @@
-"""Pipeline test fixtures: loopback Groq and TTS servers, and small fakes for unit tests."""
+"""Pipeline test fixtures: the real SQLite history (`store`), and small fakes for unit tests."""
 
 from __future__ import annotations
 
 import itertools
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from desktop_assistant.audio.events import ChunkStarted, Drained
+from desktop_assistant.history.store import HistoryStore
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,14 @@ class FakePlayer:
                 self._cond.notify_all()
             if drained and self.on_event:
                 self.on_event(Drained(time.monotonic()))
+
+
+@pytest.fixture
+def store(app_home: Path) -> Iterator[HistoryStore]:
+    """The real SQLite history, in the test's home."""
+    history = HistoryStore.open(app_home / "history.db")
+    yield history
+    history.close()
 
 
 @pytest.fixture

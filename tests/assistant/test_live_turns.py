@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from test_turn_e2e import Rig  # (this folder is on sys.path: pytest prepends it)
 
-from desktop_assistant.agents import FALLBACK_AGENT, AgentSet
-from desktop_assistant.assistant.conductor import Assistant
+from desktop_assistant.agents import FALLBACK_AGENT
 from desktop_assistant.assistant.events import (
     RecordingCancelled,
     RecordingStopped,
@@ -29,13 +29,8 @@ from desktop_assistant.assistant.events import (
     TurnFinished,
 )
 from desktop_assistant.audio.clip import AudioClip
-from desktop_assistant.audio.player import Player
-from desktop_assistant.audio.recorder import Recorder
-from desktop_assistant.config import Settings
 from desktop_assistant.history.store import HistoryStore
-from desktop_assistant.llm.client import ChatClient
 from desktop_assistant.speech.stt import Transcriber
-from desktop_assistant.speech.tts import Synthesizer, Voice
 from tests.support.audio import FIXTURES, SENTENCES, fixture_samples, play_into_sink
 from tests.support.groq_server import GroqBehaviour, GroqServer
 from tests.support.tts_server import TTSServer
@@ -50,26 +45,20 @@ THROUGH_SINK_MAX_WER = 0.25  # tiny.en on a 1961 recording replayed through the 
 LONG_REPLY = " ".join(f"This is sentence number {n} of a long spoken answer." for n in range(1, 20))
 
 
-class LiveRig:
-    def __init__(self, groq: GroqServer, tts: TTSServer, store: HistoryStore, transcriber: Transcriber) -> None:
-        self.events: list[tuple[float, Any]] = []
-        self.store = store
-        settings = Settings(groq_api_key="gsk_test12345", groq_base_url=groq.base_url)
-        self.player = Player(sample_rate=24000)
-        self.recorder = Recorder()  # the default source: the null sink's monitor
-        self.assistant = Assistant(
-            settings, AgentSet({"assistant": FALLBACK_AGENT}, []), store, ChatClient.from_settings(settings),
-            transcriber=transcriber, player=self.player, recorder=self.recorder,
-            synthesizer_for=lambda agent: Synthesizer("gtts", Voice(), gtts_endpoint=tts.url),
-            listener=lambda e: self.events.append((time.monotonic(), e)))
-        self.player.on_event = self.assistant.on_player_event
-        self.recorder.on_event = self.assistant.on_recorder_event
+class LiveRig(Rig):
+    """test_turn_e2e's rig (the null sink's monitor as the microphone), with each event's time."""
 
-    def of(self, kind: type) -> list[Any]:
-        return [e for _, e in self.events if isinstance(e, kind)]
+    def __init__(self, groq: GroqServer, tts: TTSServer, store: HistoryStore, transcriber: Transcriber) -> None:
+        super().__init__(groq, tts, store, transcriber)
+        self.store = store
+        self.timed: list[tuple[float, Any]] = []
+        self.assistant.add_listener(lambda e: self.timed.append((time.monotonic(), e)))
 
     def at(self, kind: type) -> float:
-        return next(t for t, e in self.events if isinstance(e, kind))
+        return next(t for t, e in self.timed if isinstance(e, kind))
+
+    def after(self, kind: type, since: float) -> list[Any]:
+        return [e for t, e in self.timed if isinstance(e, kind) and t > since]
 
     def press_and_say(self, path: Path, *, then: float = 0.6) -> Any:
         """Hold the key, say `path` into the microphone, hold `then` s more; the recording's chunks."""
@@ -80,19 +69,6 @@ class LiveRig:
         player.communicate(timeout=60)
         time.sleep(then)
         return chunks
-
-    def close(self) -> None:
-        self.assistant.close()
-        self.assistant.chat.close()
-        self.recorder.close()
-        self.player.close()
-
-
-@pytest.fixture
-def store(app_home: Path) -> Iterator[HistoryStore]:
-    history = HistoryStore.open(app_home / "history.db")
-    yield history
-    history.close()
 
 
 @pytest.fixture
@@ -139,8 +115,8 @@ def test_the_words_appear_while_the_user_speaks_and_the_final_is_the_released_cl
     result = turn.wait(90)
     assert isinstance(result, TurnFinished) and result.status == "complete", result
     stopped_at = rig.at(RecordingStopped)
-    before = [e for t, e in rig.events if isinstance(e, TranscriptPartial) and t <= stopped_at]
-    after = [e for t, e in rig.events if isinstance(e, TranscriptPartial) and t > stopped_at]
+    after = rig.after(TranscriptPartial, stopped_at)
+    before = [e for e in rig.of(TranscriptPartial) if e not in after]
     texts = [e.text for e in before]
     assert len(set(texts)) >= 3, texts  # the words appeared, and changed, while the user spoke
     assert after == [], after  # none after the release
@@ -171,7 +147,7 @@ def test_stop_while_the_words_appear_ends_the_recording_and_its_transcript(rig: 
         player.communicate(timeout=60)
     time.sleep(1.0)  # the rest of the speech reaches no one
     assert [e.reason for e in rig.of(RecordingCancelled)] == ["stopped"]
-    assert [e for t, e in rig.events if isinstance(e, TranscriptPartial) and t > stopped] == []
+    assert rig.after(TranscriptPartial, stopped) == []
     assert not rig.of(TranscriptReady) and not rig.of(TurnFinished) and not rig.of(TurnFailed)
     assert rig.store.conversation_to_continue(FALLBACK_AGENT.id, 3600) is None  # nothing stored
     assert rig.assistant._guess is None

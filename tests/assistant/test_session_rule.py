@@ -5,12 +5,9 @@ the window's first view shows exactly the conversation the next turn sends as co
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any, TypeVar
-
-import pytest
 
 from desktop_assistant.agents import FALLBACK_AGENT, AgentSet
 from desktop_assistant.assistant.conductor import Assistant
@@ -26,13 +23,6 @@ from tests.support.groq_server import DEFAULT_REPLY, GroqServer
 TUTOR = replace(FALLBACK_AGENT, id="tutor", name="Tutor", system_prompt="You are a tutor.")
 T = TypeVar("T")
 AGENTS = AgentSet({"assistant": FALLBACK_AGENT, "tutor": TUTOR}, [])
-
-
-@pytest.fixture
-def store(app_home: Path) -> Iterator[HistoryStore]:
-    history = HistoryStore.open(app_home / "history.db")
-    yield history
-    history.close()
 
 
 def settings_for(server: GroqServer) -> Settings:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -17,13 +16,6 @@ from tests.support.groq_server import DEFAULT_REPLY, GroqServer
 
 TUTOR = replace(FALLBACK_AGENT, id="tutor", name="Tutor", system_prompt="You are a tutor.")
 COOL = replace(FALLBACK_AGENT, id="cool", name="Cool", llm=replace(FALLBACK_AGENT.llm, temperature=0.2))
-
-
-@pytest.fixture
-def store(app_home: Path) -> Iterator[HistoryStore]:
-    history = HistoryStore.open(app_home / "history.db")
-    yield history
-    history.close()
 
 
 @pytest.fixture

@@ -103,6 +103,17 @@ def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
         time.sleep(0.01)
 
 
+def guess_then_release(h: Harness, stt: GuessingTranscriber, groq: GroqServer) -> Any:
+    """Press; the user pauses after GUESS (its reply is asked for); release: the turn's result."""
+    h.assistant.push_to_talk_pressed()
+    assert stt.on_guess is not None
+    stt.on_guess(GUESS)
+    wait_for(lambda: len(groq.received) == 1)
+    turn = h.assistant.push_to_talk_released()
+    assert turn is not None
+    return turn.wait(15)
+
+
 def user_words(request: Any) -> str:
     return request.body["messages"][-1]["content"]
 
@@ -148,11 +159,7 @@ def test_the_final_words_worded_otherwise_keep_the_guess_s_wording(slow_groq: Gr
     way is used, and the words stored are worded as they were sent (the reply answers exactly them)."""
     h, stt = rig(slow_groq, "what is the capital of France.")
     try:
-        h.assistant.push_to_talk_pressed()
-        assert stt.on_guess is not None
-        stt.on_guess(GUESS)
-        wait_for(lambda: len(slow_groq.received) == 1)
-        result = h.assistant.push_to_talk_released().wait(15)
+        result = guess_then_release(h, stt, slow_groq)
     finally:
         h.close()
     assert isinstance(result, TurnFinished) and result.timings.speculation == "hit", result
@@ -165,11 +172,7 @@ def test_a_guess_with_other_words_is_cancelled_and_the_reply_answers_the_final_w
         slow_groq: GroqServer, final: str) -> None:
     h, stt = rig(slow_groq, final)
     try:
-        h.assistant.push_to_talk_pressed()
-        assert stt.on_guess is not None
-        stt.on_guess(GUESS)
-        wait_for(lambda: len(slow_groq.received) == 1)
-        result = h.assistant.push_to_talk_released().wait(15)
+        result = guess_then_release(h, stt, slow_groq)
     finally:
         h.close()
     assert isinstance(result, TurnFinished) and result.status == "complete", result

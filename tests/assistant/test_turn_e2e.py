@@ -7,7 +7,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -49,15 +48,6 @@ from tests.support.wer import word_error_rate
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
 
 LONG_REPLY = " ".join(f"This is sentence number {n} of a long spoken answer." for n in range(1, 20))
-
-
-@pytest.fixture
-def store(app_home: Path) -> Iterator[object]:
-    from desktop_assistant.history.store import HistoryStore
-
-    history = HistoryStore.open(app_home / "history.db")
-    yield history
-    history.close()
 
 
 class Rig:
