@@ -258,7 +258,8 @@ WASTE = _Waste()
 
 
 class Bench:
-    def __init__(self, home: Path, turns: int, gap_s: float = 0.5, live: bool = True, pause_s: float = 0.0) -> None:
+    def __init__(self, home: Path, turns: int, gap_s: float = 0.5, live: bool = True, pause_s: float = 0.0,
+                 speculate: bool = True) -> None:
         self.turns = turns
         self.gap_s = gap_s
         self.pause_s = pause_s
@@ -266,7 +267,7 @@ class Bench:
         self.groq = GroqServer(GroqBehaviour(reply=REPLY, ttft_s=TTFT_S, tokens_per_s=TOKENS_PER_S)).start()
         self.tts = TTSServer(delay_s=TTS_DELAY_S).start()
         self.settings = Settings(groq_api_key="gsk_bench_key_1234", groq_base_url=self.groq.base_url,
-                                 stt_model="tiny.en", live_transcript=live)
+                                 stt_model="tiny.en", live_transcript=live, speculative_reply=speculate)
         model = ResolvedModel("tiny.en", embedded_model_dir(), "embedded")
         self.stt = Transcriber(self.settings, self.paths, model=model, allow_download=False).start()
         if not self.stt.wait_ready(120):
@@ -439,6 +440,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pause", type=float, default=0.0, metavar="S",
                         help="the user stops S seconds mid-question (a reply asked for then is wasted)")
     parser.add_argument("--hog", action="store_true", help="with a busy loop in another process (a core taken)")
+    parser.add_argument("--no-speculation", action="store_true",
+                        help="SPECULATIVE_REPLY=0: the reply is asked for on the final words only")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
     logger = logging.getLogger("desktop_assistant.assistant.speculation")
@@ -456,7 +459,8 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="da-bench-") as home:
         try:
-            bench = Bench(Path(home), args.turns, args.gap, live=not args.no_live, pause_s=args.pause)
+            bench = Bench(Path(home), args.turns, args.gap, live=not args.no_live, pause_s=args.pause,
+                          speculate=not args.no_speculation)
         except UserFacingError as exc:
             print(f"latency bench: {exc} (run it under scripts/test-env.sh)", file=sys.stderr)
             return 1
@@ -477,6 +481,7 @@ def _run(args: argparse.Namespace) -> int:
         "pause_s": args.pause,
         "hog": args.hog,
         "live": not args.no_live,
+        "speculation": not args.no_speculation,
         "first_audio_p50_ms": round(p50, 1),
         "first_audio_p90_ms": round(pct(pipe["first_audio"], 0.9), 1),
         "floor_ms": round(floor, 1),

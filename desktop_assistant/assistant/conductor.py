@@ -203,6 +203,8 @@ class Assistant:
                 return None
             self.emit(RecordingStopped(turn_id, clip.duration_s))
             self._cancel_turn()  # one turn at a time: e.g. a message typed while the key was held
+            if guess is None and live is not None:
+                guess = self._guess_at_release(clip, live)
             try:
                 return self._start(turn_id, clip=clip, started_at=released, live=live, guess=guess)
             except UserFacingError:
@@ -229,25 +231,43 @@ class Assistant:
         self._drop_guess("the user spoke again" if text is None else "better words")
         if text is None or not self.settings.speculative_reply or self._closed:
             return
-        with self._lock:
-            if self.listening.turn_id != turn_id:
-                return  # released or stopped meanwhile
-            agent = self.agent
+        # (not under the engine's lock: the release holds it while it stops this thread)
+        if self.listening.turn_id != turn_id:
+            return  # released or stopped meanwhile
+        guess = self._speculate(self.agent, text, self.voice.made_synthesizer(self.agent))
+        if guess is None:
+            return
+        with self._guess_lock:
+            if self.listening.turn_id == turn_id and self._guess is None:
+                self._guess = (turn_id, guess.start())
+                return
+        guess.cancel("released meanwhile")
+
+    def _speculate(self, agent: Agent, text: str, synthesizer: SynthesizerPart | None) -> Speculation | None:
+        """A reply to `text` as the next turn of `agent` would ask for it (not started yet), its first
+        fragment synthesised by `synthesizer` (None: not ahead)."""
+        with self._new_lock:
             new = self._new_conversation
-            synthesizer = self.voice.synthesizer(agent) if self.voice.speaks else None
         try:
             conversation = None if new else self.store.conversation_to_continue(agent.id, self.settings.session_timeout)
             max_history = self._max_history(agent)
             history = list(self.store.recent_messages(conversation, max_history)) if conversation else []
             messages = build_messages(agent.system_prompt, [*history, _Said(text)], max_history=max(1, max_history + 1))
-            guess = Speculation(self.chat, messages, self._options(agent), synthesizer)
-        except UserFacingError as exc:  # (the database is busy: the release asks for the reply as usual)
+        except UserFacingError as exc:  # (the database is busy: the turn asks for the reply as usual)
             log.info("no speculative reply: %s", exc)
-            return
-        with self._guess_lock:
-            if self.listening.turn_id != turn_id or self._guess is not None:
-                return
-            self._guess = (turn_id, guess.start())
+            return None
+        return Speculation(self.chat, messages, self._options(agent), synthesizer)
+
+    def _guess_at_release(self, clip: AudioClip, live: LivePart) -> Speculation | None:
+        """No reply asked for during the recording: ask for it now, on the best words there are, while
+        the final transcript is decoded (kept only if the final words are those: speculation.py)."""
+        if not self.settings.speculative_reply or self._closed:
+            return None
+        text = live.release_guess(clip)
+        if not text:
+            return None
+        guess = self._speculate(self.agent, text, self.voice.synthesizer(self.agent))  # (under the lock)
+        return guess.start() if guess is not None else None
 
     def _take_guess(self, turn_id: int) -> Speculation | None:
         with self._guess_lock:

@@ -57,6 +57,10 @@ class LivePart(Protocol):
 
     def stop_updates(self) -> None: ...
 
+    def release_guess(self, clip: AudioClip) -> str | None:
+        """At the release: the words to ask the reply for while the final transcript is decoded."""
+        ...
+
     def finish(self, clip: AudioClip, *, timeout: float = 60.0,
                cancel: threading.Event | None = None) -> tuple[Transcript, LiveStats]: ...
 

@@ -72,6 +72,10 @@ class Voice:
             self._voices[agent.id] = self._synthesizer_for(agent)
         return self._voices[agent.id]
 
+    def made_synthesizer(self, agent: Agent) -> SynthesizerPart | None:
+        """The agent's voice if it is made already (any thread: makes nothing), else None."""
+        return self._voices.get(agent.id) if self.speaks else None
+
     def open_output(self, turn_id: int) -> bool:
         """The output, opened on first use: True when replies can be heard (else once a notice)."""
         with self._lock:

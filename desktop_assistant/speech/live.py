@@ -107,15 +107,33 @@ class LiveTranscription:
         return self
 
     # -- the release and Stop ---------------------------------------------------------------------
+    def release_guess(self, clip: AudioClip) -> str | None:
+        """At the release, while the final transcript is not ready: the words to ask the reply for
+        meanwhile — the final decode's if it heard all the speech, else the latest partial's that did
+        (None: neither did). The reply is then asked for while the final transcript is decoded."""
+        self._take(clip)
+        end = self.endpoints.speech_end
+        if end is None:
+            return None
+        settled_end, settled = self._settled
+        if settled_end == end and settled:
+            return settled
+        covers, text = self._heard
+        return text if text and covers >= end else None
+
+    def _take(self, clip: AudioClip) -> None:
+        """Stop following the recording and score the rest of the released clip."""
+        self._halt()
+        samples = clip.samples if clip.sample_rate == RATE else resample(clip.samples, clip.sample_rate, RATE)
+        if len(samples) > self.endpoints.samples:
+            self.endpoints.feed(samples[self.endpoints.samples:])
+
     def finish(self, clip: AudioClip, *, timeout: float = 60.0,
                cancel: threading.Event | None = None) -> tuple[Transcript, LiveStats]:
         """The final transcript of the released `clip` (its samples are what the chunks held)."""
         released = time.monotonic()
-        self._halt()
         self.transcriber.check_clip(clip)
-        samples = clip.samples if clip.sample_rate == RATE else resample(clip.samples, clip.sample_rate, RATE)
-        if len(samples) > self.endpoints.samples:
-            self.endpoints.feed(samples[self.endpoints.samples:])
+        self._take(clip)
         span = self.endpoints.span()
         early = self._early
         verdict: Early = "none" if early is None else "miss"

@@ -29,12 +29,16 @@ GUESS = "What is the capital of France?"
 class FakeLive:
     """A live transcript whose final words the test sets."""
 
-    def __init__(self, final: str) -> None:
+    def __init__(self, final: str, at_release: str | None = None) -> None:
         self.final = final
+        self.at_release = at_release  # the words heard when the key was let go (None: no guess)
         self.cancelled = False
 
     def stop_updates(self) -> None:
         pass
+
+    def release_guess(self, clip: AudioClip) -> str | None:
+        return self.at_release
 
     def finish(self, clip: AudioClip, *, timeout: float = 60.0,
                cancel: threading.Event | None = None) -> tuple[Transcript, LiveStats]:
@@ -47,14 +51,15 @@ class FakeLive:
 class GuessingTranscriber:
     """Hands the Assistant's `on_guess` to the test; the final transcript is `final`."""
 
-    def __init__(self, final: str) -> None:
+    def __init__(self, final: str, at_release: str | None = None) -> None:
         self.final = final
+        self.at_release = at_release
         self.on_guess: Callable[[str | None], None] | None = None
 
     def listen(self, chunks: Any, *, on_update: Any = None, language: Any = None, initial_prompt: Any = None,
                partials: bool = True, on_guess: Callable[[str | None], None] | None = None) -> FakeLive:
         self.on_guess = on_guess
-        return FakeLive(self.final)
+        return FakeLive(self.final, self.at_release)
 
     def transcribe(self, clip: Any, **kwargs: Any) -> Transcript:
         raise AssertionError("a live turn takes its transcript from the live transcript")
@@ -87,8 +92,9 @@ class Microphone:
         pass
 
 
-def rig(groq: GroqServer, final: str, **settings: Any) -> tuple[Harness, GuessingTranscriber]:
-    stt = GuessingTranscriber(final)
+def rig(groq: GroqServer, final: str, at_release: str | None = None,
+        **settings: Any) -> tuple[Harness, GuessingTranscriber]:
+    stt = GuessingTranscriber(final, at_release)
     h = Harness(groq, synth=FakeSynth(), transcriber=stt,
                 settings=Settings(groq_api_key="gsk_test12345", groq_base_url=groq.base_url, **settings))
     h.assistant.listening.recorder = Microphone()
@@ -230,3 +236,39 @@ def test_with_the_setting_off_nothing_leaves_before_the_release(slow_groq: GroqS
         h.close()
     assert isinstance(result, TurnFinished) and result.timings.speculation == "none"
     assert [user_words(r) for r in slow_groq.received] == ["What is the capital of France?"]
+
+
+@pytest.mark.parametrize(("final", "verdict", "asked"), [
+    ("What is the capital of France?", "hit", [GUESS]),
+    ("What is the capital of Spain?", "miss", [GUESS, "What is the capital of Spain?"]),
+])
+def test_released_before_a_guess_the_reply_is_asked_for_while_the_final_transcript_is_decoded(
+        slow_groq: GroqServer, final: str, verdict: str, asked: list[str]) -> None:
+    """A quick release (no pause before it): the reply to the words heard so far is asked for at the
+    release, beside the final decode — used when the final words are those, else asked for anew."""
+    h, _ = rig(slow_groq, final, at_release=GUESS)
+    try:
+        h.assistant.push_to_talk_pressed()
+        turn = h.assistant.push_to_talk_released()
+        assert turn is not None
+        result = turn.wait(15)
+    finally:
+        h.close()
+    assert isinstance(result, TurnFinished) and result.status == "complete", result
+    assert result.timings.speculation == verdict
+    assert [user_words(r) for r in slow_groq.received] == asked
+    assert [m.text for m in h.store.of_role("user")] == [final]
+
+
+def test_with_the_setting_off_nothing_is_asked_for_ahead_of_the_final_words_at_the_release(
+        slow_groq: GroqServer) -> None:
+    h, _ = rig(slow_groq, "What is the capital of Spain?", at_release=GUESS, speculative_reply=False)
+    try:
+        h.assistant.push_to_talk_pressed()
+        turn = h.assistant.push_to_talk_released()
+        assert turn is not None
+        result = turn.wait(15)
+    finally:
+        h.close()
+    assert isinstance(result, TurnFinished) and result.timings.speculation == "none"
+    assert [user_words(r) for r in slow_groq.received] == ["What is the capital of Spain?"]
