@@ -15,8 +15,12 @@ user speaks again, presses Stop, or the recording ends without a turn. So the st
 answers exactly the stored words. The cost of a miss is the
 tokens streamed meanwhile and at most one TTS request; both are logged.
 
+A user who lets go without a pause gets the same at the release: the reply to the best words heard
+(the final decode's if it heard all the speech, else the latest partial that did) is asked for
+while the final transcript is decoded, and used on the same terms.
+
 Setting: `speculative_reply` (SPECULATIVE_REPLY). Off, the user's words leave the computer only at
-the release.
+the release, and only as the final transcript.
 """
 
 from __future__ import annotations
