@@ -203,8 +203,6 @@ class Assistant:
                 return None
             self.emit(RecordingStopped(turn_id, clip.duration_s))
             self._cancel_turn()  # one turn at a time: e.g. a message typed while the key was held
-            if guess is None and live is not None:
-                guess = self._guess_at_release(clip, live)
             try:
                 return self._start(turn_id, clip=clip, started_at=released, live=live, guess=guess)
             except UserFacingError:
@@ -258,16 +256,18 @@ class Assistant:
             return None
         return Speculation(self.chat, messages, self._options(agent), synthesizer)
 
-    def _guess_at_release(self, clip: AudioClip, live: LivePart) -> Speculation | None:
-        """No reply asked for during the recording: ask for it now, on the best words there are, while
-        the final transcript is decoded (kept only if the final words are those: speculation.py)."""
-        if not self.settings.speculative_reply or self._closed:
+    def _guess_for(self, agent: Agent,
+                   synthesizer: SynthesizerPart | None) -> Callable[[str], Speculation | None] | None:
+        """For a spoken turn without a guess from the recording: how it asks for the reply to the words
+        heard at the release while its final transcript is decoded (None: SPECULATIVE_REPLY is off)."""
+        if not self.settings.speculative_reply:
             return None
-        text = live.release_guess(clip)
-        if not text:
-            return None
-        guess = self._speculate(self.agent, text, self.voice.synthesizer(self.agent))  # (under the lock)
-        return guess.start() if guess is not None else None
+
+        def guess(text: str) -> Speculation | None:
+            made = self._speculate(agent, text, synthesizer)
+            return made.start() if made is not None else None
+
+        return guess
 
     def _take_guess(self, turn_id: int) -> Speculation | None:
         with self._guess_lock:
@@ -416,6 +416,7 @@ class Assistant:
             store=self.store, chat=self.chat, emit=self.emit, transcriber=self.transcriber,
             synthesizer=synthesizer if player is not None else None, player=player,
             on_speech_run=self.voice.began_speaking,
+            guess_for=self._guess_for(agent, synthesizer if player is not None else None) if live is not None else None,
         )
         turn = Turn(setup, text=text, clip=clip, started_at=started_at, previous=self._turn, live=live, guess=guess)
         self._turn = turn

@@ -85,6 +85,9 @@ class TurnSetup:
     synthesizer: SynthesizerPart | None = None  # None: do not speak
     player: PlayerPart | None = None
     on_speech_run: Callable[[SpeechRun | None], None] | None = None
+    #: a spoken turn with a live transcript and no guess yet: asks for the reply to the words heard at
+    #: the release, while the final transcript is decoded (assistant/speculation.py)
+    guess_for: Callable[[str], Speculation | None] | None = None
     stt_timeout: float = 60.0
     speech_timeout: float = 900.0  # a cap only: the wait ends when the queued speech has played
     final_write_budget_s: float | None = None  # how long the last write of a reply is retried (None: the default)
@@ -240,6 +243,9 @@ class Turn:
             raise UserFacingError("Speech recognition is not available", kind=ErrorKind.STT)
         prefs = s.agent.stt
         if self._live is not None:
+            if self._guess is None and s.guess_for is not None:
+                heard = self._live.release_guess(self._clip)
+                self._guess = s.guess_for(heard) if heard else None
             transcript, state.live = self._live.finish(self._clip, timeout=s.stt_timeout, cancel=self._cancel)
         else:
             transcript = s.transcriber.transcribe(self._clip, language=prefs.language,

@@ -46,6 +46,7 @@ PARTIAL_EVERY_S = 0.35  # at most this often a partial is asked for (≥ 2 updat
 MIN_PARTIAL_AUDIO_S = 0.3  # of speech before the first partial
 GUESS_PAUSE_S = 0.12  # silence after speech that asks for a partial of all the words (a guess)
 PAUSE_S = 0.3  # silence after speech that starts the final decode
+RELEASE_PARTIAL_WAIT_S = 1.0  # a partial of all the words, under way at the release, is waited for this long
 PARTIAL_TAIL_S = 12.0  # a partial decodes at most the last this-many seconds after the settled text
 
 
@@ -111,6 +112,7 @@ class LiveTranscription:
         """At the release, while the final transcript is not ready: the words to ask the reply for
         meanwhile — the final decode's if it heard all the speech, else the latest partial's that did
         (None: neither did). The reply is then asked for while the final transcript is decoded."""
+        running, running_covers = self._partial, self._partial_covers  # (a partial may be under way)
         self._take(clip)
         end = self.endpoints.speech_end
         if end is None:
@@ -119,7 +121,15 @@ class LiveTranscription:
         if settled_end == end and settled:
             return settled
         covers, text = self._heard
-        return text if text and covers >= end else None
+        if text and covers >= end:
+            return text
+        if running is not None and running_covers >= end and not running.cancelled():
+            try:  # it is decoding all the words: the final decode would wait for it anyway
+                heard = running.result(RELEASE_PARTIAL_WAIT_S)
+            except (cf.TimeoutError, cf.CancelledError, UserFacingError):
+                return None
+            return heard or None
+        return None
 
     def _take(self, clip: AudioClip) -> None:
         """Stop following the recording and score the rest of the released clip."""

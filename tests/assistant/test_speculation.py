@@ -256,7 +256,8 @@ def test_released_before_a_guess_the_reply_is_asked_for_while_the_final_transcri
         h.close()
     assert isinstance(result, TurnFinished) and result.status == "complete", result
     assert result.timings.speculation == verdict
-    assert [user_words(r) for r in slow_groq.received] == asked
+    # (the guess's request and the turn's own race to the server here: the final words come at once)
+    assert sorted(user_words(r) for r in slow_groq.received) == sorted(asked)
     assert [m.text for m in h.store.of_role("user")] == [final]
 
 
