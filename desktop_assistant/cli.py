@@ -2,7 +2,8 @@
 
 With no command it opens the GUI. Each command lives in `commands/<name>.py`
 with `register(subparsers)`; its handler gets the `App` and the parsed args
-and returns an exit code. A `UserFacingError` becomes one line on stderr:
+and returns an exit code (a command that never needs the Groq key sets
+`reads_key=False` in its defaults: the OS keyring is then not read). A `UserFacingError` becomes one line on stderr:
 exit 2 for bad input or settings, 1 for anything else the user met.
 """
 
@@ -21,7 +22,7 @@ from desktop_assistant.terminal import inert, shown_bytes, undecodable
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("check", "transcribe", "record", "ask", "say", "talk", "history", "screenshot")
+COMMANDS = ("check", "transcribe", "record", "ask", "say", "talk", "history", "screenshot", "ptt")
 
 # CLI flag -> setting name (the top layer of the configuration)
 GLOBAL_FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -82,9 +83,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from desktop_assistant.app import App
 
     try:
-        # The window reads a key kept in the OS keyring just after it shows, off the GUI thread.
+        # The window reads a key kept in the OS keyring just after it shows, off the GUI thread; a
+        # command that never uses the key (`reads_key=False`, e.g. `ptt`) does not wait for the keyring.
         app = App.create(flags_from(args), console_log=not getattr(args, "json", False),
-                         read_stored_key=not opens_window, tolerant_settings=opens_window)
+                         read_stored_key=not opens_window and getattr(args, "reads_key", True),
+                         tolerant_settings=opens_window)
     except UserFacingError as exc:  # a setting, the data folder, a stored key
         _print_error(exc)
         return 2 if exc.users_mistake or exc.kind == ErrorKind.INPUT else 1
