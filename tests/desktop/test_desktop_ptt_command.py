@@ -52,6 +52,11 @@ def hidden_behind_another_window(desktop: Any, app: Any) -> tuple[subprocess.Pop
     return other, other_id
 
 
+def active_window(desktop: Any) -> str:
+    return subprocess.run(["xdotool", "getactivewindow"], env=desktop.env, capture_output=True, text=True,
+                          check=False).stdout.strip()
+
+
 def user_texts(app: Any) -> list[str]:
     return [text for role, text, _ in app.messages() if role == "user"]
 
@@ -75,6 +80,9 @@ def test_ptt_press_and_release_from_another_process_is_one_turn_with_the_words(
             latencies.append(((arrived - pressed) * 1000, (opened - pressed) * 1000, (first_audio - pressed) * 1000))
             app.wait_log(r"listening indicator shown", count=turn)
             time.sleep(SPEAK_S)
+            # While the microphone is on: the indicator is on screen, the user's window keeps the focus.
+            assert find_window(desktop, app.proc.pid, "^Listening$", timeout=2), app.tail()
+            assert active_window(desktop) == other_id
             ptt(app, "release")
             player.wait(10)
             app.wait_messages(2 * turn, timeout=60)
