@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 WORDS = {
     "press": "start listening, as holding the talk key does",
-    "release": "let go: what was said is sent",
+    "release": "let go, and what was said is sent",
     "toggle": "press when not listening, else release (for bindings that only give a press)",
     "show": "bring the window forward",
 }
@@ -30,6 +30,7 @@ START_IT = "start it with `desktop-assistant`"
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "ptt",
+        usage="desktop-assistant ptt press|release|toggle|show",
         help="push-to-talk in the running window (press, release, toggle, show)",
         description="Push-to-talk in the running window, for a desktop key binding: "
         + "; ".join(f"{word}: {what}" for word, what in WORDS.items()) + ".",

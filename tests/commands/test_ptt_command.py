@@ -145,11 +145,12 @@ def test_a_window_that_cannot_do_it_is_reported_with_its_reason(tmp_path: Path, 
         "desktop-assistant: The window could not press: the talk button is disabled"]
 
 
-def test_the_command_loads_neither_qt_nor_the_key_store(tmp_path: Path, runtime_dir: Path) -> None:
+def test_it_loads_neither_qt_nor_the_key_store_nor_the_other_commands(tmp_path: Path, runtime_dir: Path) -> None:
     home = tmp_path / "home"
     listener = Listener(channel_name(home / "data"))
     probe = ("import sys; from desktop_assistant.cli import main; code = main(['ptt', 'show']); "
-             "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'keyring', 'numpy')); "
+             "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'keyring', 'numpy') "
+             "or m.startswith('desktop_assistant.commands.') and m != 'desktop_assistant.commands.ptt'); "
              "print(code, loaded)")
     env = {**os.environ, "DESKTOP_ASSISTANT_HOME": str(home), "XDG_RUNTIME_DIR": str(runtime_dir),
            "PYTHONPATH": str(REPO)}
@@ -175,3 +176,13 @@ def test_a_socket_another_user_made_is_not_talked_to(tmp_path: Path, runtime_dir
         assert listener.lines == []
     finally:
         listener.close()
+
+
+@pytest.mark.parametrize(("argv", "command"), [
+    (["ptt", "press"], "ptt"), (["--debug", "ptt", "toggle"], "ptt"), (["--stt-model", "ptt", "history", "list"],
+    "history"), (["--llm-model=x", "talk"], "talk"), ([], None), (["--version"], None), (["bogus"], None),
+])
+def test_the_cli_finds_the_command_to_load_alone(argv: list[str], command: str | None) -> None:
+    from desktop_assistant.cli import command_in
+
+    assert command_in(argv) == command
