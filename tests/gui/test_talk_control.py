@@ -233,19 +233,23 @@ def indicator_of(qtbot: Any, w: Any) -> Any:
     return w.indicator
 
 
-def test_the_indicator_shows_only_while_listening_with_the_window_hidden(qtbot: Any, fake_window: Any) -> None:
+@pytest.mark.parametrize("how", ["hidden", "minimised"])
+def test_the_indicator_shows_only_while_listening_with_the_window_out_of_sight(
+    qtbot: Any, fake_window: Any, how: str
+) -> None:
     w = fake_window
+    put_away = w.hide if how == "hidden" else w.showMinimized
     indicator = indicator_of(qtbot, w)
     post(qtbot, w, RecordingStarted(1))
     qtbot.wait(50)
     assert not indicator.isVisible()  # the window shows "Listening" itself
-    w.hide()
+    put_away()
     qtbot.waitUntil(indicator.isVisible, timeout=2000)
     assert indicator.accessibleName() == "Microphone on: listening"
     assert indicator.label.text() == "Listening…"
-    w.show()  # the window is back: it says it
+    w.showNormal()  # the window is back: it says it
     qtbot.waitUntil(lambda: not indicator.isVisible(), timeout=2000)
-    w.hide()
+    put_away()
     qtbot.waitUntil(indicator.isVisible, timeout=2000)
     post(qtbot, w, RecordingStopped(1, 1.0))  # listening ended
     assert not indicator.isVisible()
