@@ -3,8 +3,9 @@
 With no command it opens the GUI. Each command lives in `commands/<name>.py`
 with `register(subparsers)`; its handler gets the `App` and the parsed args
 and returns an exit code (a command that never needs the Groq key sets
-`reads_key=False` in its defaults: the OS keyring is then not read). A `UserFacingError` becomes one line on stderr:
-exit 2 for bad input or settings, 1 for anything else the user met.
+`reads_key=False` in its defaults: the OS keyring is then not read). Only the
+named command's module is imported. A `UserFacingError` becomes one line on
+stderr: exit 2 for bad input or settings, 1 for anything else the user met.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ GLOBAL_FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The parser with every command, or only the command `only` (its module alone is imported:
-    importing them all costs ~80 ms, a third of a `ptt` key binding's latency)."""
+    importing them all costs ~80 ms, about half of a `ptt` key binding's start)."""
     parser = argparse.ArgumentParser(
         prog="desktop-assistant",
         description="A push-to-talk voice assistant. With no command, opens the window.",
@@ -61,7 +62,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def command_in(argv: Sequence[str]) -> str | None:
     """The command `argv` names (its first word that is neither a flag nor a global flag's value), if any."""
-    takes_value = {flag for dest, (flag, kwargs) in GLOBAL_FLAGS.items() if kwargs.get("action") is None}
+    takes_value = {flag for flag, kwargs in GLOBAL_FLAGS.values() if kwargs.get("action") is None}
     words = iter(argv)
     for word in words:
         if word in takes_value:
