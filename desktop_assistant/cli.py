@@ -2,8 +2,10 @@
 
 With no command it opens the GUI. Each command lives in `commands/<name>.py`
 with `register(subparsers)`; its handler gets the `App` and the parsed args
-and returns an exit code. A `UserFacingError` becomes one line on stderr:
-exit 2 for bad input or settings, 1 for anything else the user met.
+and returns an exit code (a command that never needs the Groq key sets
+`reads_key=False` in its defaults: the OS keyring is then not read). Only the
+named command's module is imported. A `UserFacingError` becomes one line on
+stderr: exit 2 for bad input or settings, 1 for anything else the user met.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from desktop_assistant.terminal import inert, shown_bytes, undecodable
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("check", "transcribe", "record", "ask", "say", "talk", "history", "screenshot")
+COMMANDS = ("check", "transcribe", "record", "ask", "say", "talk", "history", "screenshot", "ptt")
 
 # CLI flag -> setting name (the top layer of the configuration)
 GLOBAL_FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -34,7 +36,9 @@ GLOBAL_FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser with every command, or only the command `only` (its module alone is imported:
+    importing them all costs ~80 ms, about half of a `ptt` key binding's start)."""
     parser = argparse.ArgumentParser(
         prog="desktop-assistant",
         description="A push-to-talk voice assistant. With no command, opens the window.",
@@ -45,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     for dest, (flag, kwargs) in GLOBAL_FLAGS.items():
         parser.add_argument(flag, dest=dest, **kwargs)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name in COMMANDS if only is None else (only,):
         try:
             module = importlib.import_module(f"desktop_assistant.commands.{name}")
         except ModuleNotFoundError as exc:
@@ -56,13 +60,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def command_in(argv: Sequence[str]) -> str | None:
+    """The command `argv` names (its first word that is neither a flag nor a global flag's value), if any."""
+    takes_value = {flag for flag, kwargs in GLOBAL_FLAGS.values() if kwargs.get("action") is None}
+    words = iter(argv)
+    for word in words:
+        if word in takes_value:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word if word in COMMANDS else None
+    return None
+
+
 def flags_from(args: argparse.Namespace) -> dict[str, object]:
     names = [*GLOBAL_FLAGS, "agent"]
     return {name: getattr(args, name) for name in names if getattr(args, name, None) is not None}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(only=command_in(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     problem = undecodable_argument(args)
     if problem is not None:
@@ -82,9 +98,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from desktop_assistant.app import App
 
     try:
-        # The window reads a key kept in the OS keyring just after it shows, off the GUI thread.
+        # The window reads a key kept in the OS keyring just after it shows, off the GUI thread; a
+        # command that never uses the key (`reads_key=False`, e.g. `ptt`) does not wait for the keyring.
         app = App.create(flags_from(args), console_log=not getattr(args, "json", False),
-                         read_stored_key=not opens_window, tolerant_settings=opens_window)
+                         read_stored_key=not opens_window and getattr(args, "reads_key", True),
+                         tolerant_settings=opens_window)
     except UserFacingError as exc:  # a setting, the data folder, a stored key
         _print_error(exc)
         return 2 if exc.users_mistake or exc.kind == ErrorKind.INPUT else 1

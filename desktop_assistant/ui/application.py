@@ -84,11 +84,14 @@ def build_main_window(app: App, build: Builder | None = None) -> MainWindow:
     window = MainWindow(app, engine, bridge)
     bridge.setParent(window)  # (a closed window is not deleted: WA_DeleteOnClose is off by default)
     window.tray = None
+    window.indicator = None
 
     def add_tray() -> None:  # after the first frame: it asks the desktop (D-Bus/X11) for a tray
+        from desktop_assistant.ui.listening_indicator import install_indicator
         from desktop_assistant.ui.tray import install_tray
 
         window.tray = install_tray(window)
+        window.indicator = install_indicator(window)
 
     window.first_frame_shown.connect(add_tray)
     window.first_frame_shown.connect(lambda: show_settings_problems(app, window))
@@ -105,8 +108,8 @@ def show_settings_problems(app: App, window: MainWindow) -> None:
 
 def _show_running_window(app: App, lock: InstanceLock) -> int:
     """A second start: the running window comes forward (also out of the tray); this one exits."""
+    from desktop_assistant.channel_client import ChannelError, channel_name, send_command
     from desktop_assistant.errors import UserFacingError
-    from desktop_assistant.ui.instance_channel import ChannelError, channel_name, send_command
 
     try:
         answer = send_command(channel_name(app.paths.data_dir), "show")
@@ -125,9 +128,11 @@ def _show_running_window(app: App, lock: InstanceLock) -> int:
 
 
 def _open_channel(app: App, window: MainWindow) -> None:
-    """Listen for commands from other processes of this user (a second start sends `show`)."""
+    """Listen for commands from other processes of this user (a second start sends `show`;
+    `desktop-assistant ptt press|release|toggle|show` sends `ptt <word>`: ui/talk_control.py)."""
     from desktop_assistant.ui.instance_channel import InstanceChannel, channel_name
     from desktop_assistant.ui.placement import bring_forward
+    from desktop_assistant.ui.talk_control import TalkControl
 
     try:
         import PySide6.QtNetwork  # noqa: F401 - (a build without it: one window still, no bringing forward)
@@ -139,7 +144,8 @@ def _open_channel(app: App, window: MainWindow) -> None:
         log.info("a second start asked for the window")
         bring_forward(window)
 
-    window.channel = channel = InstanceChannel(channel_name(app.paths.data_dir), {"show": show}, window)
+    handlers = {"show": show, "ptt": TalkControl(window).command}
+    window.channel = channel = InstanceChannel(channel_name(app.paths.data_dir), handlers, window)
     if channel.listen():
         window.closed.connect(channel.close)
 

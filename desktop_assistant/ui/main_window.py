@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from desktop_assistant.ui.history_window import HistoryWindow
     from desktop_assistant.ui.indicators import MuteButton
     from desktop_assistant.ui.instance_channel import InstanceChannel
+    from desktop_assistant.ui.listening_indicator import ListeningIndicator
     from desktop_assistant.ui.ptt_button import PushToTalkKey
     from desktop_assistant.ui.settings_dialog import SettingsDialog
 
@@ -80,6 +81,7 @@ class MainWindow(QMainWindow, EngineEvents):
     send_button: QPushButton
     ptt_key: PushToTalkKey
     tray: QSystemTrayIcon | None  # set by application.build_main_window
+    indicator: ListeningIndicator | None  # set by application.build_main_window after the first frame
     channel: InstanceChannel  # set by application.run once the window shows
 
     def __init__(self, app: App, engine: EngineController, bridge: EngineBridge) -> None:

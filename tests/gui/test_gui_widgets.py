@@ -373,7 +373,7 @@ def test_tray_menu_actions(qtbot: Any, fake_window: Any) -> None:
     w = fake_window
     menu = tray_menu(w)
     actions = {a.text(): a for a in menu.actions()}
-    assert list(actions) == ["Show/Hide", "New conversation", "Quit"]
+    assert list(actions) == ["Talk", "Show/Hide", "New conversation", "Quit"]
     actions["Show/Hide"].trigger()
     assert not w.isVisible()
     actions["Show/Hide"].trigger()
