@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSpinBox,
+    QToolButton,
     QWidget,
 )
 
@@ -208,6 +209,8 @@ def controls_page(dialog: SettingsDialog) -> QWidget:
                                     "clear it for none")
     for field in dialog.global_hotkey.findChildren(QLineEdit):
         field.setAccessibleName("Global shortcut")
+    for clear in dialog.global_hotkey.findChildren(QToolButton):  # the field's clear button
+        clear.setAccessibleName("Clear the global shortcut")
     form.addRow("&Global shortcut:", dialog.global_hotkey)
     dialog.global_hotkey_mode = combo(
         page,

@@ -46,15 +46,8 @@ def another_window(desktop: Any) -> tuple[subprocess.Popen[bytes], str]:
     """A second X client (xmessage), focused."""
     proc = subprocess.Popen(["xmessage", "-geometry", "320x120+40+40", "another window has the focus"],
                             env=desktop.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 20
-    while True:
-        out = subprocess.run(["xdotool", "search", "--onlyvisible", "--pid", str(proc.pid)], env=desktop.env,
-                             capture_output=True, text=True, check=False).stdout.split()
-        if out:
-            break
-        assert time.monotonic() < deadline, "xmessage did not show"
-        time.sleep(0.1)
-    window = out[-1]
+    # (xmessage sets no _NET_WM_PID: found by its class)
+    window = desktop.xdotool("search", "--sync", "--onlyvisible", "--class", "Xmessage", timeout=20).split()[-1]
     desktop.xdotool("windowactivate", "--sync", window)
     return proc, window
 
@@ -127,6 +120,7 @@ def test_a_shortcut_another_application_holds_is_explained_in_settings(
     finally:
         other.kill()
         other.wait(10)
+        other.stdout.close()
 
 
 @pytest.mark.audio

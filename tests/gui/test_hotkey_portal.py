@@ -35,10 +35,23 @@ def portal_factory(session_bus: str) -> Iterator[Any]:
         portal.close()
 
 
-def _backend(qtbot: Any) -> tuple[Any, list[str], list[HotkeyStatus]]:
+@pytest.fixture
+def start_backend(session_bus: str) -> Iterator[Any]:
+    """Start the real backend; each is stopped before the bus goes away."""
     from desktop_assistant.ui.hotkeys.portal import PortalShortcuts
 
-    backend = PortalShortcuts("Ctrl+Alt+Space")
+    started: list[PortalShortcuts] = []
+
+    def start() -> tuple[Any, list[str], list[HotkeyStatus]]:
+        started.append(PortalShortcuts("Ctrl+Alt+Space"))
+        return _started(started[-1])
+
+    yield start
+    for backend in started:
+        backend.stop()
+
+
+def _started(backend: Any) -> tuple[Any, list[str], list[HotkeyStatus]]:
     calls: list[str] = []
     statuses: list[HotkeyStatus] = []
     first = backend.start(lambda: calls.append("press"), lambda: calls.append("release"), statuses.append)
@@ -46,9 +59,9 @@ def _backend(qtbot: Any) -> tuple[Any, list[str], list[HotkeyStatus]]:
     return backend, calls, statuses
 
 
-def test_activated_and_deactivated_are_press_and_release(qtbot: Any, portal_factory: Any) -> None:
+def test_activated_and_deactivated_are_press_and_release(qtbot: Any, portal_factory: Any, start_backend: Any) -> None:
     portal = portal_factory()
-    backend, calls, statuses = _backend(qtbot)
+    backend, calls, statuses = start_backend()
     assert statuses[0].ok is None and "approve the shortcut in the dialog" in statuses[0].message
     assert portal.wait_line("bind") == "bind talk CTRL+ALT+space"
     assert portal.wait_line("registered") == "registered desktop-assistant"
@@ -62,9 +75,11 @@ def test_activated_and_deactivated_are_press_and_release(qtbot: Any, portal_fact
     backend.stop()
 
 
-def test_a_binding_the_desktop_kept_is_used_without_asking_again(qtbot: Any, portal_factory: Any) -> None:
+def test_a_binding_the_desktop_kept_is_used_without_asking_again(
+    qtbot: Any, portal_factory: Any, start_backend: Any
+) -> None:
     portal = portal_factory("--keep")
-    backend, calls, _ = _backend(qtbot)
+    backend, calls, _ = start_backend()
     qtbot.waitUntil(lambda: backend.status.ok is True, timeout=10000)
     assert "kept by the desktop" in backend.status.message
     assert portal.wait_line("list") == "list 1"
@@ -75,9 +90,9 @@ def test_a_binding_the_desktop_kept_is_used_without_asking_again(qtbot: Any, por
     backend.stop()
 
 
-def test_a_refused_binding_says_what_to_do(qtbot: Any, portal_factory: Any) -> None:
+def test_a_refused_binding_says_what_to_do(qtbot: Any, portal_factory: Any, start_backend: Any) -> None:
     portal_factory("--refuse")
-    backend, calls, _ = _backend(qtbot)
+    backend, calls, _ = start_backend()
     qtbot.waitUntil(lambda: backend.status.ok is False, timeout=10000)
     assert "cancelled in its dialog" in backend.status.message
     assert "desktop-assistant ptt toggle" in backend.status.message
@@ -85,8 +100,8 @@ def test_a_refused_binding_says_what_to_do(qtbot: Any, portal_factory: Any) -> N
     assert calls == []
 
 
-def test_no_portal_on_the_bus_says_to_bind_the_command(qtbot: Any, session_bus: str) -> None:
-    backend, _, _ = _backend(qtbot)
+def test_no_portal_on_the_bus_says_to_bind_the_command(qtbot: Any, start_backend: Any) -> None:
+    backend, _, _ = start_backend()
     qtbot.waitUntil(lambda: backend.status.ok is False, timeout=10000)
     assert backend.status.message.startswith("Wayland without the portal")
     assert "desktop-assistant ptt toggle" in backend.status.message

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import select
 import signal
 import subprocess
 import sys
@@ -141,23 +140,29 @@ class StandIn:
         self.proc = subprocess.Popen([sys.executable, "-m", "tests.support.portal_standin", *flags], cwd=REPO,
                                      env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self.lines: list[str] = []
+        self._changed = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
         self.wait_line("ready")
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            with self._changed:
+                self.lines.append(line.strip())
+                self._changed.notify_all()
 
     def wait_line(self, prefix: str, timeout: float = 10.0) -> str:
         """The first line it printed that starts with `prefix` (waiting for it)."""
         deadline = time.monotonic() + timeout
-        for line in self.lines:
-            if line.startswith(prefix):
-                return line
-        assert self.proc.stdout is not None
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([self.proc.stdout], [], [], 0.1)
-            if ready:
-                line = self.proc.stdout.readline().strip()
-                self.lines.append(line)
-                if line.startswith(prefix):
-                    return line
-        raise AssertionError(f"the stand-in portal did not say {prefix!r}: {self.lines}")
+        with self._changed:
+            while True:
+                found = [line for line in self.lines if line.startswith(prefix)]
+                if found:
+                    return found[0]
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"the stand-in portal did not say {prefix!r}: {self.lines}")
+                self._changed.wait(left)
 
     def tell(self, word: str) -> None:
         """`press` or `release`: it emits Activated or Deactivated."""
@@ -168,6 +173,9 @@ class StandIn:
     def close(self) -> None:
         self.proc.kill()
         self.proc.wait(10)
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe is not None:
+                pipe.close()
 
 
 def main() -> None:

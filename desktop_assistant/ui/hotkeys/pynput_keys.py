@@ -66,7 +66,9 @@ class PynputHotkey(QObject):
         keyboard = self._keyboard
         if keyboard is None:
             try:
-                from pynput import keyboard  # type: ignore[import-not-found,no-redef]  # optional: Windows/macOS
+                import pynput.keyboard  # optional: Windows and macOS only
+
+                keyboard = pynput.keyboard
             except ImportError as exc:
                 self._status = HotkeyStatus(False, f"{where}: the pynput package is missing ({exc}); "
                                                    "reinstall Desktop Assistant, or `pip install pynput`")
