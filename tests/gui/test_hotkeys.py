@@ -229,6 +229,7 @@ def test_x11_with_detectable_autorepeat_repeated_presses_are_one_hold(qtbot: Any
         grab.pressed(t)
     grab.released(1250)
     assert calls == ["press", "release"]  # at once: no release is a repeat's
+    assert grab.repeats_absorbed == 2
 
 
 # ------------------------------------------------------------------ hold and toggle on the real talk button

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
+import os
 from typing import Any
 
 from PySide6.QtCore import QObject, QSocketNotifier, QTimer
@@ -147,12 +148,16 @@ class X11Grab(QObject):
         if not self._keycodes:
             self._close()
             return HotkeyStatus(False, f"X11: no key on this keyboard gives {shortcut.text()}")
-        try:
-            from desktop_assistant.ui.x11_keys import set_detectable_autorepeat
+        self.detectable = False
+        if os.environ.get("DA_NO_DETECTABLE_AUTOREPEAT") != "1":  # (off to diagnose, as for the window's key)
+            try:
+                from desktop_assistant.ui.x11_keys import set_detectable_autorepeat
 
-            self.detectable = set_detectable_autorepeat(xcb.xkb, xcb.libc, conn, init=True)
-        except AttributeError:
-            self.detectable = False
+                self.detectable = set_detectable_autorepeat(xcb.xkb, xcb.libc, conn, init=True)
+            except AttributeError:
+                pass
+        log.info("global hotkey: key repeats %s", "detectable (presses only)" if self.detectable
+                 else f"as release/press pairs: a release waits {RELEASE_CONFIRM_MS} ms for its pair")
         cookies = []
         for keycode in sorted(self._keycodes):
             for mods in shortcut.x11_grab_masks():
@@ -220,11 +225,13 @@ class X11Grab(QObject):
                 self.repeats_absorbed += 1
                 return
             self._confirm_release()
-        if not self._held:
-            self._held = True
-            log.info("global hotkey: pressed")
-            if self._on_press is not None:
-                self._on_press()
+        if self._held:
+            self.repeats_absorbed += 1  # a repeat with detectable auto-repeat: a press alone
+            return
+        self._held = True
+        log.info("global hotkey: pressed")
+        if self._on_press is not None:
+            self._on_press()
 
     def released(self, time: int) -> None:
         if not self._held or self._pending is not None:
@@ -242,7 +249,7 @@ class X11Grab(QObject):
         self._cancel_pending()
         if self._held:
             self._held = False
-            log.info("global hotkey: released")
+            log.info("global hotkey: released (%d key repeats absorbed so far)", self.repeats_absorbed)
             if self._on_release is not None:
                 self._on_release()
 
