@@ -94,6 +94,27 @@ def test_the_shortcut_talks_with_the_window_minimised_and_another_focused(
     report_latency(app, f"X11 grab ({'detectable' if detectable else 'release-confirm'})", sent_at)
 
 
+@pytest.mark.audio
+def test_in_toggle_mode_one_press_starts_and_the_next_sends(
+    desktop: Any, launch_app: Any, groq_server: Any, cpu_hog: None
+) -> None:
+    groq_server.default = SHORT_REPLY
+    app = launch_app(extra_env={"GLOBAL_HOTKEY_MODE": "toggle"})
+    app.wait_log(r"global hotkey: X11: Ctrl\+Alt\+Space grabbed", timeout=10)
+    desktop.xdotool("windowminimize", "--sync", app.window_id)
+    other, _ = another_window(desktop)
+    try:
+        hold_hotkey(app, desktop, press=lambda: desktop.xdotool("key", HOTKEY),
+                    release=lambda: desktop.xdotool("key", HOTKEY))
+        rows = app.wait_messages(2, timeout=60)
+    finally:
+        other.kill()
+        other.wait(10)
+    users = [text for role, text, _ in rows if role == "user"]
+    assert len(users) == 1 and heard_weather(users[0].lower()), rows
+    assert app.count_log(RECORDING) == 1 and app.count_log("state: listening") == 1, app.tail()
+
+
 GRABBER = """
 import sys
 from PySide6.QtCore import QCoreApplication
