@@ -308,3 +308,16 @@ def test_a_new_shortcut_regrabs_and_the_same_one_keeps_the_grab(talk: Any) -> No
     assert len(backends) == 2 and backends[0].stopped == 1
     hotkey.apply("", "hold")
     assert backends[1].stopped == 1 and statuses[-1].message.startswith("Off")
+
+
+def test_the_shortcut_list_names_the_global_shortcut() -> None:
+    from types import SimpleNamespace
+
+    from desktop_assistant.ui.shortcuts import shortcut_rows
+
+    def rows(**values: Any) -> list[tuple[str, str]]:
+        window = SimpleNamespace(app=SimpleNamespace(settings=Settings(**values)), actions=list)
+        return shortcut_rows(window)
+
+    assert ("Talk from any window, also with this one hidden: hold it while you speak", "Ctrl+Alt+Space") in rows()
+    assert not any("any window" in what for what, _ in rows(global_hotkey=""))
