@@ -217,7 +217,9 @@ def controls_page(dialog: SettingsDialog) -> QWidget:
         "Global shortcut mode",
         [({"hold": "Hold to talk", "toggle": "Press to start, press again to send"}[m], m) for m in PTT_MODES],
     )
-    form.addRow("Shortcut m&ode:", dialog.global_hotkey_mode)
+    form.addRow("Shortcut mo&de:", dialog.global_hotkey_mode)
+    # Recorded: the focus moves on, so the next key (Alt+A for Apply) is not recorded over it.
+    dialog.global_hotkey.editingFinished.connect(lambda: dialog.global_hotkey_mode.setFocus())
     dialog.hotkey_state = QLabel(page)  # (accessible name: its text) how the shortcut works here, or why not
     dialog.hotkey_state.setObjectName("hotkeyState")
     dialog.hotkey_state.setWordWrap(True)

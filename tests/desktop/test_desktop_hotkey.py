@@ -52,6 +52,14 @@ def another_window(desktop: Any) -> tuple[subprocess.Popen[bytes], str]:
     return proc, window
 
 
+def wait_settings_focused(desktop: Any, timeout: float = 20.0) -> None:
+    """Until the Settings dialog is the active window (keys sent before go to the main window)."""
+    deadline = time.monotonic() + timeout
+    while "Settings" not in desktop.run("xdotool", "getactivewindow", "getwindowname"):
+        assert time.monotonic() < deadline, "the Settings dialog did not get the focus"
+        time.sleep(0.1)
+
+
 def hold_hotkey(app: Any, desktop: Any, seconds: float = 3.6, press: Any = None, release: Any = None) -> float:
     """Hold the shortcut while the question plays into the microphone; when the press was sent."""
     heard_before = app.count_log(FIRST_AUDIO)
@@ -142,6 +150,15 @@ def test_a_shortcut_another_application_holds_is_explained_in_settings(
         shown = app.wait_log(r"settings: global shortcut: (.*)", timeout=20)[-1].group(1)
         assert shown.startswith("X11: Ctrl+Alt+Space is already taken by another application"), shown
         assert "choose another shortcut" in shown
+        # As it suggests: record another shortcut in the field and apply → grabbed at once.
+        wait_settings_focused(desktop)
+        app.key("alt+c")  # the Controls page
+        app.key("alt+g")
+        app.key("ctrl+shift+F9")  # (Ctrl+Alt+F9 would be a switch to text console 9)
+        app.key("alt+o")  # OK (the focus moved on from the recorded field: this is not recorded over it)
+        app.wait_log(r"global hotkey: X11: Ctrl\+Shift\+F9 grabbed", timeout=20)
+        app.wait_log(r"settings: global shortcut: X11: Ctrl\+Shift\+F9 grabbed", timeout=20)
+        assert '"global_hotkey": "Ctrl+Shift+F9"' in (app.home / "config" / "settings.json").read_text()
     finally:
         other.kill()
         other.wait(10)

@@ -88,7 +88,7 @@ def _fn(fn: Any, restype: Any, argtypes: list[Any]) -> Any:
 
 def taken_message(shortcut: str) -> str:
     return (f"X11: {shortcut} is already taken by another application, so it cannot be grabbed — "
-            "choose another shortcut here (e.g. Ctrl+Alt+F9), or free it in that application")
+            "choose another shortcut here (e.g. Ctrl+Shift+F9), or free it in that application")
 
 
 class X11Grab(QObject):
