@@ -9,7 +9,8 @@ only the press). At the next start `ListShortcuts` finds the binding the desktop
 has it), and nothing is asked again.
 
 The D-Bus conversation runs on a thread of its own with jeepney (pure-Python D-Bus, already
-there for the keyring): QtDBus from Python cannot marshal the `a(sa{sv})` BindShortcuts takes.
+there for the keyring): QtDBus from Python cannot declare the `a(sa{sv})` array BindShortcuts takes
+(`QDBusArgument.beginArray` needs an element type registered in C++).
 Press, release and status changes are posted to the GUI thread through a queued Qt signal.
 """
 
