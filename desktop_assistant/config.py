@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 COMPUTE_TYPES = ("int8", "int8_float32", "int16", "float32", "float16", "int8_float16", "auto", "default")
 TTS_ENGINES = ("gtts", "espeak", "none")
 PTT_MODES = ("hold", "toggle")
+DEFAULT_GLOBAL_HOTKEY = "Ctrl+Alt+Space"
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -157,6 +158,8 @@ class Settings:
     max_recording_s: float = 120.0
     ptt_key: str = "Space"
     ptt_mode: str = "hold"
+    global_hotkey: str = DEFAULT_GLOBAL_HOTKEY  # talks while the window is unfocused or hidden; "" = off
+    global_hotkey_mode: str = "hold"
     agent: str = "assistant"
     audio_cues: bool = True
     speech_muted: bool = False
@@ -195,6 +198,8 @@ SPEC: dict[str, Field] = {
     "max_recording_s": Field("MAX_RECORDING_SECONDS", _number(float, 1, 3600), "seconds, from 1 to 3600"),
     "ptt_key": Field("PTT_KEY", _text, "a key name such as Space or F9"),
     "ptt_mode": Field("PTT_MODE", _choice(PTT_MODES), "hold or toggle"),
+    "global_hotkey": Field("GLOBAL_HOTKEY", _str, "a shortcut such as Ctrl+Alt+Space, or empty for none"),
+    "global_hotkey_mode": Field("GLOBAL_HOTKEY_MODE", _choice(PTT_MODES), "hold or toggle"),
     "agent": Field("AGENT", _text, "an agent name from agents/"),
     "audio_cues": Field("AUDIO_CUES", _bool, "1/0, true/false, yes/no or on/off"),
     "speech_muted": Field("SPEECH_MUTED", _bool, "1/0, true/false, yes/no or on/off"),

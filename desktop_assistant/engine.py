@@ -53,11 +53,11 @@ REBUILDS: Mapping[str, Part] = {
 }
 #: Settings read each time they are used: by the next turn (model, temperature, history, session),
 #: the next cue, the Assistant's mute and agent (`Assistant.apply_settings`), the log level (`App`),
-#: or the window itself (push-to-talk key and mode, window options).
+#: or the window itself (push-to-talk key and mode, the global hotkey and its mode, window options).
 READ_WHEN_USED = frozenset({
     "llm_model", "llm_temperature", "max_conversation_history", "session_timeout", "audio_cues",
-    "speech_muted", "agent", "debug", "ptt_key", "ptt_mode", "live_transcript",
-    "speculative_reply",
+    "speech_muted", "agent", "debug", "ptt_key", "ptt_mode", "global_hotkey", "global_hotkey_mode",
+    "live_transcript", "speculative_reply",
 })
 #: How long closing one part may take at shutdown before the next is closed anyway.
 CLOSE_BOUND_S = 5.0

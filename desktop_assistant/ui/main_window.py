@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from desktop_assistant.config import Settings
     from desktop_assistant.ui.controller import EngineController
     from desktop_assistant.ui.history_window import HistoryWindow
+    from desktop_assistant.ui.hotkeys.global_hotkey import GlobalHotkey
     from desktop_assistant.ui.indicators import MuteButton
     from desktop_assistant.ui.instance_channel import InstanceChannel
     from desktop_assistant.ui.listening_indicator import ListeningIndicator
@@ -97,6 +98,7 @@ class MainWindow(QMainWindow, EngineEvents):
         self._user_shown: set[int] = set()
         self._history: HistoryWindow | None = None
         self._settings: SettingsDialog | None = None
+        self.hotkey: GlobalHotkey | None = None  # made after the first frame
         self.settings_writer = SettingsWriter(app, bridge.post_call)  # saves off this thread, in order
         self.setWindowTitle(APP_TITLE)
         self.setObjectName("mainWindow")
@@ -153,8 +155,17 @@ class MainWindow(QMainWindow, EngineEvents):
         self.ptt_key.watch()  # ~3 ms: wraps every child widget for Python
         if QGuiApplication.platformName() == "xcb":
             self.ptt_key.set_x11_autorepeat(detectable_autorepeat())
+        self._start_hotkey()
         self.first_frame_shown.emit()
         self.engine.start()  # the stored key, the agents, then the engine, on the engine's thread
+
+    def _start_hotkey(self) -> None:
+        """The global push-to-talk shortcut: the talk button's press and release from any window."""
+        from desktop_assistant.ui.hotkeys.global_hotkey import GlobalHotkey
+
+        self.hotkey = GlobalHotkey(self.ptt, self)
+        settings = self.app.settings
+        self.hotkey.apply(settings.global_hotkey, settings.global_hotkey_mode)
 
     def _log_geometry(self, moved: bool) -> None:
         screen = screen_of(self)
@@ -289,7 +300,8 @@ class MainWindow(QMainWindow, EngineEvents):
         from desktop_assistant.ui.settings_dialog import SettingsDialog
 
         if self._settings is None:
-            self._settings = SettingsDialog(self.app, self.engine, self.bridge, self, self.settings_writer)
+            self._settings = SettingsDialog(self.app, self.engine, self.bridge, self, self.settings_writer,
+                                            hotkey=self.hotkey)
         if not self._settings.isVisible():
             self._settings.reload()  # (an open dialog keeps what the user is editing)
         show_centred(self._settings, self)
@@ -328,6 +340,8 @@ class MainWindow(QMainWindow, EngineEvents):
     def _show_settings(self, settings: Settings) -> None:
         self.ptt.set_mode(settings.ptt_mode)
         self.ptt_key.set_key(settings.ptt_key)
+        if self.hotkey is not None:
+            self.hotkey.apply(settings.global_hotkey, settings.global_hotkey_mode)
         self.ptt.setToolTip(
             f"Hold {settings.ptt_key} (or the button) while you speak"
             if settings.ptt_mode == "hold"
@@ -370,6 +384,8 @@ class MainWindow(QMainWindow, EngineEvents):
         if self.remember_geometry:
             save_geometry(self.app, "main", self.saveGeometry())
         self.ptt_key.detach()
+        if self.hotkey is not None:
+            self.hotkey.stop()
         self.ptt.recording_ended()
         self.engine.shutdown(timeout)
         self.bridge.close()

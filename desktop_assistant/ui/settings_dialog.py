@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from desktop_assistant.engine import ModelChoice  # (the engine's import takes ~0.4 s: its probes import it)
     from desktop_assistant.ui.bridge import EngineBridge
     from desktop_assistant.ui.controller import EngineController
+    from desktop_assistant.ui.hotkeys.base import HotkeyStatus
+    from desktop_assistant.ui.hotkeys.global_hotkey import GlobalHotkey
     from desktop_assistant.ui.level_meter import LevelMeter
 
 log = logging.getLogger(__name__)
@@ -93,11 +95,15 @@ class SettingsDialog(QDialog):
     # Controls
     ptt_key: QKeySequenceEdit
     ptt_mode: QComboBox
+    global_hotkey: QKeySequenceEdit
+    global_hotkey_mode: QComboBox
+    hotkey_state: QLabel
     live_transcript: QCheckBox
     speculative_reply: QCheckBox
 
     def __init__(self, app: App, engine: EngineController, bridge: EngineBridge,
-                 parent: QWidget | None = None, writer: SettingsWriter | None = None) -> None:
+                 parent: QWidget | None = None, writer: SettingsWriter | None = None,
+                 hotkey: GlobalHotkey | None = None) -> None:
         super().__init__(parent)
         self.app = app
         self.services = SettingsServices(app, bridge)
@@ -141,6 +147,9 @@ class SettingsDialog(QDialog):
         self.buttons.button(QDialogButtonBox.StandardButton.Apply).clicked.connect(self.apply)
         layout.addWidget(self.buttons)
         self.reload()
+        self._show_hotkey(hotkey.status if hotkey is not None else None)
+        if hotkey is not None:
+            hotkey.status_changed.connect(self._show_hotkey)
 
     # ------------------------------------------------------------ values
 
@@ -165,6 +174,10 @@ class SettingsDialog(QDialog):
             QKeySequence.fromString(s.ptt_key, QKeySequence.SequenceFormat.PortableText)
         )
         select(self.ptt_mode, s.ptt_mode)
+        self.global_hotkey.setKeySequence(
+            QKeySequence.fromString(s.global_hotkey, QKeySequence.SequenceFormat.PortableText)
+        )
+        select(self.global_hotkey_mode, s.global_hotkey_mode)
         self.live_transcript.setChecked(s.live_transcript)
         self.speculative_reply.setChecked(s.speculative_reply)
         self.error.hide()
@@ -174,6 +187,12 @@ class SettingsDialog(QDialog):
         self.services.devices(self._devices_loaded)
         self.services.model_plans(WHISPER_MODELS, self._models_listed)
         self._model_changed(self.stt_model.currentText())
+
+    def _show_hotkey(self, status: HotkeyStatus | None) -> None:
+        """How the global shortcut works on this desktop, or why not and what to do."""
+        text = status.message if status is not None else "The global shortcut starts with the main window."
+        self.hotkey_state.setText(("✓ " if status is not None and status.ok else "") + text)
+        log.info("settings: global shortcut: %s", text)
 
     def _show_language(self, _agents: Any = None) -> None:
         """The agent's language, once the agents are parsed (the command thread parses them at start)."""
@@ -196,6 +215,8 @@ class SettingsDialog(QDialog):
             "speech_muted": self.muted.isChecked(),
             "ptt_key": key,
             "ptt_mode": chosen(self.ptt_mode),
+            "global_hotkey": self.global_hotkey.keySequence().toString(QKeySequence.SequenceFormat.PortableText),
+            "global_hotkey_mode": chosen(self.global_hotkey_mode),
             "live_transcript": self.live_transcript.isChecked(),
             "speculative_reply": self.speculative_reply.isChecked(),
         }

@@ -1,7 +1,8 @@
 """The Settings dialog's pages: Assistant (Groq key, LLM model, temperature,
 session timeout, data folder), Speech (model, compute type, voice, speed), Audio
 (devices, microphone and speaker tests, cues, mute) and Controls (push-to-talk key
-and mode, the live transcript, answering before the release). Each function makes a page's
+and mode, the global shortcut, its mode and how it works here, the live transcript, answering
+before the release). Each function makes a page's
 widgets as attributes of the dialog and connects them to its slots; the dialog's behaviour stays
 in settings_dialog.py.
 """
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSpinBox,
+    QToolButton,
     QWidget,
 )
 
@@ -30,6 +32,8 @@ from desktop_assistant.ui.combo_box import combo
 from desktop_assistant.ui.level_meter import LevelMeter
 
 if TYPE_CHECKING:
+    from PySide6.QtCore import Qt
+
     from desktop_assistant.ui.settings_dialog import SettingsDialog
 
 GROQ_KEYS_URL = "https://console.groq.com/keys"
@@ -175,6 +179,13 @@ def audio_page(dialog: SettingsDialog) -> QWidget:
     return page
 
 
+def _selectable() -> Qt.TextInteractionFlag:
+    """(the command in the hotkey's status can be copied)"""
+    from PySide6.QtCore import Qt
+
+    return Qt.TextInteractionFlag.TextSelectableByMouse
+
+
 def controls_page(dialog: SettingsDialog) -> QWidget:
     page = QWidget(dialog)
     form = QFormLayout(page)
@@ -190,6 +201,31 @@ def controls_page(dialog: SettingsDialog) -> QWidget:
         [({"hold": "Hold to talk", "toggle": "Click to start, click to stop"}[m], m) for m in PTT_MODES],
     )
     form.addRow("&Mode:", dialog.ptt_mode)
+    dialog.global_hotkey = QKeySequenceEdit(page)
+    dialog.global_hotkey.setMaximumSequenceLength(1)
+    dialog.global_hotkey.setClearButtonEnabled(True)
+    dialog.global_hotkey.setAccessibleName("Global shortcut")
+    dialog.global_hotkey.setToolTip("Talk from any window, also with this one hidden in the tray; "
+                                    "clear it for none")
+    for field in dialog.global_hotkey.findChildren(QLineEdit):
+        field.setAccessibleName("Global shortcut")
+    for clear in dialog.global_hotkey.findChildren(QToolButton):  # the field's clear button
+        clear.setAccessibleName("Clear the global shortcut")
+    form.addRow("&Global shortcut:", dialog.global_hotkey)
+    dialog.global_hotkey_mode = combo(
+        page,
+        "Global shortcut mode",
+        [({"hold": "Hold to talk", "toggle": "Press to start, press again to send"}[m], m) for m in PTT_MODES],
+    )
+    form.addRow("Shortcut mo&de:", dialog.global_hotkey_mode)
+    # Recorded: the focus moves on, so the next key (Alt+A for Apply) is not recorded over it.
+    dialog.global_hotkey.editingFinished.connect(lambda: dialog.global_hotkey_mode.setFocus())
+    dialog.hotkey_state = QLabel(page)  # (accessible name: its text) how the shortcut works here, or why not
+    dialog.hotkey_state.setObjectName("hotkeyState")
+    dialog.hotkey_state.setWordWrap(True)
+    dialog.hotkey_state.setTextInteractionFlags(dialog.hotkey_state.textInteractionFlags()
+                                                | _selectable())
+    form.addRow("", dialog.hotkey_state)
     dialog.live_transcript = QCheckBox("Show my words while I speak", page)
     form.addRow("", dialog.live_transcript)
     dialog.speculative_reply = QCheckBox("Start answering when I pause, before I let go", page)

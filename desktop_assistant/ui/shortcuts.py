@@ -46,6 +46,9 @@ def shortcut_rows(window: Any) -> list[tuple[str, str]]:
     settings = window.app.settings
     talk = "hold it while you speak" if settings.ptt_mode == "hold" else "press to start, again to send"
     rows = [(f"Talk: {talk} (not while typing in a text field)", settings.ptt_key)]
+    if settings.global_hotkey:
+        how = "hold it while you speak" if settings.global_hotkey_mode == "hold" else "press to start, again to send"
+        rows.append((f"Talk from any window, also with this one hidden: {how}", settings.global_hotkey))
     rows += [(a.text(), keys_of(a)) for a in window.actions() if a.shortcuts()]
     rows += list(OTHER_KEYS)
     return rows

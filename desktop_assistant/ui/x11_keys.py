@@ -47,6 +47,23 @@ def enable_detectable_autorepeat(qapp: Any) -> bool:
     except (ImportError, OSError, AttributeError) as exc:
         log.info("detectable key autorepeat unavailable: %s", exc)
         return False
+    return set_detectable_autorepeat(lib, libc, connection)
+
+
+def set_detectable_autorepeat(lib: Any, libc: Any, connection: Any, *, init: bool = False) -> bool:
+    """The per-client flag on `connection` (a `xcb_connection_t*`) through libxcb-xkb `lib`;
+    `init`: first say XkbUseExtension (a connection of our own; Qt's has said it)."""
+    if init:
+        use = lib.xcb_xkb_use_extension
+        use.restype = _Cookie
+        use.argtypes = [ctypes.c_void_p, ctypes.c_uint16, ctypes.c_uint16]
+        use_reply = lib.xcb_xkb_use_extension_reply
+        use_reply.restype = ctypes.c_void_p
+        use_reply.argtypes = [ctypes.c_void_p, _Cookie, ctypes.c_void_p]
+        answer = use_reply(connection, use(connection, 1, 0), None)
+        if not answer:
+            return False
+        libc.free(ctypes.c_void_p(answer))
     request = lib.xcb_xkb_per_client_flags
     request.restype = _Cookie
     request.argtypes = [ctypes.c_void_p, ctypes.c_uint16, *([ctypes.c_uint32] * 5)]
@@ -61,5 +78,6 @@ def enable_detectable_autorepeat(qapp: Any) -> bool:
     flags = reply.contents
     on = bool(flags.supported & flags.value & _DETECTABLE_AUTO_REPEAT)
     libc.free(reply)
-    log.info("detectable key autorepeat %s", "on" if on else "not supported by the X server")
+    if not init:
+        log.info("detectable key autorepeat %s", "on" if on else "not supported by the X server")
     return on
