@@ -32,6 +32,7 @@ from desktop_assistant.audio.clip import AudioClip
 from desktop_assistant.history.store import HistoryStore
 from desktop_assistant.speech.stt import Transcriber
 from tests.support.audio import FIXTURES, SENTENCES, fixture_samples, play_into_sink
+from tests.support.cpu_share import cpu_exclusive
 from tests.support.groq_server import GroqBehaviour, GroqServer
 from tests.support.tts_server import TTSServer
 from tests.support.wer import word_error_rate
@@ -96,13 +97,14 @@ def wait_until(condition: Any, timeout: float) -> bool:
 @pytest.fixture(params=["idle", "loaded"])
 def load(request: pytest.FixtureRequest) -> Iterator[str]:
     """Nothing else running, or a busy loop in another process (a core of the two taken)."""
-    hog = None
-    if request.param == "loaded":
-        hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-    try:
+    if request.param == "idle":
         yield request.param
-    finally:
-        if hog is not None:
+        return
+    with cpu_exclusive():  # (one load at a time across the suite's workers)
+        hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        try:
+            yield request.param
+        finally:
             hog.kill()
             hog.wait()
 

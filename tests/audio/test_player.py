@@ -9,6 +9,7 @@ import time
 import numpy as np
 import pytest
 from support.audio import FakeOutputStream, MonitorCapture, active_seconds, tone
+from support.cpu_share import cpu_exclusive
 
 from desktop_assistant.audio.events import ChunkStarted, Drained, PlaybackFailed
 from desktop_assistant.audio.player import Player
@@ -206,7 +207,8 @@ def test_playback_rides_out_another_thread_holding_the_gil() -> None:
             time.sleep(0.1)
 
     interval = sys.getswitchinterval()
-    with MonitorCapture() as capture:
+    # (not beside another worker's busy loop: the callback must get a CPU at all to be on time)
+    with cpu_exclusive(), MonitorCapture() as capture:
         time.sleep(0.2)
         busy.set()
         sys.setswitchinterval(0.05)

@@ -22,6 +22,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.support.cpu_share import cpu_exclusive
+
 REPO = Path(__file__).resolve().parents[2]
 SCREEN = (1600, 1000)
 APP_TITLE = "Desktop Assistant"
@@ -138,14 +140,16 @@ class Desktop:
 
 @contextmanager
 def cpu_hog(cores: int = 1) -> Iterator[list[subprocess.Popen[bytes]]]:
-    """Busy loops in other processes: what a loaded machine does to the app's timing."""
-    procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(cores)]
-    try:
-        yield procs
-    finally:
-        for proc in procs:
-            proc.kill()
-            proc.wait()
+    """Busy loops in other processes: what a loaded machine does to the app's timing (one load at a
+    time across the suite's workers: tests/support/cpu_share.py)."""
+    with cpu_exclusive():
+        procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(cores)]
+        try:
+            yield procs
+        finally:
+            for proc in procs:
+                proc.kill()
+                proc.wait()
 
 
 @dataclass
