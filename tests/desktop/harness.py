@@ -129,7 +129,10 @@ class Desktop:
         return path
 
     def active_window(self) -> str:
-        return self.xdotool("getactivewindow").strip()
+        """The active window's id, or "" while there is none (for a moment as the focus moves)."""
+        out = subprocess.run(["xdotool", "getactivewindow"], env=self.env, capture_output=True, text=True,
+                             timeout=30, check=False)
+        return out.stdout.strip() if out.returncode == 0 else ""
 
     def close(self) -> None:
         for proc in reversed(self.procs):

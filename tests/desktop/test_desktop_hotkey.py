@@ -55,7 +55,14 @@ def another_window(desktop: Any) -> tuple[subprocess.Popen[bytes], str]:
 def wait_settings_focused(desktop: Any, timeout: float = 20.0) -> None:
     """Until the Settings dialog is the active window (keys sent before go to the main window)."""
     deadline = time.monotonic() + timeout
-    while "Settings" not in desktop.run("xdotool", "getactivewindow", "getwindowname"):
+    def active_name() -> str:
+        window = desktop.active_window()  # ("" for a moment while the focus moves: no active window)
+        try:
+            return desktop.xdotool("getwindowname", window) if window else ""
+        except RuntimeError:  # (it closed meanwhile)
+            return ""
+
+    while "Settings" not in active_name():
         assert time.monotonic() < deadline, "the Settings dialog did not get the focus"
         time.sleep(0.1)
 
