@@ -131,3 +131,18 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("audio") and os.environ.get("DA_TEST_PULSE") != "1":
         pytest.fail("this test needs the PulseAudio null sink: run it through `make test` "
                     "(scripts/test-env.sh), or deselect audio tests with -m 'not audio'", pytrace=False)
+
+
+@pytest.fixture
+def runtime_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A short private XDG_RUNTIME_DIR (a Unix socket path must stay under ~100 bytes): where the
+    window's command channel listens."""
+    import tempfile
+
+    path = Path(tempfile.mkdtemp(prefix="da-rt-"))
+    path.chmod(0o700)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(path))
+    yield path
+    for child in path.iterdir():
+        child.unlink()
+    path.rmdir()

@@ -8,10 +8,8 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,18 +18,6 @@ from desktop_assistant.channel_client import CONNECT_TIMEOUT_S, ChannelError, ch
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.timeout(90)
-
-
-@pytest.fixture
-def runtime_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A short private runtime dir (a Unix socket path must stay under ~100 bytes)."""
-    path = Path(tempfile.mkdtemp(prefix="da-rt-"))
-    path.chmod(0o700)
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(path))
-    yield path
-    for child in path.iterdir():
-        child.unlink()
-    path.rmdir()
 
 
 def ptt(home: Path, runtime: Path, *words: str) -> subprocess.CompletedProcess[str]:

@@ -19,20 +19,6 @@ from desktop_assistant.ui.instance_channel import ChannelError, InstanceChannel,
 pytestmark = pytest.mark.gui
 
 
-@pytest.fixture
-def runtime_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A short private runtime dir (a Unix socket path must stay under ~100 bytes)."""
-    import tempfile
-
-    path = Path(tempfile.mkdtemp(prefix="da-rt-"))
-    path.chmod(0o700)
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(path))
-    yield path
-    for child in path.iterdir():
-        child.unlink()
-    path.rmdir()
-
-
 def _in_thread(qtbot: Any, work: Any) -> Any:
     """Run a blocking client in a thread while the GUI thread serves the channel."""
     result: dict[str, Any] = {}

@@ -32,17 +32,6 @@ pytestmark = pytest.mark.gui
 HOLD_MS = 350  # longer than a tap (main_window.TAP_S): a real hold
 
 
-@pytest.fixture
-def runtime_dir(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="da-rt-"))
-    path.chmod(0o700)
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(path))
-    yield path
-    for child in path.iterdir():
-        child.unlink()
-    path.rmdir()
-
-
 def post(qtbot: Any, w: Any, event: Any) -> None:
     with qtbot.waitSignal(w.bridge.any_event, timeout=2000, check_params_cb=lambda seen: seen is event):
         w.bridge.post(event)
